@@ -1,0 +1,472 @@
+//! The [`Event`] enum: every kind of EVENTS.md with its stable name, its JSON
+//! and binary forms, its stream and its valid date.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeStruct, SerializeTuple, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::events::*;
+use crate::validate::{Validate, RULE_SCHEMA};
+use crate::Rejection;
+
+/// Why stored bytes could not be decoded into an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The kind name is not one this code knows.
+    #[error("unknown event kind `{0}`")]
+    UnknownKind(String),
+    /// A schema version newer than this code knows (upgrade the program).
+    #[error("`{kind}` schema version {found} is newer than the supported {supported}")]
+    UnknownSchemaVersion {
+        /// The kind.
+        kind: String,
+        /// The version found in the record.
+        found: u16,
+        /// The newest this code reads.
+        supported: u16,
+    },
+    /// The bytes do not decode as the kind's payload.
+    #[error("`{kind}` payload does not decode: {reason}")]
+    Payload {
+        /// The kind.
+        kind: String,
+        /// The codec's message.
+        reason: String,
+    },
+}
+
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $variant:ident($ty:ty) = $name:literal ),* $(,)?) => {
+        /// The kind of an event: its stable snake_case name in JSON and in the log.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Kind {
+            /// Every kind, in catalogue order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
+
+            /// The stable name (`attendance_recorded`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $name,)* }
+            }
+
+            fn data_schema(self, g: &mut SchemaGenerator) -> Schema {
+                match self { $(Kind::$variant => g.subschema_for::<$ty>(),)* }
+            }
+
+            /// The JSON Schema of this kind's `data`, standalone (for `schemas/`).
+            pub fn schema(self) -> Schema {
+                match self { $(Kind::$variant => schemars::schema_for!($ty),)* }
+            }
+        }
+
+        impl FromStr for Kind {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Kind, String> {
+                match s {
+                    $($name => Ok(Kind::$variant),)*
+                    other => Err(format!("unknown event kind `{other}`")),
+                }
+            }
+        }
+
+        /// A domain event: one of the kinds of EVENTS.md with its typed payload.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Event {
+            $( $(#[$doc])* $variant($ty), )*
+        }
+
+        impl Event {
+            /// The event's kind.
+            pub fn kind(&self) -> Kind {
+                match self { $(Event::$variant(_) => Kind::$variant,)* }
+            }
+
+            /// Parses the `data` of a request for `kind`. Unknown fields,
+            /// missing fields and malformed values are refused; the
+            /// rejection's field is the JSON path under `data` (`data.hours`).
+            ///
+            /// # Errors
+            /// [`Rejection`] of kind `Malformed` (HTTP 400), rule `schema`.
+            pub fn from_json(kind: &str, data: &serde_json::Value) -> Result<Event, Rejection> {
+                let kind: Kind = kind.parse().map_err(|m: String| Rejection::malformed("kind", RULE_SCHEMA, m))?;
+                match kind {
+                    $(Kind::$variant => parse_data::<$ty>(data).map(Event::$variant),)*
+                }
+            }
+
+            /// The payload as JSON (`data` of EVENTS.md).
+            pub fn data_json(&self) -> serde_json::Value {
+                let v = match self { $(Event::$variant(p) => serde_json::to_value(p),)* };
+                v.unwrap_or(serde_json::Value::Null)
+            }
+
+            /// The payload in the log's binary codec (postcard).
+            pub fn encode(&self) -> Vec<u8> {
+                let r = match self { $(Event::$variant(p) => postcard::to_allocvec(p),)* };
+                // Serialising plain structs into a Vec cannot fail.
+                r.unwrap_or_default()
+            }
+
+            /// Decodes a stored payload of `kind` at `schema_version`.
+            ///
+            /// # Errors
+            /// [`DecodeError`] for an unknown kind, a newer schema version or bad bytes.
+            pub fn decode(kind: &str, schema_version: u16, bytes: &[u8]) -> Result<Event, DecodeError> {
+                let k: Kind = kind.parse().map_err(|_| DecodeError::UnknownKind(kind.to_string()))?;
+                if schema_version > SCHEMA_VERSION || schema_version == 0 {
+                    return Err(DecodeError::UnknownSchemaVersion { kind: kind.into(), found: schema_version, supported: SCHEMA_VERSION });
+                }
+                let bad = |e: postcard::Error| DecodeError::Payload { kind: kind.into(), reason: e.to_string() };
+                Ok(match k { $(Kind::$variant => Event::$variant(postcard::from_bytes(bytes).map_err(bad)?),)* })
+            }
+
+            /// Stateless validation of the payload.
+            ///
+            /// # Errors
+            /// The first problem, field relative to `data`.
+            pub fn validate(&self) -> Result<(), Rejection> {
+                match self { $(Event::$variant(p) => p.validate(),)* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// `project_defined`
+    ProjectDefined(ProjectDefined) = "project_defined",
+    /// `organization_joined`
+    OrganizationJoined(OrganizationJoined) = "organization_joined",
+    /// `course_defined`
+    CourseDefined(CourseDefined) = "course_defined",
+    /// `course_run_scheduled`
+    CourseRunScheduled(CourseRunScheduled) = "course_run_scheduled",
+    /// `session_held`
+    SessionHeld(SessionHeld) = "session_held",
+    /// `seminar_held`
+    SeminarHeld(SeminarHeld) = "seminar_held",
+    /// `workshop_held`
+    WorkshopHeld(WorkshopHeld) = "workshop_held",
+    /// `conference_held`
+    ConferenceHeld(ConferenceHeld) = "conference_held",
+    /// `participant_registered`
+    ParticipantRegistered(ParticipantRegistered) = "participant_registered",
+    /// `participant_enrolled`
+    ParticipantEnrolled(ParticipantEnrolled) = "participant_enrolled",
+    /// `attendance_recorded`
+    AttendanceRecorded(AttendanceRecorded) = "attendance_recorded",
+    /// `internship_completed`
+    InternshipCompleted(InternshipCompleted) = "internship_completed",
+    /// `participant_exited`
+    ParticipantExited(ParticipantExited) = "participant_exited",
+    /// `staff_contracted`
+    StaffContracted(StaffContracted) = "staff_contracted",
+    /// `staff_contract_amended`
+    StaffContractAmended(StaffContractAmended) = "staff_contract_amended",
+    /// `timesheet_filed`
+    TimesheetFiled(TimesheetFiled) = "timesheet_filed",
+    /// `expense_recorded`
+    ExpenseRecorded(ExpenseRecorded) = "expense_recorded",
+    /// `expense_paid`
+    ExpensePaid(ExpensePaid) = "expense_paid",
+    /// `report_submitted`
+    ReportSubmitted(ReportSubmitted) = "report_submitted",
+    /// `event_corrected`
+    EventCorrected(EventCorrected) = "event_corrected",
+    /// `event_voided`
+    EventVoided(EventVoided) = "event_voided",
+    /// `personal_data_erased`
+    PersonalDataErased(PersonalDataErased) = "personal_data_erased",
+    /// `rule_set_adopted`
+    RuleSetAdopted(RuleSetAdopted) = "rule_set_adopted",
+}
+
+/// The payload schema version this code writes and reads (v1 for every kind).
+pub const SCHEMA_VERSION: u16 = 1;
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn parse_data<T: serde::de::DeserializeOwned>(data: &serde_json::Value) -> Result<T, Rejection> {
+    serde_path_to_error::deserialize(data).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "data".to_string()
+        } else {
+            format!("data.{path}")
+        };
+        let inner = e.into_inner().to_string();
+        // serde names the missing/unknown field in its message; put it in the path too.
+        let field = match missing_or_unknown(&inner) {
+            Some(name) if field == "data" => format!("data.{name}"),
+            Some(name) if !field.ends_with(&name) => format!("{field}.{name}"),
+            _ => field,
+        };
+        Rejection::malformed(field, RULE_SCHEMA, strip_position(&inner))
+    })
+}
+
+/// The field named by serde's "missing field `x`" / "unknown field `x`" messages.
+fn missing_or_unknown(msg: &str) -> Option<String> {
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Stream names: the entity an event is about (DESIGN.md "The log").
+impl Event {
+    /// The stream this event belongs to, or `None` for `event_corrected` /
+    /// `event_voided`, which join their target's stream.
+    pub fn stream(&self) -> Option<String> {
+        Some(match self {
+            Event::ProjectDefined(_) | Event::RuleSetAdopted(_) => "project".to_string(),
+            Event::OrganizationJoined(e) => format!("organization-{}", e.organization_id),
+            Event::CourseDefined(e) => format!("course-{}", e.course_id),
+            Event::CourseRunScheduled(e) => format!("run-{}", e.run_id),
+            Event::SessionHeld(e) => format!("run-{}", e.run_id),
+            Event::SeminarHeld(e) => format!("seminar-{}", e.seminar_id),
+            Event::WorkshopHeld(e) => format!("workshop-{}", e.workshop_id),
+            Event::ConferenceHeld(e) => format!("conference-{}", e.conference_id),
+            Event::ParticipantRegistered(e) => format!("participant-{}", e.participant_id),
+            Event::ParticipantEnrolled(e) => format!("participant-{}", e.participant_id),
+            Event::AttendanceRecorded(e) => format!("participant-{}", e.participant_id),
+            Event::InternshipCompleted(e) => format!("participant-{}", e.participant_id),
+            Event::ParticipantExited(e) => format!("participant-{}", e.participant_id),
+            Event::PersonalDataErased(e) => format!("participant-{}", e.participant_id),
+            Event::StaffContracted(e) => format!("staff-{}", e.staff_id),
+            Event::StaffContractAmended(e) => format!("staff-{}", e.staff_id),
+            Event::TimesheetFiled(e) => format!("staff-{}", e.staff_id),
+            Event::ExpenseRecorded(e) => format!("expense-{}", e.expense_id),
+            Event::ExpensePaid(e) => format!("expense-{}", e.expense_id),
+            Event::ReportSubmitted(e) => format!("report-{}", e.period_no),
+            Event::EventCorrected(_) | Event::EventVoided(_) => return None,
+        })
+    }
+
+    /// The valid date of the event in the project calendar, when the payload
+    /// alone gives it. `attendance_recorded` takes its session's date and
+    /// corrections take their target's, so both give `None` here.
+    pub fn valid_date(&self) -> Option<Date> {
+        match self {
+            Event::ProjectDefined(e) => Some(e.period.start),
+            Event::OrganizationJoined(e) => Some(e.joined_on),
+            Event::CourseDefined(_) => None,
+            Event::CourseRunScheduled(e) => Some(e.start),
+            Event::SessionHeld(e) => Some(e.date),
+            Event::SeminarHeld(e) => Some(e.date),
+            Event::WorkshopHeld(e) => Some(e.date),
+            Event::ConferenceHeld(e) => Some(e.end),
+            Event::ParticipantRegistered(e) => Some(e.entry_date),
+            Event::ParticipantEnrolled(e) => Some(e.enrolled_on),
+            Event::AttendanceRecorded(_) => None,
+            Event::InternshipCompleted(e) => Some(e.end),
+            Event::ParticipantExited(e) => Some(e.exit_date),
+            Event::StaffContracted(e) => Some(e.start),
+            Event::StaffContractAmended(e) => Some(e.effective_from),
+            Event::TimesheetFiled(e) => Some(e.month.last_day()),
+            Event::ExpenseRecorded(e) => Some(e.taxable_supply_date),
+            Event::ExpensePaid(e) => Some(e.paid_on),
+            Event::ReportSubmitted(e) => Some(e.submitted_on),
+            Event::EventCorrected(_) | Event::EventVoided(_) | Event::PersonalDataErased(_) => None,
+            Event::RuleSetAdopted(e) => Some(e.effective_from),
+        }
+    }
+
+    /// The payload's schema version (see [`SCHEMA_VERSION`]).
+    pub fn schema_version(&self) -> u16 {
+        SCHEMA_VERSION
+    }
+}
+
+/// JSON: `{"kind": "...", "data": {...}}`; binary: `(kind, postcard bytes)`.
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            let mut st = s.serialize_struct("Event", 2)?;
+            st.serialize_field("kind", self.kind().as_str())?;
+            st.serialize_field("data", &self.data_json())?;
+            st.end()
+        } else {
+            let mut t = s.serialize_tuple(2)?;
+            t.serialize_element(self.kind().as_str())?;
+            t.serialize_element(&self.encode())?;
+            t.end()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventJson {
+    kind: String,
+    data: serde_json::Value,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let j = EventJson::deserialize(d)?;
+            Event::from_json(&j.kind, &j.data)
+                .map_err(|r| de::Error::custom(format!("{}: {}", r.field, r.message)))
+        } else {
+            let (kind, bytes): (String, Vec<u8>) = Deserialize::deserialize(d)?;
+            Event::decode(&kind, SCHEMA_VERSION, &bytes).map_err(de::Error::custom)
+        }
+    }
+}
+
+impl JsonSchema for Event {
+    fn schema_name() -> Cow<'static, str> {
+        "Event".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let variants: Vec<serde_json::Value> = Kind::ALL
+            .iter()
+            .map(|k| {
+                let data = k.data_schema(g);
+                serde_json::json!({
+                    "type": "object",
+                    "properties": {"kind": {"const": k.as_str()}, "data": data},
+                    "required": ["kind", "data"],
+                    "additionalProperties": false,
+                })
+            })
+            .collect();
+        json_schema!({ "oneOf": variants })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attendance() -> serde_json::Value {
+        json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "session_id": "K03-1-S2", "hours": "6"})
+    }
+
+    #[test]
+    fn attendance_parses_from_the_contract_example() {
+        let e = Event::from_json("attendance_recorded", &attendance()).unwrap();
+        let Event::AttendanceRecorded(a) = &e else {
+            panic!("wrong kind")
+        };
+        assert_eq!(a.hours, crate::Hours::from_whole(6));
+        assert_eq!(a.sheet_ref, None);
+        assert_eq!(
+            e.stream().unwrap(),
+            "participant-0191e0a0-0000-7000-8000-000000000001"
+        );
+    }
+
+    #[test]
+    fn payload_round_trips_through_the_binary_codec() {
+        let e = Event::from_json(
+            "participant_registered",
+            &json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+                    "family_name": "Nováková", "birth_date": "1980-02-29", "gender": "female",
+                    "education_isced": 3, "labour_status": "employed", "disadvantages": ["disability"],
+                    "organization_id": "ORG-01", "entry_date": "2016-11-02"}),
+        )
+        .unwrap();
+        let bytes = e.encode();
+        assert_eq!(
+            Event::decode("participant_registered", 1, &bytes).unwrap(),
+            e
+        );
+        let wrapped = EventCorrected {
+            target_event_id: uuid::Uuid::nil(),
+            replacement: Box::new(e.clone()),
+            reason: "typo".into(),
+        };
+        let c = Event::EventCorrected(wrapped);
+        assert_eq!(Event::decode("event_corrected", 1, &c.encode()).unwrap(), c);
+        assert_eq!(
+            Event::from_json("event_corrected", &c.data_json()).unwrap(),
+            c
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_refused_and_named() {
+        let mut d = attendance();
+        d["minutes"] = json!(5);
+        let r = Event::from_json("attendance_recorded", &d).unwrap_err();
+        assert_eq!(r.field, "data.minutes");
+        assert_eq!(r.rule, "schema");
+    }
+
+    #[test]
+    fn missing_field_is_refused_and_named() {
+        let mut d = attendance();
+        d.as_object_mut().unwrap().remove("hours");
+        let r = Event::from_json("attendance_recorded", &d).unwrap_err();
+        assert_eq!(r.field, "data.hours");
+    }
+
+    #[test]
+    fn negative_hours_are_refused_with_the_field() {
+        let mut d = attendance();
+        d["hours"] = json!("-2");
+        let r = Event::from_json("attendance_recorded", &d).unwrap_err();
+        assert_eq!(r.field, "data.hours");
+        assert!(r.message.contains("negative"), "{}", r.message);
+    }
+
+    #[test]
+    fn more_than_24_hours_in_a_day_is_refused() {
+        let mut d = attendance();
+        d["hours"] = json!("24.5");
+        let e = Event::from_json("attendance_recorded", &d).unwrap();
+        let r = e.validate().unwrap_err();
+        assert_eq!((r.field.as_str(), r.rule.as_str()), ("hours", "range"));
+    }
+
+    #[test]
+    fn unknown_kind_is_refused() {
+        let r = Event::from_json("attendance_guessed", &attendance()).unwrap_err();
+        assert_eq!(r.field, "kind");
+    }
+
+    #[test]
+    fn newer_schema_version_is_refused_on_decode() {
+        let e = Event::from_json("attendance_recorded", &attendance()).unwrap();
+        assert!(matches!(
+            Event::decode("attendance_recorded", 2, &e.encode()),
+            Err(DecodeError::UnknownSchemaVersion { found: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn every_kind_has_a_schema_and_round_trips_its_name() {
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), *k);
+            let s = serde_json::to_value(k.schema()).unwrap();
+            assert!(
+                s.get("properties").is_some() || s.get("$ref").is_some(),
+                "{k}"
+            );
+        }
+    }
+}

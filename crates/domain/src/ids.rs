@@ -1,0 +1,292 @@
+//! Identifiers and small value types: project-chosen ids ([`ShortId`]), Czech
+//! company ids ([`Ico`]), calendar months ([`YearMonth`]) and the personal-data
+//! marker ([`Personal`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// Empty or only spaces.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than [`ShortId::MAX_LEN`] characters.
+    #[error("is longer than 64 characters")]
+    TooLong,
+    /// Contains a control character or leading/trailing space.
+    #[error("contains control characters or leading/trailing spaces")]
+    BadCharacters,
+    /// An IČO that is not exactly 8 digits.
+    #[error("`{0}` is not an IČO of 8 digits")]
+    Ico(String),
+    /// A month that is not `YYYY-MM`.
+    #[error("`{0}` is not a month YYYY-MM")]
+    Month(String),
+}
+
+/// A short identifier chosen by the project (course, run, session, staff,
+/// organisation, seminar ids…): 1–64 characters, no control characters, no
+/// leading or trailing spaces. EVENTS.md: "others are short strings chosen by
+/// the project (≤ 64 chars)".
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ShortId(String);
+
+impl ShortId {
+    /// The longest id accepted, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks and wraps an id.
+    ///
+    /// # Errors
+    /// [`IdError::Empty`], [`IdError::TooLong`] or [`IdError::BadCharacters`].
+    pub fn new(s: impl Into<String>) -> Result<ShortId, IdError> {
+        let s = s.into();
+        if s.trim().is_empty() {
+            return Err(IdError::Empty);
+        }
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(IdError::TooLong);
+        }
+        if s.trim() != s || s.chars().any(char::is_control) {
+            return Err(IdError::BadCharacters);
+        }
+        Ok(ShortId(s))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ShortId {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShortId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ShortId::new(s).map_err(|e| de::Error::custom(format!("id {e}")))
+    }
+}
+
+impl JsonSchema for ShortId {
+    fn schema_name() -> Cow<'static, str> {
+        "ShortId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "minLength": 1, "maxLength": 64})
+    }
+}
+
+/// A Czech company identification number (IČO): exactly 8 ASCII digits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Ico(String);
+
+impl Ico {
+    /// The 8 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the 8th digit is the mod-11 check digit of the first seven
+    /// (Czech statistical office rule). The ledger accepts any 8 digits; this
+    /// is for findings.
+    pub fn has_valid_check_digit(&self) -> bool {
+        let d: Vec<u32> = self.0.chars().filter_map(|c| c.to_digit(10)).collect();
+        let sum: u32 = (0..7).map(|i| d[i] * (8 - i as u32)).sum();
+        let check = match sum % 11 {
+            0 => 1,
+            1 => 0,
+            r => 11 - r,
+        };
+        d[7] == check
+    }
+}
+
+impl FromStr for Ico {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Ico(s.to_string()))
+        } else {
+            Err(IdError::Ico(s.to_string()))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Ico {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for Ico {
+    fn schema_name() -> Cow<'static, str> {
+        "Ico".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[0-9]{8}$", "examples": ["25379631"]})
+    }
+}
+
+/// A calendar month of the project's calendar, `YYYY-MM` in JSON (years 1000–9999).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    year: i16,
+    month: i8,
+}
+
+impl YearMonth {
+    /// Builds a month; `None` unless 1000 ≤ year ≤ 9999 and 1 ≤ month ≤ 12.
+    pub fn new(year: i16, month: i8) -> Option<YearMonth> {
+        ((1000..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(YearMonth { year, month })
+    }
+    /// The year.
+    pub fn year(self) -> i16 {
+        self.year
+    }
+    /// The month, 1–12.
+    pub fn month(self) -> i8 {
+        self.month
+    }
+    /// The first day of the month.
+    pub fn first_day(self) -> jiff::civil::Date {
+        jiff::civil::Date::constant(self.year, self.month, 1)
+    }
+    /// The last day of the month (inclusive).
+    pub fn last_day(self) -> jiff::civil::Date {
+        self.first_day().last_of_month()
+    }
+    /// The month a date falls in.
+    pub fn of(date: jiff::civil::Date) -> YearMonth {
+        YearMonth {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl FromStr for YearMonth {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || IdError::Month(s.to_string());
+        let b = s.as_bytes();
+        if b.len() != 7 || b[4] != b'-' {
+            return Err(bad());
+        }
+        let year: i16 = s[..4].parse().map_err(|_| bad())?;
+        let month: i8 = s[5..].parse().map_err(|_| bad())?;
+        if !s[..4].bytes().all(|c| c.is_ascii_digit())
+            || !s[5..].bytes().all(|c| c.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        YearMonth::new(year, month).ok_or_else(bad)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for YearMonth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for YearMonth {
+    fn schema_name() -> Cow<'static, str> {
+        "YearMonth".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2017-03"]})
+    }
+}
+
+/// Marks a field as personal data (DOMAIN.md R6): names and birth dates of
+/// participants. Serialises exactly like `T`; the personal-data layer encrypts
+/// every `Personal` field before it reaches the log and can erase it, without
+/// callers changing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Personal<T>(pub T);
+
+impl<T> Personal<T> {
+    /// The wrapped value (callers that may see personal data only).
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Personal<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let mut s = T::json_schema(g);
+        s.insert("x-personal-data".into(), true.into());
+        s
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_id_over_64_characters_is_refused() {
+        assert_eq!(ShortId::new("x".repeat(65)), Err(IdError::TooLong));
+        assert!(ShortId::new("č".repeat(64)).is_ok());
+        assert_eq!(ShortId::new(" a"), Err(IdError::BadCharacters));
+        assert_eq!(ShortId::new(""), Err(IdError::Empty));
+    }
+
+    #[test]
+    fn ico_must_be_eight_digits() {
+        assert!("25379631".parse::<Ico>().is_ok());
+        assert!("2537963".parse::<Ico>().is_err());
+        assert!("2537963a".parse::<Ico>().is_err());
+    }
+
+    #[test]
+    fn ico_check_digit_follows_mod_11() {
+        // 00006947 (Ministry of Finance): 0*8+0*7+0*6+0*5+6*4+9*3+4*2 = 59, 59 % 11 = 4, 11-4 = 7.
+        assert!("00006947".parse::<Ico>().unwrap().has_valid_check_digit());
+        assert!(!"00006948".parse::<Ico>().unwrap().has_valid_check_digit());
+    }
+
+    #[test]
+    fn month_parses_yyyy_mm_only() {
+        let m: YearMonth = "2017-03".parse().unwrap();
+        assert_eq!((m.year(), m.month()), (2017, 3));
+        assert_eq!(m.last_day(), jiff::civil::date(2017, 3, 31));
+        for bad in [
+            "2017-3", "2017-13", "17-03", "2017/03", "2017-00", "+017-03",
+        ] {
+            assert!(bad.parse::<YearMonth>().is_err(), "{bad}");
+        }
+    }
+}

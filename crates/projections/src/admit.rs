@@ -1,0 +1,412 @@
+//! The stateful admission rules: whether a new event may be appended after a
+//! prefix. Pure functions of the ledger state; [`crate::Projection::apply`]
+//! never refuses.
+//!
+//! Rule ids are DOMAIN.md's where the rule is the grant's (`R1.1`, `R1.4`,
+//! `R3.1`, `R4.2`, `R5.1`) and the ledger's own otherwise (docs/RULES.md):
+//! - `G1` the project is defined once, before anything else;
+//! - `G2` a dated activity lies within the project period;
+//! - `G3` a referenced entity (session, run, course, organisation, staff, expense) exists;
+//! - `G4` an id is used once (and a participant's attendance at a session is recorded once);
+//! - `G5` a correction or void targets a live event of the prefix, of the same kind.
+
+use grantledger_domain::events::ProjectDefined;
+use grantledger_domain::{Date, Event, Rejection};
+use uuid::Uuid;
+
+use crate::Ledger;
+
+/// Refusal for rule `rule` at `data.{field}`.
+fn refuse(field: &str, rule: &str, message: impl Into<String>) -> Rejection {
+    Rejection::refused(format!("data.{field}"), rule, message)
+}
+
+impl Ledger {
+    /// Decides whether `event` may be appended after this prefix.
+    ///
+    /// # Errors
+    /// A [`Rejection`] of kind `Refused` (HTTP 422) naming the field (`data.…`)
+    /// and the rule (module docs).
+    pub fn admit(&self, event: &Event) -> Result<(), Rejection> {
+        match event {
+            Event::EventCorrected(c) => {
+                let target = self.amendable(&c.target_event_id)?;
+                let old = &self.live[&target].event;
+                if old.kind() != c.replacement.kind() {
+                    return Err(refuse(
+                        "replacement.kind",
+                        "G5",
+                        format!(
+                            "a correction keeps the kind of its target: `{}`, not `{}`",
+                            old.kind(),
+                            c.replacement.kind()
+                        ),
+                    ));
+                }
+                self.admit_fact(&c.replacement, Some(target))
+                    .map_err(|r| retarget(r, "data.replacement.data"))
+            }
+            Event::EventVoided(v) => {
+                let target = self.amendable(&v.target_event_id)?;
+                if matches!(self.live[&target].event, Event::ProjectDefined(_)) {
+                    return Err(refuse(
+                        "target_event_id",
+                        "G5",
+                        "the project definition can be corrected, not voided",
+                    ));
+                }
+                Ok(())
+            }
+            other => self.admit_fact(other, None),
+        }
+    }
+
+    /// The seq of a live, plain event that a correction or void may target.
+    fn amendable(&self, id: &Uuid) -> Result<u64, Rejection> {
+        let field = "target_event_id";
+        let Some(seq) = self.seq_of(id) else {
+            return Err(refuse(field, "G5", format!("no event {id} in the log")));
+        };
+        if self.amendments.contains_key(&seq) {
+            return Err(refuse(
+                field,
+                "G5",
+                format!("{id} is itself a correction or void; correct the original event"),
+            ));
+        }
+        if let Some(by) = self.voided_by(seq) {
+            return Err(refuse(field, "G5", format!("{id} was voided by seq {by}")));
+        }
+        if !self.live.contains_key(&seq) {
+            return Err(refuse(field, "G5", format!("{id} is not a live event")));
+        }
+        Ok(seq)
+    }
+
+    /// Admission of a fact; `replacing` is the seq of the event a correction
+    /// replaces (its own ids do not count as taken).
+    fn admit_fact(&self, event: &Event, replacing: Option<u64>) -> Result<(), Rejection> {
+        let project = match (self.project(), event) {
+            (Some(_), Event::ProjectDefined(_)) if replacing.is_none() => {
+                return Err(refuse(
+                    "project_id",
+                    "G1",
+                    "the project is already defined; correct it instead",
+                ))
+            }
+            (_, Event::ProjectDefined(_)) => return Ok(()),
+            (Some(p), _) => p,
+            (None, _) => {
+                return Err(Rejection::refused(
+                    "kind",
+                    "G1",
+                    "define the project (project_defined) first",
+                ))
+            }
+        };
+        let taken = |seq: Option<&u64>| seq.is_some_and(|s| Some(*s) != replacing);
+        let within = |d: Date, field: &str| within_period(project, d, field);
+        let unique = |seq: Option<&u64>, field: &str, what: &str| {
+            if taken(seq) {
+                Err(refuse(field, "G4", format!("{what} is already recorded")))
+            } else {
+                Ok(())
+            }
+        };
+        let exists = |seq: Option<&u64>, field: &str, what: &str, rule: &str| {
+            if seq.is_some() {
+                Ok(())
+            } else {
+                Err(refuse(field, rule, format!("{what} is not in the log")))
+            }
+        };
+        let participant = |id: &Uuid| {
+            exists(
+                self.ix.participants.get(id),
+                "participant_id",
+                &format!("participant {id}"),
+                "R1.1",
+            )
+        };
+        match event {
+            Event::ProjectDefined(_) | Event::EventCorrected(_) | Event::EventVoided(_) => Ok(()),
+            Event::OrganizationJoined(e) => unique(
+                self.ix.organizations.get(e.organization_id.as_str()),
+                "organization_id",
+                &format!("organisation {}", e.organization_id),
+            ),
+            Event::CourseDefined(e) => unique(
+                self.ix.courses.get(e.course_id.as_str()),
+                "course_id",
+                &format!("course {}", e.course_id),
+            ),
+            Event::CourseRunScheduled(e) => {
+                unique(
+                    self.ix.runs.get(e.run_id.as_str()),
+                    "run_id",
+                    &format!("run {}", e.run_id),
+                )?;
+                exists(
+                    self.ix.courses.get(e.course_id.as_str()),
+                    "course_id",
+                    &format!("course {}", e.course_id),
+                    "G3",
+                )?;
+                within(e.start, "start")?;
+                within(e.end, "end")
+            }
+            Event::SessionHeld(e) => {
+                unique(
+                    self.ix.sessions.get(e.session_id.as_str()),
+                    "session_id",
+                    &format!("session {}", e.session_id),
+                )?;
+                exists(
+                    self.ix.runs.get(e.run_id.as_str()),
+                    "run_id",
+                    &format!("run {}", e.run_id),
+                    "G3",
+                )?;
+                within(e.date, "date")
+            }
+            Event::SeminarHeld(e) => {
+                unique(
+                    self.ix.seminars.get(e.seminar_id.as_str()),
+                    "seminar_id",
+                    &format!("seminar {}", e.seminar_id),
+                )?;
+                within(e.date, "date")
+            }
+            Event::WorkshopHeld(e) => {
+                unique(
+                    self.ix.workshops.get(e.workshop_id.as_str()),
+                    "workshop_id",
+                    &format!("workshop {}", e.workshop_id),
+                )?;
+                within(e.date, "date")
+            }
+            Event::ConferenceHeld(e) => {
+                unique(
+                    self.ix.conferences.get(e.conference_id.as_str()),
+                    "conference_id",
+                    &format!("conference {}", e.conference_id),
+                )?;
+                within(e.start, "start")?;
+                within(e.end, "end")
+            }
+            Event::ParticipantRegistered(e) => {
+                unique(
+                    self.ix.participants.get(&e.participant_id),
+                    "participant_id",
+                    &format!("participant {}", e.participant_id),
+                )?;
+                exists(
+                    self.ix.organizations.get(e.organization_id.as_str()),
+                    "organization_id",
+                    &format!("organisation {}", e.organization_id),
+                    "G3",
+                )?;
+                within(e.entry_date, "entry_date")
+            }
+            Event::ParticipantEnrolled(e) => {
+                participant(&e.participant_id)?;
+                exists(
+                    self.ix.runs.get(e.run_id.as_str()),
+                    "run_id",
+                    &format!("run {}", e.run_id),
+                    "G3",
+                )?;
+                unique(
+                    self.ix
+                        .enrolments
+                        .get(&(e.participant_id, e.run_id.to_string())),
+                    "run_id",
+                    &format!("the enrolment of {} in {}", e.participant_id, e.run_id),
+                )?;
+                within(e.enrolled_on, "enrolled_on")
+            }
+            Event::AttendanceRecorded(e) => {
+                participant(&e.participant_id)?;
+                let Some(session) = self.session(e.session_id.as_str()) else {
+                    return Err(refuse(
+                        "session_id",
+                        "G3",
+                        format!("session {} is not in the log", e.session_id),
+                    ));
+                };
+                unique(
+                    self.ix
+                        .attendance
+                        .get(&(e.participant_id, e.session_id.to_string())),
+                    "session_id",
+                    &format!("attendance of {} at {}", e.participant_id, e.session_id),
+                )?;
+                if e.hours > session.hours {
+                    return Err(refuse(
+                        "hours",
+                        "R1.4",
+                        format!(
+                            "{} h attended is more than the {} h session {} lasted",
+                            e.hours, session.hours, e.session_id
+                        ),
+                    ));
+                }
+                within(session.date, "session_id")
+            }
+            Event::InternshipCompleted(e) => {
+                participant(&e.participant_id)?;
+                within(e.start, "start")?;
+                within(e.end, "end")
+            }
+            Event::ParticipantExited(e) => {
+                participant(&e.participant_id)?;
+                unique(
+                    self.ix.exits.get(&e.participant_id),
+                    "participant_id",
+                    &format!("the exit of {}", e.participant_id),
+                )?;
+                if let Some(reg) = self.registration(&e.participant_id) {
+                    if e.exit_date < reg.entry_date {
+                        return Err(refuse(
+                            "exit_date",
+                            "R1.2",
+                            format!("exit {} is before entry {}", e.exit_date, reg.entry_date),
+                        ));
+                    }
+                }
+                within(e.exit_date, "exit_date")
+            }
+            Event::PersonalDataErased(e) => {
+                participant(&e.participant_id)?;
+                unique(
+                    self.ix.erased.get(&e.participant_id),
+                    "participant_id",
+                    &format!("the erasure of {}", e.participant_id),
+                )
+            }
+            Event::StaffContracted(e) => unique(
+                self.ix.staff.get(e.staff_id.as_str()),
+                "staff_id",
+                &format!("staff member {}", e.staff_id),
+            ),
+            Event::StaffContractAmended(e) => exists(
+                self.ix.staff.get(e.staff_id.as_str()),
+                "staff_id",
+                &format!("staff member {}", e.staff_id),
+                "G3",
+            ),
+            Event::TimesheetFiled(e) => {
+                exists(
+                    self.ix.staff.get(e.staff_id.as_str()),
+                    "staff_id",
+                    &format!("staff member {}", e.staff_id),
+                    "G3",
+                )?;
+                if taken(self.ix.timesheets.get(&(e.staff_id.to_string(), e.month))) {
+                    return Err(refuse(
+                        "month",
+                        "R3.1",
+                        format!(
+                            "{} already filed a timesheet for {}; correct it with event_corrected",
+                            e.staff_id, e.month
+                        ),
+                    ));
+                }
+                let (first, last) = (e.month.first_day(), e.month.last_day());
+                if last < project.period.start || first > project.period.end {
+                    return Err(refuse(
+                        "month",
+                        "G2",
+                        format!("{} is outside the project period", e.month),
+                    ));
+                }
+                Ok(())
+            }
+            Event::ExpenseRecorded(e) => {
+                unique(
+                    self.ix.expenses.get(&e.expense_id),
+                    "expense_id",
+                    &format!("expense {}", e.expense_id),
+                )?;
+                if !project.budget_lines.iter().any(|l| l.code == e.budget_line) {
+                    return Err(refuse(
+                        "budget_line",
+                        "R4.2",
+                        format!(
+                            "budget line {} is not in the project's budget",
+                            e.budget_line
+                        ),
+                    ));
+                }
+                if let Some(staff) = &e.staff_id {
+                    exists(
+                        self.ix.staff.get(staff.as_str()),
+                        "staff_id",
+                        &format!("staff member {staff}"),
+                        "G3",
+                    )?;
+                }
+                Ok(())
+            }
+            Event::ExpensePaid(e) => exists(
+                self.ix.expenses.get(&e.expense_id),
+                "expense_id",
+                &format!("expense {}", e.expense_id),
+                "G3",
+            ),
+            Event::ReportSubmitted(e) => {
+                if !project
+                    .monitoring_periods
+                    .iter()
+                    .any(|p| p.no == e.period_no)
+                {
+                    return Err(refuse(
+                        "period_no",
+                        "R5.1",
+                        format!("monitoring period {} is not defined", e.period_no),
+                    ));
+                }
+                if e.at_seq > self.at_seq {
+                    return Err(refuse(
+                        "at_seq",
+                        "R5.4",
+                        format!("at_seq {} is beyond the log head {}", e.at_seq, self.at_seq),
+                    ));
+                }
+                Ok(())
+            }
+            Event::RuleSetAdopted(_) => Ok(()),
+        }
+    }
+}
+
+/// G2: a dated activity lies within the project period (inclusive).
+fn within_period(project: &ProjectDefined, d: Date, field: &str) -> Result<(), Rejection> {
+    if project.period.contains(d) {
+        Ok(())
+    } else {
+        Err(refuse(
+            field,
+            "G2",
+            format!(
+                "{d} is outside the project period {} – {}",
+                project.period.start, project.period.end
+            ),
+        ))
+    }
+}
+
+/// Moves a rejection's `data.` field under `prefix` (for a correction's replacement).
+fn retarget(mut r: Rejection, prefix: &str) -> Rejection {
+    let rest = r
+        .field
+        .strip_prefix("data")
+        .unwrap_or(&r.field)
+        .trim_start_matches('.');
+    r.field = if rest.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{rest}")
+    };
+    r
+}

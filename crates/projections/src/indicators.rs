@@ -1,0 +1,310 @@
+//! Indicator measures (DOMAIN.md R2): each evaluated on a ledger state at a
+//! valid date `as_of` (inclusive).
+
+use std::collections::BTreeSet;
+
+use grantledger_domain::events::{Gender, IndicatorDefinition, Measure};
+use grantledger_domain::{Date, Event, Fte, Hours};
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+use crate::Ledger;
+
+/// A figure: a count (JSON number) or an exact decimal such as an FTE (JSON
+/// string, no trailing zeros: `"0.6"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// A whole count.
+    Count(u64),
+    /// An exact decimal (FTE, or a fractional target).
+    Decimal(Decimal),
+}
+
+impl Figure {
+    /// The figure as a decimal, for comparisons.
+    pub fn to_decimal(self) -> Decimal {
+        match self {
+            Figure::Count(n) => Decimal::from(n),
+            Figure::Decimal(d) => d,
+        }
+    }
+}
+
+impl Serialize for Figure {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Figure::Count(n) => s.serialize_u64(*n),
+            Figure::Decimal(d) => s.collect_str(&d.normalize()),
+        }
+    }
+}
+
+/// A count split by gender (R1.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ByGender {
+    /// Women.
+    pub female: u64,
+    /// Men.
+    pub male: u64,
+}
+
+/// One indicator's value as of a date (`GET /api/v1/indicators`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IndicatorValue {
+    /// Indicator code from the project definition.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// Target (a count for counting measures, an FTE string for `staff_fte`).
+    pub target: Figure,
+    /// Value as of the date.
+    pub value: Figure,
+    /// Whether value ≥ target.
+    pub met: bool,
+    /// For person counts: the split by gender (R1.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_gender: Option<ByGender>,
+    /// The measure computed.
+    pub measure: &'static str,
+    /// Seqs of the events the value stands on (explain), sorted.
+    #[serde(skip)]
+    pub evidence: Vec<u64>,
+}
+
+impl Ledger {
+    /// Every indicator of the project definition, as of `as_of` (inclusive), in
+    /// definition order. Empty before `project_defined`.
+    pub fn indicators(&self, as_of: Date) -> Vec<IndicatorValue> {
+        let Some(project) = self.project() else {
+            return Vec::new();
+        };
+        project
+            .indicators
+            .iter()
+            .map(|def| self.indicator(def, as_of))
+            .collect()
+    }
+
+    /// One indicator as of `as_of`.
+    pub fn indicator(&self, def: &IndicatorDefinition, as_of: Date) -> IndicatorValue {
+        let mut by_gender = None;
+        let (value, evidence) = match def.measure {
+            Measure::SupportedPersons => {
+                let (n, g, ev) = self.supported_persons(as_of);
+                by_gender = Some(g);
+                (Figure::Count(n), ev)
+            }
+            Measure::CourseRunsHeld => {
+                let runs = self.runs_held(as_of);
+                (Figure::Count(runs.len() as u64), runs.into_iter().collect())
+            }
+            Measure::CourseTypesHeld => {
+                let (n, ev) = self.course_types_held(as_of);
+                (Figure::Count(n), ev)
+            }
+            Measure::MunicipalitiesReached => {
+                let (n, ev) = self.municipalities_reached(def.municipalities.as_deref(), as_of);
+                (Figure::Count(n), ev)
+            }
+            Measure::SeminarsAndWorkshopsHeld => {
+                let ev: Vec<u64> = self.dated(
+                    self.ix.seminars.values().chain(self.ix.workshops.values()),
+                    as_of,
+                );
+                (Figure::Count(ev.len() as u64), ev)
+            }
+            Measure::ConferencesHeld => {
+                let ev = self.dated(self.ix.conferences.values(), as_of);
+                (Figure::Count(ev.len() as u64), ev)
+            }
+            Measure::InternshipsCompleted => {
+                let all = self.ix.internships_by_participant.values().flatten();
+                let ev = self.dated(all, as_of);
+                (Figure::Count(ev.len() as u64), ev)
+            }
+            Measure::StaffFte => {
+                let role = def.role.as_ref().map(|r| r.as_str()).unwrap_or_default();
+                let (fte, ev) = self.staff_fte(role, as_of);
+                (Figure::Decimal(fte.to_decimal()), ev)
+            }
+        };
+        let target_dec = def.target.to_decimal().normalize();
+        let target = if def.measure != Measure::StaffFte && target_dec.fract().is_zero() {
+            u64::try_from(target_dec.trunc().mantissa())
+                .map_or(Figure::Decimal(target_dec), Figure::Count)
+        } else {
+            Figure::Decimal(target_dec)
+        };
+        let mut evidence = evidence;
+        evidence.sort_unstable();
+        evidence.dedup();
+        IndicatorValue {
+            code: def.code.to_string(),
+            name: def.name.clone(),
+            unit: def.unit.clone(),
+            met: value.to_decimal() >= target.to_decimal(),
+            target,
+            value,
+            by_gender,
+            measure: def.measure.as_str(),
+            evidence,
+        }
+    }
+
+    /// Seqs among `seqs` whose event's valid date is ≤ `as_of`.
+    fn dated<'a>(&self, seqs: impl Iterator<Item = &'a u64>, as_of: Date) -> Vec<u64> {
+        seqs.copied()
+            .filter(|s| {
+                self.event(*s)
+                    .and_then(Event::valid_date)
+                    .is_some_and(|d| d <= as_of)
+            })
+            .collect()
+    }
+
+    /// R1.3–R1.5: supported persons as of `as_of`, by gender, with evidence
+    /// (each person's registration and the entries up to their crossing).
+    fn supported_persons(&self, as_of: Date) -> (u64, ByGender, Vec<u64>) {
+        let mut by = ByGender::default();
+        let mut evidence = Vec::new();
+        for (id, &reg_seq) in &self.ix.participants {
+            let Some(reg) = self.registration(id) else {
+                continue;
+            };
+            let entries = self.support_entries(id);
+            let Some(on) = self.crossing_date(&entries).filter(|d| *d <= as_of) else {
+                continue;
+            };
+            match reg.gender {
+                Gender::Female => by.female += 1,
+                Gender::Male => by.male += 1,
+            }
+            evidence.push(reg_seq);
+            evidence.extend(entries.iter().filter(|e| e.date <= on).map(|e| e.seq));
+        }
+        (by.female + by.male, by, evidence)
+    }
+
+    /// R2.1: seqs of the runs held as of `as_of`: their sessions dated ≤ `as_of`
+    /// sum to at least the course's planned hours.
+    pub(crate) fn runs_held(&self, as_of: Date) -> BTreeSet<u64> {
+        let mut held = BTreeSet::new();
+        for (run_id, &run_seq) in &self.ix.runs {
+            let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) else {
+                continue;
+            };
+            let planned = match self
+                .ix
+                .courses
+                .get(run.course_id.as_str())
+                .and_then(|s| self.event(*s))
+            {
+                Some(Event::CourseDefined(c)) => c.planned_hours,
+                _ => continue,
+            };
+            let done: Hours = self
+                .ix
+                .sessions_by_run
+                .get(run_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| match self.event(*s) {
+                    Some(Event::SessionHeld(x)) if x.date <= as_of => Some(x.hours),
+                    _ => None,
+                })
+                .sum();
+            if done >= planned {
+                held.insert(run_seq);
+            }
+        }
+        held
+    }
+
+    /// R2.1: courses with at least one held run; evidence = the held runs and their courses.
+    fn course_types_held(&self, as_of: Date) -> (u64, Vec<u64>) {
+        let mut courses = BTreeSet::new();
+        let mut evidence = Vec::new();
+        for run_seq in self.runs_held(as_of) {
+            if let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) {
+                if let Some(&c) = self.ix.courses.get(run.course_id.as_str()) {
+                    courses.insert(c);
+                    evidence.push(run_seq);
+                }
+            }
+        }
+        evidence.extend(courses.iter().copied());
+        (courses.len() as u64, evidence)
+    }
+
+    /// R2.2/R2.3: distinct municipalities of seminars dated ≤ `as_of`; when
+    /// `listed` is given only those in it count (compared trimmed, case-insensitively).
+    fn municipalities_reached(&self, listed: Option<&[String]>, as_of: Date) -> (u64, Vec<u64>) {
+        let norm = |s: &str| s.trim().to_lowercase();
+        let listed: Option<BTreeSet<String>> = listed.map(|l| l.iter().map(|m| norm(m)).collect());
+        let mut reached = BTreeSet::new();
+        let mut evidence = Vec::new();
+        for &seq in self.ix.seminars.values() {
+            let Some(Event::SeminarHeld(s)) = self.event(seq) else {
+                continue;
+            };
+            let m = norm(&s.municipality);
+            if s.date <= as_of && listed.as_ref().is_none_or(|l| l.contains(&m)) {
+                reached.insert(m);
+                evidence.push(seq);
+            }
+        }
+        (reached.len() as u64, evidence)
+    }
+
+    /// R3.7 / R2 P-MAN-FTE: the contracted FTE in force on `on` of the staff
+    /// with `role`, summed. A contract is in force from its start to its end
+    /// (as amended) inclusive; its FTE is that of the latest amendment
+    /// effective on or before `on` that sets one (DPP contracts have none: 0).
+    pub fn staff_fte(&self, role: &str, on: Date) -> (Fte, Vec<u64>) {
+        let mut total = Fte::ZERO;
+        let mut evidence = Vec::new();
+        for (staff_id, &seq) in &self.ix.staff {
+            let Some(Event::StaffContracted(c)) = self.event(seq) else {
+                continue;
+            };
+            if c.role.as_str() != role {
+                continue;
+            }
+            let mut amendments: Vec<(Date, u64)> = Vec::new();
+            for &a in self
+                .ix
+                .amendments_by_staff
+                .get(staff_id)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Event::StaffContractAmended(x)) = self.event(a) {
+                    if x.effective_from <= on {
+                        amendments.push((x.effective_from, a));
+                    }
+                }
+            }
+            amendments.sort();
+            let (mut fte, mut end, mut used) = (c.fte.unwrap_or(Fte::ZERO), c.end, vec![seq]);
+            for (_, a) in &amendments {
+                if let Some(Event::StaffContractAmended(x)) = self.event(*a) {
+                    if let Some(f) = x.fte {
+                        fte = f;
+                        used.push(*a);
+                    }
+                    if let Some(e) = x.end {
+                        end = e;
+                        used.push(*a);
+                    }
+                }
+            }
+            if c.start <= on && on <= end {
+                total = total + fte;
+                evidence.extend(used);
+            }
+        }
+        (total, evidence)
+    }
+}

@@ -1,0 +1,131 @@
+//! Participants' support hours and the supported-person rule (DOMAIN.md R1.3–R1.5).
+
+use grantledger_domain::events::{Gender, ParticipantRegistered};
+use grantledger_domain::{Date, Event, Hours};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Ledger;
+
+/// One dated contribution to a participant's support hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SupportEntry {
+    /// Valid date: the session's date (attendance) or the internship's last day.
+    pub date: Date,
+    /// Hours counted: attended hours capped at the session's hours (R1.4).
+    pub hours: Hours,
+    /// The event that gave them.
+    pub seq: u64,
+}
+
+/// A participant's figures as of a date (`GET /api/v1/participants/{id}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParticipantFigures {
+    /// The participant.
+    pub participant_id: Uuid,
+    /// Support hours with valid date ≤ `as_of` (attendance + internships), R1.4.
+    pub hours: Hours,
+    /// Whether they are a supported person as of the date (R1.3, R1.5).
+    pub supported: bool,
+    /// The date their running total first exceeded the threshold, if it is ≤ `as_of`.
+    pub supported_on: Option<Date>,
+    /// Gender (R1.1).
+    pub gender: Gender,
+    /// Entry date.
+    pub entry_date: Date,
+    /// Exit date, if exited by `as_of`.
+    pub exit_date: Option<Date>,
+    /// Seqs of the events behind `hours`, in valid-date order.
+    pub evidence: Vec<u64>,
+}
+
+impl Ledger {
+    /// The participant's registration, if live.
+    pub(crate) fn registration(&self, id: &Uuid) -> Option<&ParticipantRegistered> {
+        match self.ix.participants.get(id).and_then(|s| self.event(*s)) {
+            Some(Event::ParticipantRegistered(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Every support entry of a participant, sorted by (date, seq). Attendance
+    /// at a session that is not live has no valid date and gives nothing.
+    pub(crate) fn support_entries(&self, id: &Uuid) -> Vec<SupportEntry> {
+        let mut out = Vec::new();
+        for &seq in self
+            .ix
+            .attendance_by_participant
+            .get(id)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(Event::AttendanceRecorded(a)) = self.event(seq) {
+                if let Some(session) = self.session(a.session_id.as_str()) {
+                    out.push(SupportEntry {
+                        date: session.date,
+                        hours: a.hours.min(session.hours),
+                        seq,
+                    });
+                }
+            }
+        }
+        for &seq in self
+            .ix
+            .internships_by_participant
+            .get(id)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(Event::InternshipCompleted(i)) = self.event(seq) {
+                out.push(SupportEntry {
+                    date: i.end,
+                    hours: i.hours,
+                    seq,
+                });
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The date a participant became a supported person: the valid date on
+    /// which the running total of support hours first exceeds the threshold
+    /// strictly (R1.3 "more than 40", R1.5). All hours of one date count together.
+    pub(crate) fn crossing_date(&self, entries: &[SupportEntry]) -> Option<Date> {
+        let threshold = self.project()?.support_threshold_hours;
+        let mut total = Hours::ZERO;
+        entries.iter().enumerate().find_map(|(i, e)| {
+            total = total.saturating_add(e.hours);
+            let last_of_date = entries.get(i + 1).is_none_or(|n| n.date != e.date);
+            (last_of_date && total > threshold).then_some(e.date)
+        })
+    }
+
+    /// A participant's hours and supported status as of `as_of` (inclusive);
+    /// `None` if no such participant is registered in this prefix.
+    pub fn participant(&self, id: &Uuid, as_of: Date) -> Option<ParticipantFigures> {
+        let reg = self.registration(id)?;
+        let entries = self.support_entries(id);
+        let crossing = self.crossing_date(&entries).filter(|d| *d <= as_of);
+        let upto: Vec<&SupportEntry> = entries.iter().filter(|e| e.date <= as_of).collect();
+        let exit_date = match self.ix.exits.get(id).and_then(|s| self.event(*s)) {
+            Some(Event::ParticipantExited(x)) if x.exit_date <= as_of => Some(x.exit_date),
+            _ => None,
+        };
+        Some(ParticipantFigures {
+            participant_id: *id,
+            hours: upto.iter().map(|e| e.hours).sum(),
+            supported: crossing.is_some(),
+            supported_on: crossing,
+            gender: reg.gender,
+            entry_date: reg.entry_date,
+            exit_date,
+            evidence: upto.iter().map(|e| e.seq).collect(),
+        })
+    }
+
+    /// Ids of every registered participant in this prefix, in id order.
+    pub fn participant_ids(&self) -> impl Iterator<Item = &Uuid> {
+        self.ix.participants.keys()
+    }
+}

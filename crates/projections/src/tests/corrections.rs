@@ -1,0 +1,160 @@
+//! Bitemporal corrections (DESIGN.md "Time: two axes"): `event_corrected` and
+//! `event_voided` change the past in valid time, but only for prefixes that
+//! contain them.
+
+use grantledger_domain::Hours;
+
+use super::support::*;
+
+/// Given: the project, one organisation, course K1 (8 h planned) with run K1-1.
+fn training() -> Log {
+    Log::given([
+        project_defined(),
+        organization(ORG),
+        course("K1", "8"),
+        run("K1-1", "K1", "2016-10-01", "2018-09-30"),
+    ])
+}
+
+#[test]
+fn the_prefix_before_a_correction_gives_the_old_value_and_the_prefix_with_it_the_new_one() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    let s1 = log.push(session("S1", "K1-1", "2016-11-10", "8"));
+    let before = log.next_seq() - 1;
+    log.push(corrected(m1, &seminar("M1", "Ostrava", "2016-11-10")));
+    let between = log.next_seq() - 1;
+    log.push(corrected(s1, &session("S1", "K1-1", "2016-11-03", "8")));
+
+    let old = log.ledger_at(before);
+    assert_eq!(count(&old, MUNICIPALITIES, "2016-11-10"), 0);
+    assert_eq!(count(&old, COURSE_RUNS, "2016-11-05"), 0);
+
+    let mid = log.ledger_at(between);
+    assert_eq!(count(&mid, MUNICIPALITIES, "2016-11-10"), 1);
+    assert_eq!(count(&mid, COURSE_RUNS, "2016-11-05"), 0);
+
+    let now = log.ledger();
+    assert_eq!(count(&now, MUNICIPALITIES, "2016-11-10"), 1);
+    assert_eq!(count(&now, COURSE_RUNS, "2016-11-03"), 1);
+    assert_eq!(count(&now, COURSE_RUNS, "2016-11-02"), 0);
+    assert_eq!(count(&now, COURSE_TYPES, "2016-11-03"), 1);
+}
+
+#[test]
+fn a_corrected_fact_keeps_its_own_seq_as_evidence_and_lists_its_corrections() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    let m1_seq = log.next_seq() - 1;
+    log.push(corrected(m1, &seminar("M1", "Ostrava", "2016-11-10")));
+    let fix_seq = log.next_seq() - 1;
+
+    let ledger = log.ledger();
+    assert_eq!(
+        indicator(&ledger, MUNICIPALITIES, d("2016-11-10")).evidence,
+        vec![m1_seq]
+    );
+    let live = ledger.live(m1_seq).expect("M1 is live");
+    assert_eq!(
+        (live.event_id, live.corrected_by.clone()),
+        (m1, vec![fix_seq])
+    );
+    assert!(ledger.live(fix_seq).is_none(), "a correction is not a fact");
+}
+
+#[test]
+fn a_void_removes_the_events_effect() {
+    let mut log = training();
+    let p = person(1);
+    log.push(registered(p, "female"));
+    log.push(seminar("M1", "Ostrava", "2016-11-10"));
+    let m2 = log.push(seminar("M2", "Opava", "2016-11-17"));
+    let s1 = log.push(session("S1", "K1-1", "2016-11-10", "8"));
+    log.push(session("S2", "K1-1", "2016-11-11", "6"));
+    log.push(attendance(p, "S1", "8"));
+    let a2 = log.push(attendance(p, "S2", "6"));
+    let before = log.next_seq() - 1;
+    log.push(voided(m2));
+    log.push(voided(a2));
+    log.push(voided(s1));
+
+    let old = log.ledger_at(before);
+    assert_eq!(count(&old, MUNICIPALITIES, "2016-11-30"), 2);
+    assert_eq!(count(&old, SEMINARS_WORKSHOPS, "2016-11-30"), 2);
+    assert_eq!(count(&old, COURSE_RUNS, "2016-11-30"), 1);
+    assert_eq!(
+        old.participant(&p, d("2016-11-30"))
+            .expect("registered")
+            .hours,
+        Hours::from_whole(14)
+    );
+
+    let now = log.ledger();
+    assert_eq!(count(&now, MUNICIPALITIES, "2016-11-30"), 1);
+    assert_eq!(count(&now, SEMINARS_WORKSHOPS, "2016-11-30"), 1);
+    // S1 is gone: K1-1 has 6 h of its 8 and S1's attendance has no date any more.
+    assert_eq!(count(&now, COURSE_RUNS, "2016-11-30"), 0);
+    let f = now.participant(&p, d("2016-11-30")).expect("registered");
+    assert_eq!((f.hours, f.evidence.len()), (Hours::ZERO, 0));
+}
+
+#[test]
+fn a_later_correction_of_the_same_target_wins() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    log.push(corrected(m1, &seminar("M1", "Ostrava", "2016-11-10")));
+    let first = log.next_seq() - 1;
+    log.push(corrected(m1, &seminar("M1", "Opava", "2016-12-01")));
+
+    let mid = log.ledger_at(first);
+    assert_eq!(count(&mid, MUNICIPALITIES, "2016-11-10"), 1);
+
+    let now = log.ledger();
+    assert_eq!(count(&now, MUNICIPALITIES, "2016-11-10"), 0);
+    assert_eq!(count(&now, SEMINARS_WORKSHOPS, "2016-11-30"), 0);
+    assert_eq!(count(&now, MUNICIPALITIES, "2016-12-01"), 1);
+    assert_eq!(count(&now, SEMINARS_WORKSHOPS, "2016-12-01"), 1);
+}
+
+#[test]
+fn a_correction_of_a_voided_event_is_refused() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    log.push(voided(m1));
+
+    assert_refused(
+        log.when(&corrected(m1, &seminar("M1", "Ostrava", "2016-11-10"))),
+        "data.target_event_id",
+        "G5",
+    );
+    assert_refused(log.when(&voided(m1)), "data.target_event_id", "G5");
+}
+
+#[test]
+fn a_correction_or_void_of_a_correction_is_refused() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    let fix = log.push(corrected(m1, &seminar("M1", "Ostrava", "2016-11-10")));
+
+    assert_refused(
+        log.when(&corrected(fix, &seminar("M1", "Opava", "2016-11-10"))),
+        "data.target_event_id",
+        "G5",
+    );
+    assert_refused(log.when(&voided(fix)), "data.target_event_id", "G5");
+}
+
+#[test]
+fn a_voided_natural_id_may_be_recorded_again() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    assert_refused(
+        log.when(&seminar("M1", "Ostrava", "2016-11-12")),
+        "data.seminar_id",
+        "G4",
+    );
+    log.push(voided(m1));
+    log.push(seminar("M1", "Ostrava", "2016-11-12"));
+
+    assert_eq!(count(&log.ledger(), MUNICIPALITIES, "2016-11-12"), 1);
+}

@@ -1,0 +1,484 @@
+//! Property tests over random small projects: a few courses, runs, sessions,
+//! participants, attendances (hours ≤ the session's), seminars, and random
+//! corrections and voids of attendances, sessions and seminars, under a low
+//! support threshold (5 h) so that people cross it. Every event
+//! goes through [`Ledger::admit`] first; refused ones are left out, as the
+//! server would.
+
+use std::collections::BTreeMap;
+
+use grantledger_domain::{Date, Event, Hours};
+use proptest::prelude::*;
+use uuid::Uuid;
+
+use super::support::*;
+use crate::{replay, Figure, IndicatorValue, Ledger, ParticipantFigures, Projection};
+
+const TOWNS: [&str; 4] = ["Ostrava", "Opava", "Karviná", "Praha"];
+/// Sessions and seminars fall on 2016-10-01 + 0..DAYS.
+const DAYS: i64 = 90;
+const CASES: u32 = 256;
+
+/// 2016-10-01 plus `offset` days.
+fn day(offset: i64) -> Date {
+    d("2016-10-01")
+        .checked_add(jiff::Span::new().days(offset))
+        .unwrap_or_else(|e| panic!("date offset {offset}: {e}"))
+}
+
+/// The as_of dates checked: a few days either side of the activity range.
+fn as_of_dates(step: usize) -> impl Iterator<Item = Date> {
+    (-2..DAYS + 3).step_by(step).map(day)
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Session {
+        run: usize,
+        day: i64,
+        quarters: i64,
+    },
+    Attend {
+        person: usize,
+        session: usize,
+        pct: i64,
+    },
+    Seminar {
+        town: usize,
+        day: i64,
+    },
+    Correct {
+        target: usize,
+        change: Change,
+    },
+    Void {
+        target: usize,
+    },
+}
+
+/// New values for a correction; each kind takes the fields it has.
+#[derive(Clone, Debug)]
+struct Change {
+    day: i64,
+    quarters: i64,
+    session: usize,
+    pct: i64,
+    town: usize,
+    person: usize,
+    /// Give a session or seminar a new id (`S{session}r`, `M{session}r`).
+    rename: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Plan {
+    /// Course (0 or 1) of each run.
+    runs: Vec<usize>,
+    /// Gender of each participant (true: female).
+    women: Vec<bool>,
+    ops: Vec<Op>,
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    (
+        0..DAYS,
+        2..=32i64,
+        0..16usize,
+        1..=100i64,
+        0..TOWNS.len(),
+        0..4usize,
+        prop::bool::weighted(0.25),
+    )
+        .prop_map(
+            |(day, quarters, session, pct, town, person, rename)| Change {
+                day,
+                quarters,
+                session,
+                pct,
+                town,
+                person,
+                rename,
+            },
+        )
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..3usize, 0..DAYS, 2..=32i64).prop_map(|(run, day, quarters)| Op::Session { run, day, quarters }),
+        6 => (0..4usize, 0..16usize, 1..=100i64).prop_map(|(person, session, pct)| Op::Attend { person, session, pct }),
+        2 => (0..TOWNS.len(), 0..DAYS).prop_map(|(town, day)| Op::Seminar { town, day }),
+        2 => (0..64usize, change()).prop_map(|(target, change)| Op::Correct { target, change }),
+        1 => (0..64usize).prop_map(|target| Op::Void { target }),
+    ]
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    (
+        prop::collection::vec(0..2usize, 1..=3),
+        prop::collection::vec(any::<bool>(), 1..=4),
+        prop::collection::vec(op(), 0..40),
+    )
+        .prop_map(|(runs, women, ops)| Plan { runs, women, ops })
+}
+
+/// A generated log, with what the "written in place" log would hold after each envelope.
+struct Built {
+    /// The log with its corrections and voids.
+    log: Log,
+    /// The incremental ledger the builder kept while admitting (queried between appends).
+    ledger: Ledger,
+    /// Seq in `log` → fact number (the n-th fact appended; corrections and voids are not facts).
+    fact_of_seq: BTreeMap<u64, usize>,
+    /// `reference[k]`: after envelope `k + 1`, each fact's payload with the
+    /// corrections so far written in place, `None` once voided.
+    reference: Vec<Vec<Option<Event>>>,
+    persons: Vec<Uuid>,
+    /// Every session and seminar id used.
+    sessions: Vec<String>,
+    seminars: Vec<String>,
+}
+
+#[derive(Default)]
+struct Builder {
+    log: Log,
+    ledger: Ledger,
+    original: Vec<Event>,
+    current: Vec<Option<Event>>,
+    ids: Vec<Uuid>,
+    fact_of_seq: BTreeMap<u64, usize>,
+    reference: Vec<Vec<Option<Event>>>,
+    /// Session ids in the order recorded (renamed ones too).
+    sessions: Vec<String>,
+    /// Seminar ids recorded (renamed ones too).
+    seminars: Vec<String>,
+    /// Facts that may be corrected or voided: sessions, attendances, seminars.
+    targets: Vec<usize>,
+}
+
+impl Builder {
+    /// Appends `event` if the ledger admits it; its event id.
+    fn try_append(&mut self, event: Event) -> Option<Uuid> {
+        self.ledger.admit(&event).ok()?;
+        let id = self.log.append(event);
+        let env = self.log.envelopes.last()?;
+        self.ledger.apply(env);
+        Some(id)
+    }
+
+    /// Appends a fact if admitted; its fact number.
+    fn fact(&mut self, event: Event) -> Option<usize> {
+        let id = self.try_append(event.clone())?;
+        let n = self.original.len();
+        self.fact_of_seq.insert(self.log.next_seq() - 1, n);
+        self.original.push(event.clone());
+        self.current.push(Some(event));
+        self.ids.push(id);
+        self.reference.push(self.current.clone());
+        Some(n)
+    }
+
+    /// Appends a correction or void of fact `n` if admitted; `now` is its payload after.
+    fn amend(&mut self, event: Event, n: usize, now: Option<Event>) -> bool {
+        if self.try_append(event).is_none() {
+            return false;
+        }
+        self.current[n] = now;
+        self.reference.push(self.current.clone());
+        true
+    }
+
+    /// Attended hours: `pct` % of the session's current hours (at least 0.01 h).
+    fn attended(&self, session_id: &str, pct: i64) -> String {
+        let len = self
+            .ledger
+            .session(session_id)
+            .map_or(100, |s| s.hours.centihours());
+        Hours::from_units((len * pct / 100).max(1)).to_string()
+    }
+}
+
+fn quarters(q: i64) -> String {
+    Hours::from_units(q * 25).to_string()
+}
+
+fn build(plan: &Plan) -> Built {
+    let mut b = Builder::default();
+    b.fact(project_with_threshold("5"));
+    b.fact(organization(ORG));
+    b.fact(course("C0", "6"));
+    b.fact(course("C1", "10"));
+    for (i, c) in plan.runs.iter().enumerate() {
+        b.fact(run(
+            &format!("R{i}"),
+            &format!("C{c}"),
+            "2016-10-01",
+            "2018-09-30",
+        ));
+    }
+    let persons: Vec<Uuid> = (0..plan.women.len()).map(|i| person(i as u128)).collect();
+    for (p, woman) in persons.iter().zip(&plan.women) {
+        b.fact(registered(*p, if *woman { "female" } else { "male" }));
+    }
+    for (i, op) in plan.ops.iter().enumerate() {
+        match op {
+            Op::Session {
+                run,
+                day: offset,
+                quarters: q,
+            } => {
+                let id = format!("S{i}");
+                let run = format!("R{}", run % plan.runs.len());
+                if let Some(n) =
+                    b.fact(session(&id, &run, &day(*offset).to_string(), &quarters(*q)))
+                {
+                    b.sessions.push(id);
+                    b.targets.push(n);
+                }
+            }
+            Op::Attend {
+                person: p,
+                session: s,
+                pct,
+            } => {
+                if b.sessions.is_empty() {
+                    continue;
+                }
+                let sid = b.sessions[s % b.sessions.len()].clone();
+                let hours = b.attended(&sid, *pct);
+                if let Some(n) = b.fact(attendance(persons[p % persons.len()], &sid, &hours)) {
+                    b.targets.push(n);
+                }
+            }
+            Op::Seminar { town, day: offset } => {
+                let id = format!("M{i}");
+                if let Some(n) = b.fact(seminar(&id, TOWNS[*town], &day(*offset).to_string())) {
+                    b.seminars.push(id);
+                    b.targets.push(n);
+                }
+            }
+            Op::Correct { target, change: c } => {
+                if b.targets.is_empty() {
+                    continue;
+                }
+                let n = b.targets[target % b.targets.len()];
+                let was_voided = b.current[n].is_none();
+                let base = b.current[n]
+                    .clone()
+                    .unwrap_or_else(|| b.original[n].clone());
+                let renamed = |prefix: &str, id: &str| {
+                    if c.rename {
+                        format!("{prefix}{}r", c.session)
+                    } else {
+                        id.to_string()
+                    }
+                };
+                let replacement = match &base {
+                    Event::SessionHeld(s) => session(
+                        &renamed("S", s.session_id.as_str()),
+                        s.run_id.as_str(),
+                        &day(c.day).to_string(),
+                        &quarters(c.quarters),
+                    ),
+                    Event::AttendanceRecorded(a) => {
+                        let sid = b.sessions[c.session % b.sessions.len()].clone();
+                        let hours = b.attended(&sid, c.pct);
+                        // Mostly the same person; sometimes the sheet named the wrong one.
+                        let who = if c.rename {
+                            persons[c.person % persons.len()]
+                        } else {
+                            a.participant_id
+                        };
+                        attendance(who, &sid, &hours)
+                    }
+                    Event::SeminarHeld(m) => seminar(
+                        &renamed("M", m.seminar_id.as_str()),
+                        TOWNS[c.town],
+                        &day(c.day).to_string(),
+                    ),
+                    other => panic!("{} is not a target", other.kind()),
+                };
+                let admitted = b.amend(
+                    corrected(b.ids[n], &replacement),
+                    n,
+                    Some(replacement.clone()),
+                );
+                match &replacement {
+                    Event::SessionHeld(s)
+                        if admitted && !b.sessions.contains(&s.session_id.to_string()) =>
+                    {
+                        b.sessions.push(s.session_id.to_string())
+                    }
+                    Event::SeminarHeld(m)
+                        if admitted && !b.seminars.contains(&m.seminar_id.to_string()) =>
+                    {
+                        b.seminars.push(m.seminar_id.to_string())
+                    }
+                    _ => {}
+                }
+                assert!(
+                    !(was_voided && admitted),
+                    "a correction of voided fact {n} was admitted"
+                );
+            }
+            Op::Void { target } => {
+                if b.targets.is_empty() {
+                    continue;
+                }
+                let n = b.targets[target % b.targets.len()];
+                let was_voided = b.current[n].is_none();
+                let admitted = b.amend(voided(b.ids[n]), n, None);
+                assert_eq!(
+                    admitted, !was_voided,
+                    "void of fact {n} (already voided: {was_voided})"
+                );
+            }
+        }
+    }
+    assert_eq!(b.reference.len(), b.log.envelopes.len());
+    Built {
+        log: b.log,
+        ledger: b.ledger,
+        fact_of_seq: b.fact_of_seq,
+        reference: b.reference,
+        persons,
+        sessions: b.sessions,
+        seminars: b.seminars,
+    }
+}
+
+/// The log with every fact's payload as in `facts` (voided ones left out),
+/// and its seq → fact number.
+fn written_in_place(facts: &[Option<Event>]) -> (Ledger, BTreeMap<u64, usize>) {
+    let mut log = Log::new();
+    let mut fact_of_seq = BTreeMap::new();
+    for (n, e) in facts.iter().enumerate() {
+        if let Some(e) = e {
+            log.append(e.clone());
+            fact_of_seq.insert(log.next_seq() - 1, n);
+        }
+    }
+    (log.ledger(), fact_of_seq)
+}
+
+/// Events whose admission depends on the natural-id indexes: an attendance of
+/// each person at each session id, a session and a seminar with each id used.
+fn probes(b: &Built) -> Vec<Event> {
+    let mut out = Vec::new();
+    for sid in &b.sessions {
+        for p in &b.persons {
+            out.push(attendance(*p, sid, "0.01"));
+        }
+        out.push(session(sid, "R0", "2016-11-01", "1"));
+    }
+    for mid in &b.seminars {
+        out.push(seminar(mid, "Ostrava", "2016-11-01"));
+    }
+    out
+}
+
+type View = (Vec<IndicatorValue>, Vec<Option<ParticipantFigures>>);
+
+/// Every indicator and participant figure as of `as_of`, evidence given as fact numbers.
+fn view(
+    ledger: &Ledger,
+    fact_of_seq: &BTreeMap<u64, usize>,
+    persons: &[Uuid],
+    as_of: Date,
+) -> View {
+    let fact = |s: &u64| fact_of_seq.get(s).map_or(u64::MAX, |n| *n as u64);
+    let mut indicators = ledger.indicators(as_of);
+    for v in &mut indicators {
+        v.evidence = v.evidence.iter().map(fact).collect();
+    }
+    let participants = persons
+        .iter()
+        .map(|p| {
+            ledger.participant(p, as_of).map(|mut f| {
+                f.evidence = f.evidence.iter().map(fact).collect();
+                f
+            })
+        })
+        .collect();
+    (indicators, participants)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// (1) For every prefix and as_of, a log with `event_corrected(e → e')`
+    /// answers like the log with e' written in place of e, and a void like
+    /// the log without the event: the same figures, the same evidence (as
+    /// fact numbers) and the same admission of events that reuse its ids.
+    #[test]
+    fn a_correction_equals_the_replacement_written_in_place_and_a_void_equals_omission(plan in plan()) {
+        let b = build(&plan);
+        let probes = probes(&b);
+        for (k, facts) in b.reference.iter().enumerate() {
+            let at_seq = k as u64 + 1;
+            let with_corrections = b.log.ledger_at(at_seq);
+            let (in_place, in_place_facts) = written_in_place(facts);
+            for probe in &probes {
+                prop_assert_eq!(
+                    with_corrections.admit(probe),
+                    in_place.admit(probe),
+                    "admit {:?} at_seq {}", probe, at_seq
+                );
+            }
+            let step = if at_seq as usize == b.log.envelopes.len() { 1 } else { 4 };
+            for as_of in as_of_dates(step) {
+                prop_assert_eq!(
+                    view(&with_corrections, &b.fact_of_seq, &b.persons, as_of),
+                    view(&in_place, &in_place_facts, &b.persons, as_of),
+                    "at_seq {} as_of {}", at_seq, as_of
+                );
+            }
+        }
+    }
+
+    /// (2) A ledger fed one envelope at a time, queried in between, equals
+    /// the replay of the same prefix at every step and at the end.
+    #[test]
+    fn a_ledger_fed_one_envelope_at_a_time_equals_replay(plan in plan()) {
+        let b = build(&plan);
+        let mut ledger = Ledger::default();
+        for (i, env) in b.log.envelopes.iter().enumerate() {
+            ledger.apply(env);
+            let as_of = day(i as i64 * 3 % DAYS);
+            let _ = ledger.indicators(as_of);
+            for p in &b.persons {
+                let _ = ledger.participant(p, as_of);
+            }
+            let _ = ledger.admit(&seminar("M-probe", "Ostrava", "2016-11-01"));
+            prop_assert_eq!(&ledger, &replay(&b.log.envelopes[..=i]), "after seq {}", env.seq);
+        }
+        prop_assert_eq!(&ledger, &replay(&b.log.envelopes));
+        prop_assert_eq!(&b.ledger, &replay(&b.log.envelopes), "the builder's incremental ledger");
+    }
+
+    /// (3) For a fixed prefix, counting indicators and participants' hours
+    /// never decrease as as_of increases, and a supported person stays supported.
+    #[test]
+    fn counting_indicators_never_decrease_as_as_of_increases(plan in plan()) {
+        let b = build(&plan);
+        for at_seq in 1..=b.log.envelopes.len() as u64 {
+            let ledger = b.log.ledger_at(at_seq);
+            let mut before: Option<View> = None;
+            for as_of in as_of_dates(1) {
+                let now = view(&ledger, &b.fact_of_seq, &b.persons, as_of);
+                if let Some((ind, parts)) = &before {
+                    for (old, new) in ind.iter().zip(&now.0) {
+                        if let (Figure::Count(o), Figure::Count(n)) = (old.value, new.value) {
+                            prop_assert!(n >= o, "{} fell from {} to {} on {} (at_seq {})", new.code, o, n, as_of, at_seq);
+                        }
+                    }
+                    for (old, new) in parts.iter().zip(&now.1) {
+                        if let (Some(o), Some(n)) = (old, new) {
+                            prop_assert!(n.hours >= o.hours, "hours fell on {}", as_of);
+                            prop_assert!(n.supported || !o.supported, "support lost on {}", as_of);
+                        }
+                    }
+                }
+                before = Some(now);
+            }
+        }
+    }
+}

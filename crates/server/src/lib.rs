@@ -1,0 +1,134 @@
+//! The HTTP API of grantledger (DESIGN.md "HTTP"): axum routes under
+//! `/api/v1`, problem+json errors, and the [`Service`] that admits, appends and
+//! folds events, shared with the CLI.
+#![deny(missing_docs)]
+
+mod error;
+pub mod query;
+pub mod request;
+pub mod routes;
+pub mod service;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use grantledger_store::{EventLog, SledLog};
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use service::Service;
+
+/// Server settings; units in the names.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The sled data directory (created if missing).
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Largest request body accepted, in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Most events in one batch (413 above).
+    pub max_batch: usize,
+    /// Requests taking longer are answered 408.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("grantledger-data"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch: 5_000,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// The ledger service.
+    pub service: Service,
+    /// The settings.
+    pub config: Config,
+}
+
+/// The whole API as a router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::events::router())
+        .merge(routes::reads::router())
+        .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /api/v1") })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A built server: the log opened, the head folded, the port bound.
+pub struct Application {
+    listener: TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Opens the sled log in `config.data_dir` and binds `config.addr`.
+    ///
+    /// # Errors
+    /// The log cannot be opened or verified, or the address cannot be bound.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let log: Arc<dyn EventLog> = Arc::new(SledLog::open(&config.data_dir)?);
+        Self::with_log(config, log).await
+    }
+
+    /// Like [`Application::build`] over an already opened log.
+    ///
+    /// # Errors
+    /// The head cannot be folded or the address cannot be bound.
+    pub async fn with_log(config: Config, log: Arc<dyn EventLog>) -> anyhow::Result<Application> {
+        let service = tokio::task::spawn_blocking(move || Service::open(log)).await??;
+        let listener = TcpListener::bind(config.addr).await?;
+        Ok(Application {
+            listener,
+            state: Arc::new(AppState { service, config }),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    ///
+    /// # Errors
+    /// The socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    ///
+    /// # Errors
+    /// The server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

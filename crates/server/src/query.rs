@@ -1,0 +1,174 @@
+//! Read parameters shared by every query (`as_of`, `known_at`, `at_seq`) and
+//! the manifest every answer carries (EVENTS.md "Reading").
+
+use std::collections::BTreeMap;
+
+use grantledger_domain::Date;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::{ApiError, Service};
+
+/// The rule-set version the projections implement (DOMAIN.md as of v1).
+pub const RULE_SET: &str = "grantledger-rules/1 (DOMAIN.md R1–R5)";
+/// The program that computed an answer.
+pub const GENERATOR: &str = concat!("grantledger ", env!("CARGO_PKG_VERSION"));
+
+/// Query-string parameters, refused if unknown (a typo such as `asof` must not
+/// silently give today's figures).
+pub struct Params(BTreeMap<String, String>);
+
+impl Params {
+    /// Parses a raw query string, allowing only `allowed` names.
+    ///
+    /// # Errors
+    /// 400 naming an unknown, repeated or undecodable parameter.
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Params, ApiError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| {
+                ApiError::bad_param("query", format!("the query string does not decode: {e}"))
+            })?;
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            if !allowed.contains(&k.as_str()) {
+                return Err(ApiError::bad_param(
+                    &k,
+                    format!(
+                        "unknown query parameter `{k}`; this endpoint takes {}",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            if map.insert(k.clone(), v).is_some() {
+                return Err(ApiError::bad_param(&k, format!("`{k}` is given twice")));
+            }
+        }
+        Ok(Params(map))
+    }
+
+    /// A parameter parsed with `FromStr`, or `None` if absent.
+    ///
+    /// # Errors
+    /// 400 naming the parameter and the expected form.
+    pub fn get<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        expected: &str,
+    ) -> Result<Option<T>, ApiError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                ApiError::bad_param(name, format!("`{name}` must be {expected}, not `{v}`"))
+            }),
+        }
+    }
+}
+
+/// The names of the time parameters every read takes.
+pub const TIME_PARAMS: [&str; 3] = ["as_of", "known_at", "at_seq"];
+
+/// A resolved point in the two time axes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Point {
+    /// Valid date, inclusive.
+    pub as_of: Date,
+    /// The log prefix `seq ≤ at_seq`.
+    pub at_seq: u64,
+    /// The record-time instant asked for, if given.
+    pub known_at: Option<Timestamp>,
+}
+
+/// Every answer's provenance: which prefix and date it was computed for, by
+/// what. Deterministic: no wall clock (DESIGN.md "Determinism").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// Valid date, inclusive.
+    pub as_of: Date,
+    /// The record-time instant: the one asked for, else the `recorded_at` of
+    /// the record at `at_seq` (null for an empty log).
+    pub known_at: Option<Timestamp>,
+    /// The log prefix used: `seq ≤ at_seq`.
+    pub at_seq: u64,
+    /// Hex SHA-256 chain hash of the record at `at_seq`.
+    pub head_hash: String,
+    /// Rule-set version applied.
+    pub rule_set: &'static str,
+    /// Generator name and version.
+    pub generator: &'static str,
+}
+
+impl Service {
+    /// Resolves `as_of`, `known_at` / `at_seq` against the durable head.
+    /// Default `as_of`: today in the project calendar, clamped to the project
+    /// period; default prefix: the head.
+    ///
+    /// # Errors
+    /// 400 for malformed values, both `known_at` and `at_seq`, or `at_seq`
+    /// beyond the head.
+    pub fn resolve(&self, p: &Params) -> Result<Point, ApiError> {
+        let as_of: Option<Date> = p.get("as_of", "a date YYYY-MM-DD")?;
+        let known_at: Option<Timestamp> = p.get(
+            "known_at",
+            "an RFC 3339 instant such as 2017-04-20T10:00:00Z",
+        )?;
+        let at_seq: Option<u64> = p.get("at_seq", "a whole number ≥ 0")?;
+        let head = self.log().head().seq;
+        let at_seq = match (known_at, at_seq) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_param(
+                    "at_seq",
+                    "give known_at or at_seq, not both",
+                ));
+            }
+            (Some(t), None) => self.log().seq_at(t)?.min(head),
+            (None, Some(n)) if n > head => {
+                return Err(ApiError::bad_param(
+                    "at_seq",
+                    format!("at_seq {n} is beyond the log head {head}"),
+                ));
+            }
+            (None, Some(n)) => n,
+            (None, None) => head,
+        };
+        let as_of = match as_of {
+            Some(d) => d,
+            None => self.with_head(|l| {
+                let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+                let tz_today = l
+                    .project()
+                    .and_then(|p| jiff::tz::TimeZone::get(&p.timezone).ok())
+                    .map(|tz| Timestamp::now().to_zoned(tz).date())
+                    .unwrap_or(today);
+                match l.project() {
+                    Some(p) => tz_today.clamp(p.period.start, p.period.end),
+                    None => tz_today,
+                }
+            }),
+        };
+        Ok(Point {
+            as_of,
+            at_seq,
+            known_at,
+        })
+    }
+
+    /// The manifest of an answer at `point`.
+    ///
+    /// # Errors
+    /// A storage error reading the record at `at_seq`.
+    pub fn manifest(&self, point: &Point) -> Result<Manifest, ApiError> {
+        let record = if point.at_seq == 0 {
+            None
+        } else {
+            self.log().get(point.at_seq)?
+        };
+        Ok(Manifest {
+            as_of: point.as_of,
+            known_at: point.known_at.or(record.as_ref().map(|r| r.recorded_at)),
+            at_seq: point.at_seq,
+            head_hash: hex::encode(record.map_or([0; 32], |r| r.hash)),
+            rule_set: RULE_SET,
+            generator: GENERATOR,
+        })
+    }
+}

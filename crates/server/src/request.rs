@@ -1,0 +1,262 @@
+//! Parsing append requests: the HTTP body of `POST /api/v1/events` (one event
+//! or `{"events": [...]}`) and the lines of an import file.
+
+use grantledger_domain::{Event, Rejection, RULE_SCHEMA};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::ApiError;
+
+/// One event to append, parsed and validated (stateless rules passed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendRequest {
+    /// The client's idempotency key; the server makes a UUIDv7 when absent.
+    pub event_id: Option<Uuid>,
+    /// Optimistic concurrency: the stream's version before this event (0 = new stream).
+    pub expected_version: Option<u64>,
+    /// The domain event.
+    pub event: Event,
+    /// Import only: the original record time (verbatim import of fixtures / exports).
+    pub recorded_at: Option<Timestamp>,
+    /// Import only: the original actor.
+    pub actor: Option<String>,
+}
+
+/// Which envelope fields a request may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// HTTP: `event_id`, `kind`, `expected_version`, `data`.
+    Http,
+    /// Import file: also `recorded_at` and `actor`.
+    Import,
+}
+
+/// Parses a `POST /api/v1/events` body: a single event object or
+/// `{"events": [ ... ]}` (1 to `max_batch` events).
+///
+/// # Errors
+/// 400 naming the field (`events[2].data.hours`) for malformed JSON, unknown or
+/// missing fields, bad values, or a batch that is empty or too large.
+pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "Bad request",
+            format!("the body is not valid JSON: {e}"),
+        )
+        .rule(RULE_SCHEMA)
+    })?;
+    let Value::Object(obj) = value else {
+        return Err(malformed(
+            "",
+            "the body is a JSON object: one event or {\"events\": [...]}",
+        ));
+    };
+    if obj.contains_key("events") {
+        if obj.len() != 1 {
+            let extra = obj
+                .keys()
+                .find(|k| *k != "events")
+                .cloned()
+                .unwrap_or_default();
+            return Err(malformed(
+                &extra,
+                "a batch body has only the field `events`",
+            ));
+        }
+        let Some(Value::Array(items)) = obj.get("events") else {
+            return Err(malformed("events", "`events` is an array of events"));
+        };
+        if items.is_empty() {
+            return Err(malformed("events", "the batch has no events"));
+        }
+        if items.len() > max_batch {
+            return Err(ApiError::new(
+                413,
+                "Payload too large",
+                format!(
+                    "a batch holds at most {max_batch} events; this one has {}",
+                    items.len()
+                ),
+            )
+            .field("events")
+            .rule("max_batch"));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                parse_item(item, Source::Http)
+                    .map_err(|r| ApiError::from(r.under(&format!("events[{i}]"))))
+            })
+            .collect()
+    } else {
+        Ok(vec![
+            parse_item(&Value::Object(obj), Source::Http).map_err(ApiError::from)?
+        ])
+    }
+}
+
+fn malformed(field: &str, message: &str) -> ApiError {
+    ApiError::new(400, "Bad request", message)
+        .field(field)
+        .rule(RULE_SCHEMA)
+}
+
+/// Parses one event object (`{event_id?, kind, expected_version?, data}`, and
+/// for imports `recorded_at?`, `actor?`) and runs its stateless validation.
+///
+/// # Errors
+/// A `Malformed` [`Rejection`] naming the field relative to the event.
+pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejection> {
+    let Value::Object(obj) = item else {
+        return Err(Rejection::malformed(
+            "",
+            RULE_SCHEMA,
+            "an event is a JSON object {kind, data, ...}",
+        ));
+    };
+    let allowed: &[&str] = match source {
+        Source::Http => &["event_id", "kind", "expected_version", "data"],
+        Source::Import => &[
+            "event_id",
+            "kind",
+            "expected_version",
+            "data",
+            "recorded_at",
+            "actor",
+        ],
+    };
+    if let Some(unknown) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(Rejection::malformed(
+            unknown.clone(),
+            RULE_SCHEMA,
+            format!(
+                "unknown field `{unknown}`, expected one of {}",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let kind = match obj.get("kind") {
+        Some(Value::String(k)) => k.clone(),
+        Some(_) => {
+            return Err(Rejection::malformed(
+                "kind",
+                RULE_SCHEMA,
+                "`kind` is a string such as \"attendance_recorded\"",
+            ))
+        }
+        None => {
+            return Err(Rejection::malformed(
+                "kind",
+                RULE_SCHEMA,
+                "missing field `kind`",
+            ))
+        }
+    };
+    let data = match obj.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        Some(_) => {
+            return Err(Rejection::malformed(
+                "data",
+                RULE_SCHEMA,
+                "`data` is a JSON object",
+            ))
+        }
+        None => {
+            return Err(Rejection::malformed(
+                "data",
+                RULE_SCHEMA,
+                "missing field `data`",
+            ))
+        }
+    };
+    let event = Event::from_json(&kind, data)?;
+    event.validate().map_err(|r| r.under("data"))?;
+    Ok(AppendRequest {
+        event,
+        event_id: optional(
+            obj,
+            "event_id",
+            |v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()),
+            "a UUID",
+        )?,
+        expected_version: optional(obj, "expected_version", Value::as_u64, "a whole number ≥ 0")?,
+        recorded_at: optional(
+            obj,
+            "recorded_at",
+            |v| v.as_str().and_then(|s| s.parse().ok()),
+            "an RFC 3339 instant",
+        )?,
+        actor: optional(
+            obj,
+            "actor",
+            |v| {
+                v.as_str()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(str::to_string)
+            },
+            "a non-empty string",
+        )?,
+    })
+}
+
+fn optional<T>(
+    obj: &Map<String, Value>,
+    field: &str,
+    parse: impl Fn(&Value) -> Option<T>,
+    expected: &str,
+) -> Result<Option<T>, Rejection> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => parse(v).map(Some).ok_or_else(|| {
+            Rejection::malformed(field, RULE_SCHEMA, format!("`{field}` must be {expected}"))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_event_body_parses() {
+        let body = br#"{"kind":"attendance_recorded","expected_version":3,
+            "data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"K03-1-S2","hours":"6"}}"#;
+        let r = parse_body(body, 10).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].expected_version, Some(3));
+    }
+
+    #[test]
+    fn batch_item_errors_name_the_index() {
+        let body = br#"{"events":[{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"}},
+            {"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"x"}}]}"#;
+        let e = parse_body(body, 10).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (400, Some("events[1].data.hours"))
+        );
+    }
+
+    #[test]
+    fn recorded_at_is_refused_over_http() {
+        let body =
+            br#"{"kind":"attendance_recorded","recorded_at":"2017-01-01T00:00:00Z","data":{}}"#;
+        let e = parse_body(body, 10).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("recorded_at"));
+    }
+
+    #[test]
+    fn oversized_batch_is_413() {
+        let item = r#"{"kind":"x","data":{}}"#;
+        let body = format!("{{\"events\":[{item},{item},{item}]}}");
+        assert_eq!(parse_body(body.as_bytes(), 2).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        assert_eq!(parse_body(b"{\"kind\":", 10).unwrap_err().status, 400);
+    }
+}

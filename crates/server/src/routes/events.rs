@@ -1,0 +1,178 @@
+//! `POST /api/v1/events`, `GET /api/v1/events`, `GET /api/v1/events/{event_id}`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use grantledger_domain::Event;
+use grantledger_store::Record;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::blocking;
+use crate::query::{Params, TIME_PARAMS};
+use crate::request::parse_body;
+use crate::service::envelope;
+use crate::{ApiError, AppState};
+
+/// Most records one `GET /api/v1/events` returns.
+pub const MAX_PAGE: usize = 1000;
+
+/// The event routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/events", get(list).post(append))
+        .route("/api/v1/events/{event_id}", get(one))
+}
+
+/// The JSON of a stored record: the envelope with the payload as `data`.
+pub fn record_json(r: &Record, event: &Event) -> Value {
+    json!({
+        "seq": r.seq,
+        "event_id": r.event_id,
+        "stream": r.stream,
+        "stream_version": r.stream_version,
+        "recorded_at": r.recorded_at,
+        "actor": r.actor,
+        "kind": r.kind,
+        "schema_version": r.schema_version,
+        "data": event.data_json(),
+        "prev_hash": hex::encode(r.prev_hash),
+        "hash": hex::encode(r.hash),
+    })
+}
+
+/// Appends one event or a batch (EVENTS.md "Appending"): 201 with the stored
+/// envelopes, 200 for an exact repeat.
+async fn append(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| {
+        let status = e.status().as_u16();
+        let err = ApiError::new(
+            status,
+            if status == 413 {
+                "Payload too large"
+            } else {
+                "Bad request"
+            },
+            e.body_text(),
+        );
+        if status == 413 {
+            err.rule("max_body_bytes")
+        } else {
+            err
+        }
+    })?;
+    let max_batch = state.config.max_batch;
+    let requests = parse_body(&body, max_batch)?;
+    let outcome = blocking(&state, move |s| s.service.append(requests, "api")).await?;
+    let head = state.service.log().head();
+    let appended: Vec<Value> = outcome
+        .records
+        .iter()
+        .map(|r| {
+            json!({"event_id": r.event_id, "seq": r.seq, "stream": r.stream, "stream_version": r.stream_version,
+                   "recorded_at": r.recorded_at, "hash": hex::encode(r.hash)})
+        })
+        .collect();
+    let status = if outcome.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body =
+        json!({"appended": appended, "head": {"seq": head.seq, "hash": hex::encode(head.hash)}});
+    Ok((status, Json(body)).into_response())
+}
+
+/// The log by range: `?from_seq=1&limit=100` (limit ≤ 1000), within the
+/// prefix chosen by `known_at` / `at_seq`.
+async fn list(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut allowed = vec!["from_seq", "limit"];
+    allowed.extend(TIME_PARAMS);
+    let params = Params::parse(q.as_deref(), &allowed)?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let from: u64 = params.get("from_seq", "a whole number ≥ 1")?.unwrap_or(1).max(1);
+        let limit: usize = params.get("limit", "a whole number 1–1000")?.unwrap_or(100);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ApiError::bad_param("limit", format!("limit is 1–{MAX_PAGE}")));
+        }
+        let upto = point.at_seq;
+        let want = if from > upto { 0 } else { limit.min(usize::try_from(upto - from + 1).unwrap_or(limit)) };
+        let records = s.service.log().read_range(from, want)?;
+        let mut events = Vec::with_capacity(records.len());
+        for r in &records {
+            events.push(record_json(r, &envelope(r)?.event));
+        }
+        let next = records.last().map(|r| r.seq + 1).filter(|n| *n <= upto);
+        Ok(Json(json!({"events": events, "next_from_seq": next, "manifest": s.service.manifest(&point)?})))
+    })
+    .await
+}
+
+/// One envelope with the corrections and void that apply to it in the prefix,
+/// and its effective payload there (`null` if voided).
+async fn one(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let id = Uuid::parse_str(&id)
+        .map_err(|_| ApiError::bad_param("event_id", format!("`{id}` is not a UUID")))?;
+    let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let record = s
+            .service
+            .log()
+            .get_by_id(&id)?
+            .filter(|r| r.seq <= point.at_seq)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "no event {id} in the log prefix seq ≤ {}",
+                    point.at_seq
+                ))
+            })?;
+        let (amendments, effective) = s.service.with_prefix(point.at_seq, |l| {
+            let live = l.live(record.seq);
+            let mut seqs: Vec<u64> = live.map(|x| x.corrected_by.clone()).unwrap_or_default();
+            seqs.extend(l.voided_by(record.seq));
+            seqs.sort_unstable();
+            (
+                seqs,
+                live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()})),
+            )
+        })?;
+        let mut corrections = Vec::new();
+        for seq in amendments {
+            if let Some(r) = s.service.log().get(seq)? {
+                corrections.push(record_json(&r, &envelope(&r)?.event));
+            }
+        }
+        let event = record_json(&record, &envelope(&record)?.event);
+        let voided = effective.is_none() && record_is_fact(&record);
+        Ok(Json(json!({
+            "event": event,
+            "corrections": corrections,
+            "effective": effective,
+            "voided": voided,
+            "manifest": s.service.manifest(&point)?,
+        })))
+    })
+    .await
+}
+
+fn record_is_fact(r: &Record) -> bool {
+    r.kind != "event_corrected" && r.kind != "event_voided"
+}

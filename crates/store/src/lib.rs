@@ -1,0 +1,165 @@
+//! The grantledger event log: the [`EventLog`] trait, its sled implementation
+//! ([`SledLog`]) and an in-memory one for tests ([`MemLog`]).
+//!
+//! Every stored [`Record`] has a global, 1-based, gap-free `seq`, a 1-based
+//! `stream_version`, a `recorded_at` that never decreases along `seq`, and a
+//! SHA-256 chain hash ([`record_hash`]) linking it to the previous record.
+//! Appends are atomic, idempotent by `event_id`, and acknowledged only once
+//! durable; readers only ever see acknowledged (durable) records.
+//!
+//! ```
+//! use grantledger_store::{Appended, EventLog, MemLog, NewEvent};
+//! let log = MemLog::new();
+//! let e = NewEvent::new(uuid::Uuid::now_v7(), "project", "ProjectDefined", 1, vec![1], "alice");
+//! let Appended::New(records) = log.append(vec![e.clone()])? else { unreachable!() };
+//! assert_eq!(records[0].seq, 1);
+//! assert!(log.append(vec![e])?.is_repeated());
+//! assert_eq!(log.verify()?, log.head());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod append;
+mod chain;
+mod codec;
+mod error;
+mod keys;
+mod mem_log;
+mod record;
+mod sled_log;
+
+#[cfg(test)]
+mod tests;
+
+pub use chain::{record_hash, Hash, GENESIS_HASH};
+pub use error::{AppendError, StoreError};
+pub use jiff::Timestamp;
+pub use mem_log::MemLog;
+pub use record::{Appended, Head, NewEvent, Record};
+pub use sled_log::{SledLog, OPEN_LOCK_WAIT, OPEN_VERIFY_TAIL_RECORDS};
+pub use uuid::Uuid;
+
+/// An append-only, hash-chained event log.
+///
+/// Implementations are `Send + Sync` and are shared as `Arc<dyn EventLog>`
+/// between threads. All methods block (call them from `spawn_blocking` in
+/// async code). Reads only see durable records, i.e. records up to
+/// [`head`](EventLog::head).
+pub trait EventLog: Send + Sync {
+    /// Appends a batch atomically (all or nothing) and returns only once it
+    /// is durable.
+    ///
+    /// The records get consecutive seqs after the head, stream versions
+    /// following their streams' current versions, `recorded_at` from the
+    /// store's clock (`max(now, head recorded_at)`) unless the event brings
+    /// its own, and the chain hash.
+    ///
+    /// # Errors
+    ///
+    /// Checked in this order; on any error nothing is stored:
+    /// - [`AppendError::EmptyBatch`], [`AppendError::DuplicateInBatch`];
+    /// - idempotency: if every event id is already stored with identical
+    ///   content (kind, stream, schema_version, payload) the answer is
+    ///   `Ok(`[`Appended::Repeated`]`)` with the originals; a stored id with
+    ///   other content is [`AppendError::EventIdReused`]; a mix of stored and
+    ///   new ids is [`AppendError::PartlyStored`];
+    /// - [`AppendError::VersionConflict`] when an expected version differs
+    ///   from the stream's version at that point of the batch;
+    /// - [`AppendError::RecordedAtDecreasing`] for an imported `recorded_at`
+    ///   earlier than the previous record's;
+    /// - [`AppendError::Store`] when storage fails. If the durability barrier
+    ///   itself failed, the outcome is unknown (retry with the same event ids
+    ///   after reopening: appends are idempotent).
+    fn append(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError>;
+
+    /// The last durable record's seq, hash and time ([`Head::EMPTY`] when empty).
+    fn head(&self) -> Head;
+
+    /// The records with seq in `[from_seq, from_seq + limit)` that exist
+    /// (seq 0 never exists; nothing past the head), in seq order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or a record is corrupt.
+    fn read_range(&self, from_seq: u64, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// The record at `seq`, or `None` when `seq` is 0 or past the head.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or the record is corrupt/missing.
+    fn get(&self, seq: u64) -> Result<Option<Record>, StoreError>;
+
+    /// The seq of the record with this event id, or `None` if not stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or the index is corrupt.
+    fn seq_of(&self, event_id: &Uuid) -> Result<Option<u64>, StoreError>;
+
+    /// The record with this event id, or `None` if not stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or the record is corrupt.
+    fn get_by_id(&self, event_id: &Uuid) -> Result<Option<Record>, StoreError> {
+        match self.seq_of(event_id)? {
+            Some(seq) => self.get(seq),
+            None => Ok(None),
+        }
+    }
+
+    /// The records of `stream` with `stream_version >= from_version`, in
+    /// version (and seq) order; empty for an unknown stream.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or a record is corrupt.
+    fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<Record>, StoreError>;
+
+    /// The current version of `stream` (its number of records); 0 when unknown.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or the index is corrupt.
+    fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
+
+    /// The largest seq whose `recorded_at <= at`, or 0 if none: the log as
+    /// known at instant `at` is exactly the prefix `1..=seq_at(at)`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when storage fails or a record is corrupt.
+    fn seq_at(&self, at: Timestamp) -> Result<u64, StoreError>;
+
+    /// Re-reads every record `1..=head`, recomputes the chain and checks seqs,
+    /// links, hashes, record times and stream versions; returns the head
+    /// verified.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] naming the first bad seq and why; other
+    /// [`StoreError`]s when storage fails.
+    fn verify(&self) -> Result<Head, StoreError>;
+}
+
+/// Largest seq in `1..=head_seq` with `recorded_at <= at`, by binary search
+/// over `recorded_at_of` (monotone along seq); 0 if none.
+pub(crate) fn seq_at_by_search(
+    head_seq: u64,
+    at: Timestamp,
+    mut recorded_at_of: impl FnMut(u64) -> Result<Timestamp, StoreError>,
+) -> Result<u64, StoreError> {
+    // Invariant: recorded_at(lo) <= at (lo = 0 stands for "none"),
+    // recorded_at(hi + 1) > at (hi + 1 = head_seq + 1 stands for "past the end").
+    let (mut lo, mut hi) = (0u64, head_seq);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if recorded_at_of(mid)? <= at {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(lo)
+}

@@ -1,0 +1,238 @@
+//! Appending through HTTP: bad input gets the right 4xx naming field and rule,
+//! and stores nothing; repeats are idempotent; batches are atomic.
+
+use serde_json::{json, Value};
+
+use super::support::{minimal_project, register, Server};
+
+/// (name, body, status, field, rule)
+type Case = (&'static str, String, u16, Option<&'static str>, Option<&'static str>);
+
+const P: &str = "0191e0a0-0000-7000-8000-0000000000bb";
+
+fn attendance(hours: &str) -> Value {
+    json!({"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S1", "hours": hours}})
+}
+
+fn setup() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        &["--max-body-bytes", "65536", "--max-batch", "50"],
+    );
+    minimal_project(&s);
+    register(&s, P);
+    s.append(
+        "session_held",
+        json!({"session_id": "C1-1-S1", "run_id": "C1-1", "date": "2016-11-07", "hours": "6"}),
+    );
+    (dir, s)
+}
+
+#[test]
+fn bad_input_gets_the_right_status_field_and_rule_and_stores_nothing() {
+    let (_dir, s) = setup();
+    let head = s.head_seq();
+    let mut unknown_field = attendance("2");
+    unknown_field["data"]["minutes"] = json!(10);
+    let mut missing = attendance("2");
+    missing["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("session_id");
+    let outside = json!({"kind": "session_held", "data": {"session_id": "LATE", "run_id": "C1-1", "date": "2018-10-01", "hours": "2"}});
+    let stranger = json!({"kind": "attendance_recorded", "data": {"participant_id": "0191e0a0-0000-7000-8000-00000000dead", "session_id": "C1-1-S1", "hours": "2"}});
+    let cases: Vec<Case> = vec![
+        (
+            "malformed JSON",
+            "{\"kind\": \"attendance_recorded\", ".into(),
+            400,
+            None,
+            Some("schema"),
+        ),
+        (
+            "unknown kind",
+            json!({"kind": "attendance_guessed", "data": {}}).to_string(),
+            400,
+            Some("kind"),
+            Some("schema"),
+        ),
+        (
+            "unknown field",
+            unknown_field.to_string(),
+            400,
+            Some("data.minutes"),
+            Some("schema"),
+        ),
+        (
+            "unknown envelope field",
+            json!({"kind": "x", "data": {}, "seq": 4}).to_string(),
+            400,
+            Some("seq"),
+            Some("schema"),
+        ),
+        (
+            "missing field",
+            missing.to_string(),
+            400,
+            Some("data.session_id"),
+            Some("schema"),
+        ),
+        (
+            "negative hours",
+            attendance("-1").to_string(),
+            400,
+            Some("data.hours"),
+            Some("schema"),
+        ),
+        (
+            "over 24 hours",
+            attendance("25").to_string(),
+            400,
+            Some("data.hours"),
+            Some("range"),
+        ),
+        (
+            "three decimal places",
+            attendance("1.125").to_string(),
+            400,
+            Some("data.hours"),
+            Some("schema"),
+        ),
+        (
+            "above the session's hours",
+            attendance("6.5").to_string(),
+            422,
+            Some("data.hours"),
+            Some("R1.4"),
+        ),
+        (
+            "date outside the period",
+            outside.to_string(),
+            422,
+            Some("data.date"),
+            Some("G2"),
+        ),
+        (
+            "unknown participant",
+            stranger.to_string(),
+            422,
+            Some("data.participant_id"),
+            Some("R1.1"),
+        ),
+        (
+            "body over the limit",
+            format!(
+                "{{\"kind\":\"x\",\"data\":{{\"pad\":\"{}\"}}}}",
+                "x".repeat(70_000)
+            ),
+            413,
+            None,
+            None,
+        ),
+    ];
+    for (name, body, status, field, rule) in cases {
+        let (got, ctype, problem) = s.post_raw(body);
+        assert_eq!(got, status, "{name}: {problem}");
+        assert_eq!(ctype, "application/problem+json", "{name}");
+        assert_eq!(problem["status"], status, "{name}");
+        if let Some(f) = field {
+            assert_eq!(problem["field"], f, "{name}: {problem}");
+        }
+        if let Some(r) = rule {
+            assert_eq!(problem["rule"], r, "{name}: {problem}");
+        }
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}"
+        );
+        assert_eq!(s.head_seq(), head, "{name} stored something");
+    }
+}
+
+#[test]
+fn a_repeated_event_id_returns_the_original_and_other_content_is_a_conflict() {
+    let (_dir, s) = setup();
+    let id = "0191e0a0-0000-7000-8000-00000000e001";
+    let mut body = attendance("2");
+    body["event_id"] = json!(id);
+    let (status, first) = s.post(&body);
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = s.post(&body);
+    assert_eq!(status, 200);
+    assert_eq!(again["appended"], first["appended"]);
+    let head = s.head_seq();
+    body["data"]["hours"] = json!("3");
+    let (status, problem) = s.post(&body);
+    assert_eq!(
+        (status, problem["field"].as_str(), problem["rule"].as_str()),
+        (409, Some("event_id"), Some("idempotency"))
+    );
+    assert_eq!(s.head_seq(), head);
+}
+
+#[test]
+fn a_batch_with_one_refused_event_stores_none_and_names_its_index() {
+    let (_dir, s) = setup();
+    let head = s.head_seq();
+    let batch = json!({"events": [
+        {"kind": "session_held", "data": {"session_id": "C1-1-S2", "run_id": "C1-1", "date": "2016-11-14", "hours": "4"}},
+        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "4"}},
+        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "1"}}
+    ]});
+    let (status, problem) = s.post(&batch);
+    assert_eq!(
+        (status, problem["field"].as_str(), problem["rule"].as_str()),
+        (422, Some("events[2].data.session_id"), Some("G4"))
+    );
+    assert_eq!(s.head_seq(), head);
+    // the first two alone are admitted, in one atomic append, the attendance seeing the session
+    let ok = json!({"events": batch["events"].as_array().unwrap()[..2]});
+    let (status, body) = s.post(&ok);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["appended"].as_array().unwrap().len(), 2);
+    assert_eq!(body["head"]["seq"], head + 2);
+}
+
+#[test]
+fn expected_version_conflicts_are_409_and_store_nothing() {
+    let (_dir, s) = setup();
+    let stream_version = |s: &Server| {
+        let (_, page) = s.get("/api/v1/events?from_seq=1&limit=1000");
+        page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["stream"] == format!("participant-{P}"))
+            .count() as u64
+    };
+    let v = stream_version(&s);
+    let mut body = attendance("1");
+    body["expected_version"] = json!(v + 5);
+    let head = s.head_seq();
+    let (status, problem) = s.post(&body);
+    assert_eq!((status, problem["rule"].as_str()), (409, Some("version")));
+    assert_eq!(s.head_seq(), head);
+    body["expected_version"] = json!(v);
+    let (status, ok) = s.post(&body);
+    assert_eq!(status, 201, "{ok}");
+    assert_eq!(ok["appended"][0]["stream_version"], v + 1);
+}
+
+#[test]
+fn reads_refuse_unknown_parameters_and_bad_values() {
+    let (_dir, s) = setup();
+    for (path, field) in [
+        ("/api/v1/indicators?asof=2017-01-01", "asof"),
+        ("/api/v1/indicators?as_of=2017-13-01", "as_of"),
+        ("/api/v1/indicators?known_at=yesterday", "known_at"),
+        ("/api/v1/indicators?at_seq=999999", "at_seq"),
+        ("/api/v1/participants/not-a-uuid", "id"),
+    ] {
+        let (status, problem) = s.get(path);
+        assert_eq!(status, 400, "{path}: {problem}");
+        assert_eq!(problem["field"], field, "{path}");
+    }
+    let (status, _) = s.get("/api/v1/participants/0191e0a0-0000-7000-8000-00000000ffff");
+    assert_eq!(status, 404);
+}

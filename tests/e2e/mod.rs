@@ -1,0 +1,5 @@
+mod append;
+mod crash;
+mod demo;
+mod support;
+mod threshold;

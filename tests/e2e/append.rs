@@ -6,7 +6,13 @@ use serde_json::{json, Value};
 use super::support::{minimal_project, register, Server};
 
 /// (name, body, status, field, rule)
-type Case = (&'static str, String, u16, Option<&'static str>, Option<&'static str>);
+type Case = (
+    &'static str,
+    String,
+    u16,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 const P: &str = "0191e0a0-0000-7000-8000-0000000000bb";
 

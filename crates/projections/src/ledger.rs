@@ -29,6 +29,7 @@ pub struct Live {
 pub struct Ledger {
     pub(crate) at_seq: u64,
     pub(crate) head_hash: [u8; 32],
+    pub(crate) head_recorded_at: Option<Timestamp>,
     pub(crate) live: BTreeMap<u64, Live>,
     /// Every event id in the prefix (facts, corrections and voids) → its seq.
     pub(crate) seq_of: HashMap<Uuid, u64>,
@@ -172,6 +173,7 @@ impl Projection for Ledger {
     fn apply(&mut self, env: &Envelope) {
         self.at_seq = env.seq;
         self.head_hash = env.hash;
+        self.head_recorded_at = Some(env.recorded_at);
         self.seq_of.insert(env.event_id, env.seq);
         match &env.event {
             Event::EventCorrected(c) => {
@@ -221,6 +223,11 @@ impl Ledger {
     /// The chain hash of the record at [`Ledger::at_seq`] (zeros when empty).
     pub fn head_hash(&self) -> [u8; 32] {
         self.head_hash
+    }
+
+    /// The `recorded_at` of the record at [`Ledger::at_seq`] (`None` when empty).
+    pub fn head_recorded_at(&self) -> Option<Timestamp> {
+        self.head_recorded_at
     }
 
     /// The live fact created by the event at `seq`, if it is live in this prefix.

@@ -7,6 +7,8 @@ use grantledger_domain::Date;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use grantledger_projections::Ledger;
+
 use crate::{ApiError, Service};
 
 /// The rule-set version the projections implement (DOMAIN.md as of v1).
@@ -72,8 +74,8 @@ pub const TIME_PARAMS: [&str; 3] = ["as_of", "known_at", "at_seq"];
 pub struct Point {
     /// Valid date, inclusive.
     pub as_of: Date,
-    /// The log prefix `seq ≤ at_seq`.
-    pub at_seq: u64,
+    /// The log prefix `seq ≤ at_seq`; `None` for the head.
+    pub at_seq: Option<u64>,
     /// The record-time instant asked for, if given.
     pub known_at: Option<Timestamp>,
 }
@@ -120,15 +122,14 @@ impl Service {
                     "give known_at or at_seq, not both",
                 ));
             }
-            (Some(t), None) => self.log().seq_at(t)?.min(head),
+            (Some(t), None) => Some(self.log().seq_at(t)?.min(head)),
             (None, Some(n)) if n > head => {
                 return Err(ApiError::bad_param(
                     "at_seq",
                     format!("at_seq {n} is beyond the log head {head}"),
                 ));
             }
-            (None, Some(n)) => n,
-            (None, None) => head,
+            (None, n) => n,
         };
         let as_of = match as_of {
             Some(d) => d,
@@ -152,23 +153,26 @@ impl Service {
         })
     }
 
-    /// The manifest of an answer at `point`.
+    /// Computes `f` on the ledger state at `point` and returns it with the
+    /// manifest of that state.
     ///
     /// # Errors
-    /// A storage error reading the record at `at_seq`.
-    pub fn manifest(&self, point: &Point) -> Result<Manifest, ApiError> {
-        let record = if point.at_seq == 0 {
-            None
-        } else {
-            self.log().get(point.at_seq)?
-        };
-        Ok(Manifest {
-            as_of: point.as_of,
-            known_at: point.known_at.or(record.as_ref().map(|r| r.recorded_at)),
-            at_seq: point.at_seq,
-            head_hash: hex::encode(record.map_or([0; 32], |r| r.hash)),
-            rule_set: RULE_SET,
-            generator: GENERATOR,
+    /// A storage error while folding an older prefix.
+    pub fn at<R>(
+        &self,
+        point: &Point,
+        f: impl FnOnce(&Ledger) -> R,
+    ) -> Result<(R, Manifest), ApiError> {
+        self.read(point.at_seq, |l| {
+            let manifest = Manifest {
+                as_of: point.as_of,
+                known_at: point.known_at.or(l.head_recorded_at()),
+                at_seq: l.at_seq(),
+                head_hash: hex::encode(l.head_hash()),
+                rule_set: RULE_SET,
+                generator: GENERATOR,
+            };
+            (f(l), manifest)
         })
     }
 }

@@ -78,23 +78,32 @@ impl Service {
         &self.log
     }
 
-    /// Runs `f` on the head state (the whole durable log).
+    /// Runs `f` on the head state. Used for defaults (the project calendar)
+    /// and admission; reads go through [`Service::read`].
     pub fn with_head<R>(&self, f: impl FnOnce(&Ledger) -> R) -> R {
         let guard = self.head.read().unwrap_or_else(|p| p.into_inner());
         f(&guard)
     }
 
-    /// Runs `f` on the state of the prefix `seq ≤ at_seq` (`at_seq` ≤ head).
+    /// Runs `f` on the state of a log prefix: `Some(n)` is `seq ≤ n` (n ≤ the
+    /// durable head), `None` the head, once everything in it is durable (an
+    /// unacknowledged event is never shown).
     ///
     /// # Errors
-    /// A storage error while replaying an older prefix.
-    pub fn with_prefix<R>(&self, at_seq: u64, f: impl FnOnce(&Ledger) -> R) -> Result<R, ApiError> {
+    /// A storage error while replaying an older prefix or waiting for durability.
+    pub fn read<R>(
+        &self,
+        at_seq: Option<u64>,
+        f: impl FnOnce(&Ledger) -> R,
+    ) -> Result<R, ApiError> {
         {
             let guard = self.head.read().unwrap_or_else(|p| p.into_inner());
-            if guard.at_seq() == at_seq {
+            if at_seq.is_none_or(|n| n == guard.at_seq()) {
+                self.log.wait_durable(guard.at_seq())?;
                 return Ok(f(&guard));
             }
         }
+        let at_seq = at_seq.unwrap_or_default();
         let cached = {
             let cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
             cache.iter().find(|l| l.at_seq() == at_seq).cloned()
@@ -142,67 +151,74 @@ impl Service {
                 e
             }
         };
-        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(originals) = self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
-            return Ok(AppendOutcome {
-                records: originals,
-                repeated: true,
-            });
-        }
-        let new_events = {
-            let head = self.head.read().unwrap_or_else(|p| p.into_inner());
-            let mut scratch = batch.then(|| head.clone());
-            let mut out = Vec::with_capacity(requests.len());
-            for (i, req) in requests.iter().enumerate() {
-                let state = scratch.as_ref().unwrap_or(&head);
-                state.admit(&req.event).map_err(|r| at(i, r.into()))?;
-                let stream = match req.event.stream() {
-                    Some(s) => s,
-                    None => self.target_stream(&req.event, &out).map_err(|e| at(i, e))?,
-                };
-                let new = NewEvent {
-                    event_id: req.event_id.unwrap_or_else(Uuid::now_v7),
-                    stream,
-                    expected_version: req.expected_version,
-                    kind: req.event.kind().as_str().to_string(),
-                    schema_version: req.event.schema_version(),
-                    payload: req.event.encode(),
-                    actor: req.actor.clone().unwrap_or_else(|| actor.to_string()),
-                    recorded_at: req.recorded_at,
-                };
-                if let Some(s) = scratch.as_mut() {
-                    s.apply(&Envelope {
-                        seq: head.at_seq() + i as u64 + 1,
-                        event_id: new.event_id,
-                        stream: new.stream.clone(),
-                        stream_version: 0,
-                        recorded_at: jiff::Timestamp::UNIX_EPOCH,
-                        actor: new.actor.clone(),
-                        event: req.event.clone(),
-                        hash: [0; 32],
-                    });
+        let (records, repeated) = {
+            let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            match self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
+                Some(originals) => (originals, true),
+                None => {
+                    let new_events = self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
+                    match self.log.append_deferred(new_events)? {
+                        Appended::New(records) => {
+                            let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+                            for r in &records {
+                                head.apply(&envelope(r)?);
+                            }
+                            (records, false)
+                        }
+                        Appended::Repeated(originals) => (originals, true),
+                    }
                 }
-                out.push(new);
-            }
-            out
-        };
-        let records = match self.log.append(new_events)? {
-            Appended::New(r) => r,
-            Appended::Repeated(r) => {
-                return Ok(AppendOutcome {
-                    records: r,
-                    repeated: true,
-                })
             }
         };
-        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
-        for r in &records {
-            head.apply(&envelope(r)?);
+        // Outside the writer lock: concurrent appends share one barrier (group commit).
+        if let Some(last) = records.iter().map(|r| r.seq).max() {
+            self.log.wait_durable(last)?;
         }
-        Ok(AppendOutcome {
-            records,
-            repeated: false,
-        })
+        Ok(AppendOutcome { records, repeated })
+    }
+
+    /// Runs the admission rules over the batch, each event against the state
+    /// including the batch's earlier events, and builds the records to write.
+    fn admit(
+        &self,
+        requests: &[AppendRequest],
+        actor: &str,
+    ) -> Result<Vec<NewEvent>, (usize, ApiError)> {
+        let head = self.head.read().unwrap_or_else(|p| p.into_inner());
+        let mut scratch = (requests.len() > 1).then(|| head.clone());
+        let mut out = Vec::with_capacity(requests.len());
+        for (i, req) in requests.iter().enumerate() {
+            let state = scratch.as_ref().unwrap_or(&head);
+            state.admit(&req.event).map_err(|r| (i, r.into()))?;
+            let stream = match req.event.stream() {
+                Some(s) => s,
+                None => self.target_stream(&req.event, &out).map_err(|e| (i, e))?,
+            };
+            let new = NewEvent {
+                event_id: req.event_id.unwrap_or_else(Uuid::now_v7),
+                stream,
+                expected_version: req.expected_version,
+                kind: req.event.kind().as_str().to_string(),
+                schema_version: req.event.schema_version(),
+                payload: req.event.encode(),
+                actor: req.actor.clone().unwrap_or_else(|| actor.to_string()),
+                recorded_at: req.recorded_at,
+            };
+            if let Some(s) = scratch.as_mut() {
+                s.apply(&Envelope {
+                    seq: head.at_seq() + i as u64 + 1,
+                    event_id: new.event_id,
+                    stream: new.stream.clone(),
+                    stream_version: 0,
+                    recorded_at: jiff::Timestamp::UNIX_EPOCH,
+                    actor: new.actor.clone(),
+                    event: req.event.clone(),
+                    hash: [0; 32],
+                });
+            }
+            out.push(new);
+        }
+        Ok(out)
     }
 
     /// The stream of a correction / void: its target's stream.
@@ -236,8 +252,15 @@ impl Service {
         let mut originals = Vec::new();
         let mut fresh = None;
         for (i, req) in requests.iter().enumerate() {
-            let stored = match req.event_id {
-                Some(id) => self.log.get_by_id(&id).map_err(|e| (i, e.into()))?,
+            // The head state knows written-but-not-yet-durable events too.
+            let pending = req
+                .event_id
+                .and_then(|id| self.with_head(|l| l.seq_of(&id)));
+            let stored = match pending {
+                Some(seq) => {
+                    self.log.wait_durable(seq).map_err(|e| (i, e.into()))?;
+                    self.log.get(seq).map_err(|e| (i, e.into()))?
+                }
                 None => None,
             };
             match stored {

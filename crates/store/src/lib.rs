@@ -72,6 +72,31 @@ pub trait EventLog: Send + Sync {
     ///   after reopening: appends are idempotent).
     fn append(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError>;
 
+    /// Like [`append`](EventLog::append), but returns once the batch is
+    /// written, before it is durable. The records stay invisible to readers
+    /// until a durability barrier covers them: call
+    /// [`wait_durable`](EventLog::wait_durable) with the last seq before
+    /// acknowledging them. Lets a caller that serialises its own decisions
+    /// (admission rules) release its lock before waiting, so concurrent
+    /// appends share one barrier (group commit).
+    ///
+    /// # Errors
+    /// As [`append`](EventLog::append).
+    fn append_deferred(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError> {
+        self.append(batch)
+    }
+
+    /// Returns once every record up to `seq` is durable (and visible),
+    /// running a barrier if none in progress covers it. Immediate for logs
+    /// that are durable on write.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] if a barrier failed.
+    fn wait_durable(&self, seq: u64) -> Result<(), StoreError> {
+        let _ = seq;
+        Ok(())
+    }
+
     /// The last durable record's seq, hash and time ([`Head::EMPTY`] when empty).
     fn head(&self) -> Head;
 

@@ -343,37 +343,40 @@ impl AppendView for WriterView<'_> {
 
 impl EventLog for SledLog {
     fn append(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError> {
-        let (appended, seq) = {
-            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let written = {
-                let s = self.sync_state();
-                if let Some(reason) = &s.failed {
-                    return Err(StoreError::Unavailable {
-                        reason: reason.clone(),
-                    }
-                    .into());
-                }
-                s.written
-            };
-            let view = WriterView {
-                trees: &self.trees,
-                written,
-            };
-            match plan(&view, batch, Timestamp::now())? {
-                Plan::Repeated(originals) => {
-                    let seq = originals.iter().map(|r| r.seq).max().unwrap_or(0);
-                    (Appended::Repeated(originals), seq)
-                }
-                Plan::New(records) => {
-                    self.trees.write(&records)?;
-                    let head = records.last().map_or(written, Head::of);
-                    self.sync_state().written = head;
-                    (Appended::New(records), head.seq)
-                }
-            }
-        };
-        self.wait_durable(seq)?;
+        let appended = self.append_deferred(batch)?;
+        let seq = appended.records().iter().map(|r| r.seq).max().unwrap_or(0);
+        SledLog::wait_durable(self, seq)?;
         Ok(appended)
+    }
+
+    fn wait_durable(&self, seq: u64) -> Result<(), StoreError> {
+        SledLog::wait_durable(self, seq)
+    }
+
+    fn append_deferred(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let written = {
+            let s = self.sync_state();
+            if let Some(reason) = &s.failed {
+                return Err(StoreError::Unavailable {
+                    reason: reason.clone(),
+                }
+                .into());
+            }
+            s.written
+        };
+        let view = WriterView {
+            trees: &self.trees,
+            written,
+        };
+        match plan(&view, batch, Timestamp::now())? {
+            Plan::Repeated(originals) => Ok(Appended::Repeated(originals)),
+            Plan::New(records) => {
+                self.trees.write(&records)?;
+                self.sync_state().written = records.last().map_or(written, Head::of);
+                Ok(Appended::New(records))
+            }
+        }
     }
 
     fn head(&self) -> Head {

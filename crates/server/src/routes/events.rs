@@ -103,20 +103,32 @@ async fn list(
     let params = Params::parse(q.as_deref(), &allowed)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let from: u64 = params.get("from_seq", "a whole number ≥ 1")?.unwrap_or(1).max(1);
+        let from: u64 = params
+            .get("from_seq", "a whole number ≥ 1")?
+            .unwrap_or(1)
+            .max(1);
         let limit: usize = params.get("limit", "a whole number 1–1000")?.unwrap_or(100);
         if limit == 0 || limit > MAX_PAGE {
-            return Err(ApiError::bad_param("limit", format!("limit is 1–{MAX_PAGE}")));
+            return Err(ApiError::bad_param(
+                "limit",
+                format!("limit is 1–{MAX_PAGE}"),
+            ));
         }
-        let upto = point.at_seq;
-        let want = if from > upto { 0 } else { limit.min(usize::try_from(upto - from + 1).unwrap_or(limit)) };
+        let (upto, manifest) = s.service.at(&point, |l| l.at_seq())?;
+        let want = if from > upto {
+            0
+        } else {
+            limit.min(usize::try_from(upto - from + 1).unwrap_or(limit))
+        };
         let records = s.service.log().read_range(from, want)?;
         let mut events = Vec::with_capacity(records.len());
         for r in &records {
             events.push(record_json(r, &envelope(r)?.event));
         }
         let next = records.last().map(|r| r.seq + 1).filter(|n| *n <= upto);
-        Ok(Json(json!({"events": events, "next_from_seq": next, "manifest": s.service.manifest(&point)?})))
+        Ok(Json(
+            json!({"events": events, "next_from_seq": next, "manifest": manifest}),
+        ))
     })
     .await
 }
@@ -133,27 +145,29 @@ async fn one(
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
+        let ((seq, amendments, effective), manifest) = s.service.at(&point, |l| {
+            let Some(seq) = l.seq_of(&id) else {
+                return (None, Vec::new(), None);
+            };
+            let live = l.live(seq);
+            let mut seqs: Vec<u64> = live.map(|x| x.corrected_by.clone()).unwrap_or_default();
+            seqs.extend(l.voided_by(seq));
+            seqs.sort_unstable();
+            let effective =
+                live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()}));
+            (Some(seq), seqs, effective)
+        })?;
+        let not_found = || {
+            ApiError::not_found(format!(
+                "no event {id} in the log prefix seq ≤ {}",
+                manifest.at_seq
+            ))
+        };
         let record = s
             .service
             .log()
-            .get_by_id(&id)?
-            .filter(|r| r.seq <= point.at_seq)
-            .ok_or_else(|| {
-                ApiError::not_found(format!(
-                    "no event {id} in the log prefix seq ≤ {}",
-                    point.at_seq
-                ))
-            })?;
-        let (amendments, effective) = s.service.with_prefix(point.at_seq, |l| {
-            let live = l.live(record.seq);
-            let mut seqs: Vec<u64> = live.map(|x| x.corrected_by.clone()).unwrap_or_default();
-            seqs.extend(l.voided_by(record.seq));
-            seqs.sort_unstable();
-            (
-                seqs,
-                live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()})),
-            )
-        })?;
+            .get(seq.ok_or_else(not_found)?)?
+            .ok_or_else(not_found)?;
         let mut corrections = Vec::new();
         for seq in amendments {
             if let Some(r) = s.service.log().get(seq)? {
@@ -167,7 +181,7 @@ async fn one(
             "corrections": corrections,
             "effective": effective,
             "voided": voided,
-            "manifest": s.service.manifest(&point)?,
+            "manifest": manifest,
         })))
     })
     .await

@@ -28,12 +28,8 @@ async fn indicators(
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let values = s
-            .service
-            .with_prefix(point.at_seq, |l| l.indicators(point.as_of))?;
-        Ok(Json(
-            json!({"indicators": values, "manifest": s.service.manifest(&point)?}),
-        ))
+        let (values, manifest) = s.service.at(&point, |l| l.indicators(point.as_of))?;
+        Ok(Json(json!({"indicators": values, "manifest": manifest})))
     })
     .await
 }
@@ -50,18 +46,15 @@ async fn participant(
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let figures = s
-            .service
-            .with_prefix(point.at_seq, |l| l.participant(&id, point.as_of))?
-            .ok_or_else(|| {
-                ApiError::not_found(format!(
-                    "no participant {id} in the log prefix seq ≤ {}",
-                    point.at_seq
-                ))
-            })?;
+        let (figures, manifest) = s.service.at(&point, |l| l.participant(&id, point.as_of))?;
+        let figures = figures.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no participant {id} in the log prefix seq ≤ {}",
+                manifest.at_seq
+            ))
+        })?;
         let mut body = serde_json::to_value(figures).map_err(ApiError::internal)?;
-        body["manifest"] =
-            serde_json::to_value(s.service.manifest(&point)?).map_err(ApiError::internal)?;
+        body["manifest"] = serde_json::to_value(manifest).map_err(ApiError::internal)?;
         Ok(Json(body))
     })
     .await

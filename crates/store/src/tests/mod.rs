@@ -172,6 +172,7 @@ macro_rules! all_suite_tests {
             stored_hashes_are_record_hash_of_the_previous_hash,
             concurrent_appends_from_many_threads_are_gap_free_and_chained,
             concurrent_repeats_of_one_event_store_it_once,
+            deferred_append_is_visible_once_waited_durable,
         );
     };
 }

@@ -559,3 +559,19 @@ pub(crate) fn concurrent_repeats_of_one_event_store_it_once(log: &dyn EventLog) 
     assert!(answers.iter().all(|a| a.records() == [first.clone()]));
     assert_eq!(log.head().seq, 1);
 }
+
+pub(crate) fn deferred_append_is_visible_once_waited_durable(log: &dyn EventLog) {
+    let appended = log
+        .append_deferred(vec![ev(1, "s", b"a"), ev(2, "s", b"b")])
+        .unwrap();
+    let seqs: Vec<u64> = appended.records().iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, vec![1, 2]);
+    log.wait_durable(2).unwrap();
+    assert_eq!(log.head().seq, 2);
+    assert_eq!(log.read_range(1, 10).unwrap().len(), 2);
+    // a deferred repeat returns the originals
+    let again = log
+        .append_deferred(vec![ev(1, "s", b"a"), ev(2, "s", b"b")])
+        .unwrap();
+    assert!(again.is_repeated());
+}

@@ -1,5 +1,6 @@
 mod append;
 mod crash;
 mod demo;
+mod import;
 mod support;
 mod threshold;

@@ -242,3 +242,47 @@ fn reads_refuse_unknown_parameters_and_bad_values() {
     let (status, _) = s.get("/api/v1/participants/0191e0a0-0000-7000-8000-00000000ffff");
     assert_eq!(status, 404);
 }
+
+#[test]
+fn wrong_method_and_media_type_get_problem_json() {
+    let (_dir, s) = setup();
+    let r = s
+        .client
+        .put(format!("{}/api/v1/events", s.base))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = s
+        .client
+        .post(format!("{}/api/v1/events", s.base))
+        .header("content-type", "text/plain")
+        .body(attendance("1").to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    let problem: Value = r.json().unwrap();
+    assert_eq!(problem["field"], "content-type");
+}
+
+#[test]
+fn a_submitted_report_cannot_be_voided_or_corrected() {
+    let (_dir, s) = setup();
+    let head = s.head_seq();
+    let (status, body) = s.post(&json!({"kind": "report_submitted", "data": {"period_no": 1, "submitted_on": "2018-10-15", "at_seq": head}}));
+    assert_eq!(status, 201, "{body}");
+    let report_id = body["appended"][0]["event_id"].clone();
+    let head = s.head_seq();
+    let (status, problem) = s.post(
+        &json!({"kind": "event_voided", "data": {"target_event_id": report_id, "reason": "oops"}}),
+    );
+    assert_eq!(
+        (status, problem["rule"].as_str(), problem["field"].as_str()),
+        (422, Some("R5.4"), Some("data.target_event_id"))
+    );
+    let (status, problem) = s.post(&json!({"kind": "event_corrected", "data": {"target_event_id": report_id, "reason": "oops",
+        "replacement": {"kind": "report_submitted", "data": {"period_no": 1, "submitted_on": "2018-10-16", "at_seq": 1}}}}));
+    assert_eq!((status, problem["rule"].as_str()), (422, Some("R5.4")));
+    assert_eq!(s.head_seq(), head);
+}

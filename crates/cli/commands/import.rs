@@ -5,7 +5,8 @@ use grantledger_server::request::{parse_item, AppendRequest, Source};
 use grantledger_server::Service;
 
 /// Imports the events of `text` (JSON Lines; blank lines skipped) in batches
-/// of `batch` events. Returns how many were stored.
+/// of `batch` events. Returns how many new events were stored (exact repeats
+/// of stored events count as nothing new).
 ///
 /// # Errors
 /// The first refused line, named with its number and the field and rule; every
@@ -36,7 +37,7 @@ pub fn import(service: &Service, text: &str, batch: usize, source: &str) -> anyh
         }
         if pending.len() >= batch {
             stored += flush(service, &mut pending, source)?;
-            eprintln!("imported {stored} events (to line {line_no})");
+            eprintln!("stored {stored} new events (to line {line_no})");
         }
     }
     stored += flush(service, &mut pending, source)?;
@@ -56,15 +57,23 @@ fn flush(
     let requests: Vec<AppendRequest> = pending.iter().map(|(_, r)| r.clone()).collect();
     if let Ok(out) = service.append(requests, "import") {
         pending.clear();
-        return Ok(out.records.len() as u64);
+        return Ok(new_count(&out));
     }
     let mut stored = 0;
     for (line_no, req) in pending.drain(..) {
         match service.append(vec![req], "import") {
-            Ok(out) => stored += out.records.len() as u64,
+            Ok(out) => stored += new_count(&out),
             Err(e) => bail!("{source}:{line_no}: {} (field {}, rule {}); {stored} events of this batch before it are stored",
                 e.detail, e.field.unwrap_or_default(), e.rule.unwrap_or_default()),
         }
     }
     Ok(stored)
+}
+
+fn new_count(out: &grantledger_server::service::AppendOutcome) -> u64 {
+    if out.repeated {
+        0
+    } else {
+        out.records.len() as u64
+    }
 }

@@ -47,6 +47,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Verify { data_dir } => {
+            if !data_dir.is_dir() {
+                anyhow::bail!(
+                    "{} is not a data directory (nothing to verify)",
+                    data_dir.display()
+                );
+            }
             let log = SledLog::open(&data_dir)
                 .with_context(|| format!("opening {}", data_dir.display()))?;
             let head = log.verify().context("the log does not verify")?;

@@ -58,7 +58,8 @@ macro_rules! catalogue {
                 match self { $(Kind::$variant => $name,)* }
             }
 
-            fn data_schema(self, g: &mut SchemaGenerator) -> Schema {
+            /// The schema of this kind's `data` within `g` (definitions collected there).
+            pub fn data_schema(self, g: &mut SchemaGenerator) -> Schema {
                 match self { $(Kind::$variant => g.subschema_for::<$ty>(),)* }
             }
 
@@ -201,19 +202,31 @@ impl fmt::Display for Kind {
 fn parse_data<T: serde::de::DeserializeOwned>(data: &serde_json::Value) -> Result<T, Rejection> {
     serde_path_to_error::deserialize(data).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() {
+        let mut field = if path == "." || path.is_empty() {
             "data".to_string()
         } else {
             format!("data.{path}")
         };
-        let inner = e.into_inner().to_string();
+        let mut message = strip_position(&e.into_inner().to_string());
+        // A nested event (a correction's replacement) reports "data.x: why" in its message.
+        if field.ends_with(".replacement") {
+            if let Some((inner, why)) = message.split_once(": ") {
+                if inner == "kind" || inner == "data" || inner.starts_with("data.") {
+                    field = format!("{field}.{inner}");
+                    message = why.to_string();
+                }
+            }
+        }
         // serde names the missing/unknown field in its message; put it in the path too.
-        let field = match missing_or_unknown(&inner) {
-            Some(name) if field == "data" => format!("data.{name}"),
-            Some(name) if !field.ends_with(&name) => format!("{field}.{name}"),
-            _ => field,
-        };
-        Rejection::malformed(field, RULE_SCHEMA, strip_position(&inner))
+        if let Some(name) = missing_or_unknown(&message) {
+            if !field.ends_with(&format!(".{name}")) {
+                field = format!("{field}.{name}");
+            }
+        }
+        if message.contains("jiff") {
+            message = "is not a valid date YYYY-MM-DD (a real calendar day)".to_string();
+        }
+        Rejection::malformed(field, RULE_SCHEMA, message)
     })
 }
 
@@ -441,6 +454,23 @@ mod tests {
         let e = Event::from_json("attendance_recorded", &d).unwrap();
         let r = e.validate().unwrap_err();
         assert_eq!((r.field.as_str(), r.rule.as_str()), ("hours", "range"));
+    }
+
+    #[test]
+    fn a_replacement_field_error_names_the_full_path() {
+        let d = json!({"target_event_id": "0191e0a0-0000-7000-8000-000000000009", "reason": "typo",
+            "replacement": {"kind": "attendance_recorded", "data": {"participant_id": "0191e0a0-0000-7000-8000-000000000001", "session_id": "S", "hours": "x"}}});
+        let r = Event::from_json("event_corrected", &d).unwrap_err();
+        assert_eq!(r.field, "data.replacement.data.hours");
+        assert!(r.message.contains("not a decimal"), "{}", r.message);
+    }
+
+    #[test]
+    fn an_impossible_date_is_refused_in_plain_words() {
+        let d = json!({"session_id": "S", "run_id": "R", "date": "2017-02-30", "hours": "2"});
+        let r = Event::from_json("session_held", &d).unwrap_err();
+        assert_eq!(r.field, "data.date");
+        assert!(!r.message.contains("jiff"), "{}", r.message);
     }
 
     #[test]

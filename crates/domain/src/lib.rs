@@ -7,6 +7,7 @@
 //! - [`Rejection`]: why an event is refused, naming field and rule.
 #![deny(missing_docs)]
 
+pub mod calendar;
 mod envelope;
 mod event;
 pub mod events;

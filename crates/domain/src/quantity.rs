@@ -41,7 +41,7 @@ pub enum QuantityError {
 /// count of `10^-places` units. Exponents, spaces and signs other than a
 /// leading `-` are refused.
 fn parse_fixed(text: &str, places: u32) -> Result<i64, QuantityError> {
-    let t = text.trim();
+    let t = text;
     let plain = !t.is_empty()
         && t.chars()
             .enumerate()
@@ -80,7 +80,7 @@ fn format_fixed(units: i64, places: u32, min_places: u32) -> String {
     s
 }
 
-/// Deserialises a decimal given as a JSON string or number into its text.
+/// Deserialises a decimal given as a JSON string into its text.
 struct DecimalText;
 
 impl Visitor<'_> for DecimalText {
@@ -89,16 +89,6 @@ impl Visitor<'_> for DecimalText {
         f.write_str("a decimal string such as \"6.5\"")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        // serde_json keeps the shortest text that round-trips, so 6.5 stays "6.5".
         Ok(v.to_string())
     }
 }
@@ -172,7 +162,7 @@ macro_rules! fixed_point {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 if d.is_human_readable() {
-                    let text = d.deserialize_any(DecimalText)?;
+                    let text = d.deserialize_str(DecimalText)?;
                     text.parse().map_err(de::Error::custom)
                 } else {
                     i64::deserialize(d).map($name)
@@ -302,7 +292,7 @@ impl Serialize for Fte {
 impl<'de> Deserialize<'de> for Fte {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = if d.is_human_readable() {
-            d.deserialize_any(DecimalText)?
+            d.deserialize_str(DecimalText)?
         } else {
             String::deserialize(d)?
         };
@@ -346,7 +336,9 @@ mod tests {
 
     #[test]
     fn malformed_decimals_are_refused() {
-        for bad in ["", "abc", "1e3", "1.", ".5", "--1", "1,5", " ", "+1", "NaN"] {
+        for bad in [
+            "", "abc", "1e3", "1.", ".5", "--1", "1,5", " ", "+1", "NaN", " 1", "1 ",
+        ] {
             assert!(bad.parse::<Hours>().is_err(), "{bad:?} accepted");
         }
     }
@@ -374,8 +366,10 @@ mod tests {
     }
 
     #[test]
-    fn json_numbers_are_accepted_and_strings_written() {
-        let h: Hours = serde_json::from_str("6.5").unwrap();
+    fn json_numbers_are_refused_and_strings_written() {
+        assert!(serde_json::from_str::<Hours>("6.5").is_err());
+        assert!(serde_json::from_str::<Czk>("1e1").is_err());
+        let h: Hours = serde_json::from_str("\"6.5\"").unwrap();
         assert_eq!(serde_json::to_string(&h).unwrap(), "\"6.5\"");
         let m: Czk = serde_json::from_str("\"100\"").unwrap();
         assert_eq!(serde_json::to_string(&m).unwrap(), "\"100.00\"");
@@ -401,6 +395,6 @@ mod tests {
 fixed_point!(
     /// A general non-negative decimal quantity, exact to 1/10 000: indicator
     /// targets (`"40"`, `"0.6"`) and rates in percent (`"25"`). JSON: a
-    /// decimal string (a JSON number is accepted), written without trailing zeros.
+    /// decimal string, written without trailing zeros.
     Quantity, places = 4, min_places = 0, nonneg = true, example = "40"
 );

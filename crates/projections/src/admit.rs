@@ -77,10 +77,15 @@ impl Ledger {
         if let Some(by) = self.voided_by(seq) {
             return Err(refuse(field, "G5", format!("{id} was voided by seq {by}")));
         }
-        if !self.live.contains_key(&seq) {
-            return Err(refuse(field, "G5", format!("{id} is not a live event")));
+        match self.live.get(&seq).map(|l| &l.event) {
+            None => Err(refuse(field, "G5", format!("{id} is not a live event"))),
+            Some(Event::ReportSubmitted(r)) => Err(refuse(
+                field,
+                "R5.4",
+                format!("{id} marks the submitted report of period {}; a submitted report is never changed", r.period_no),
+            )),
+            Some(_) => Ok(seq),
         }
-        Ok(seq)
     }
 
     /// Admission of a fact; `replacing` is the seq of the event a correction
@@ -94,7 +99,7 @@ impl Ledger {
                     "the project is already defined; correct it instead",
                 ))
             }
-            (_, Event::ProjectDefined(_)) => return Ok(()),
+            (_, Event::ProjectDefined(p)) => return self.project_fits(p),
             (Some(p), _) => p,
             (None, _) => {
                 return Err(Rejection::refused(
@@ -377,6 +382,51 @@ impl Ledger {
             }
             Event::RuleSetAdopted(_) => Ok(()),
         }
+    }
+}
+
+impl Ledger {
+    /// A corrected project definition must still hold the log: every dated
+    /// activity within the new period (G2) and every reported period defined (R5.1).
+    fn project_fits(&self, p: &ProjectDefined) -> Result<(), Rejection> {
+        for live in self.live.values() {
+            let dates: Vec<Date> = match &live.event {
+                Event::CourseRunScheduled(e) => vec![e.start, e.end],
+                Event::SessionHeld(e) => vec![e.date],
+                Event::SeminarHeld(e) => vec![e.date],
+                Event::WorkshopHeld(e) => vec![e.date],
+                Event::ConferenceHeld(e) => vec![e.start, e.end],
+                Event::ParticipantRegistered(e) => vec![e.entry_date],
+                Event::ParticipantEnrolled(e) => vec![e.enrolled_on],
+                Event::InternshipCompleted(e) => vec![e.start, e.end],
+                Event::ParticipantExited(e) => vec![e.exit_date],
+                _ => Vec::new(),
+            };
+            if let Some(d) = dates.into_iter().find(|d| !p.period.contains(*d)) {
+                return Err(refuse(
+                    "period",
+                    "G2",
+                    format!(
+                        "{} ({}, {d}) would fall outside the new period",
+                        live.event.kind(),
+                        live.event_id
+                    ),
+                ));
+            }
+            if let Event::ReportSubmitted(r) = &live.event {
+                if !p.monitoring_periods.iter().any(|m| m.no == r.period_no) {
+                    return Err(refuse(
+                        "monitoring_periods",
+                        "R5.1",
+                        format!(
+                            "monitoring period {} has a submitted report and must stay defined",
+                            r.period_no
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use grantledger_domain::events::{Gender, IndicatorDefinition, Measure};
-use grantledger_domain::{Date, Event, Fte, Hours};
+use grantledger_domain::{calendar, Date, Event, Fte, Hours, YearMonth};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
@@ -39,6 +39,15 @@ impl Serialize for Figure {
     }
 }
 
+/// The actual FTE of a month (R3.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ActualFte {
+    /// The month, `YYYY-MM`.
+    pub month: YearMonth,
+    /// Charged project hours ÷ fund, 4 places.
+    pub fte: Figure,
+}
+
 /// A count split by gender (R1.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ByGender {
@@ -68,6 +77,10 @@ pub struct IndicatorValue {
     pub by_gender: Option<ByGender>,
     /// The measure computed.
     pub measure: &'static str,
+    /// For `staff_fte`: the actual FTE (R3.7) of the last complete month on or
+    /// before `as_of`: charged project hours of the role's staff ÷ fund.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<ActualFte>,
     /// Seqs of the events the value stands on (explain), sorted.
     #[serde(skip)]
     pub evidence: Vec<u64>,
@@ -90,6 +103,7 @@ impl Ledger {
     /// One indicator as of `as_of`.
     pub fn indicator(&self, def: &IndicatorDefinition, as_of: Date) -> IndicatorValue {
         let mut by_gender = None;
+        let mut actual = None;
         let (value, evidence) = match def.measure {
             Measure::SupportedPersons => {
                 let (n, g, ev) = self.supported_persons(as_of);
@@ -127,6 +141,7 @@ impl Ledger {
             Measure::StaffFte => {
                 let role = def.role.as_ref().map(|r| r.as_str()).unwrap_or_default();
                 let (fte, ev) = self.staff_fte(role, as_of);
+                actual = self.actual_fte(role, as_of);
                 (Figure::Decimal(fte.to_decimal()), ev)
             }
         };
@@ -149,6 +164,7 @@ impl Ledger {
             value,
             by_gender,
             measure: def.measure.as_str(),
+            actual,
             evidence,
         }
     }
@@ -306,5 +322,37 @@ impl Ledger {
             }
         }
         (total, evidence)
+    }
+
+    /// R3.7: the actual FTE of the staff with `role` in the last complete
+    /// month on or before `as_of` (within the project period): Σ charged
+    /// project hours ÷ fund. `None` when there is no such month.
+    fn actual_fte(&self, role: &str, as_of: Date) -> Option<ActualFte> {
+        let period = self.project()?.period;
+        let day = as_of.min(period.end);
+        let month = if day == day.last_of_month() {
+            YearMonth::of(day)
+        } else {
+            YearMonth::of(day.first_of_month().yesterday().ok()?)
+        };
+        if month.last_day() < period.start {
+            return None;
+        }
+        let hours: Hours = self
+            .contracts()
+            .filter(|(_, _, c)| c.role.as_str() == role)
+            .filter_map(|(id, _, _)| self.timesheet(id, month))
+            .flat_map(|(_, t)| t.entries.iter().map(|e| e.hours))
+            .sum();
+        let fund = calendar::fund(month).to_decimal();
+        let fte = if fund.is_zero() {
+            Decimal::ZERO
+        } else {
+            crate::staff::round(hours.to_decimal() / fund, 4)
+        };
+        Some(ActualFte {
+            month,
+            fte: Figure::Decimal(fte),
+        })
     }
 }

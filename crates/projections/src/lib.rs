@@ -12,16 +12,22 @@
 #![deny(missing_docs)]
 
 mod admit;
+mod budget;
+mod findings;
 mod indicators;
 mod ledger;
 mod participants;
+mod staff;
 
 #[cfg(test)]
 mod tests;
 
-pub use indicators::{ByGender, Figure, IndicatorValue};
+pub use budget::{Budget, BudgetLineFigures, ExpenseStatus, ROUNDING_RULE};
+pub use findings::{minimum_wage, Finding, Severity, MINIMUM_WAGE_PER_HOUR};
+pub use indicators::{ActualFte, ByGender, Figure, IndicatorValue};
 pub use ledger::{Ledger, Live};
 pub use participants::ParticipantFigures;
+pub use staff::{Terms, TimesheetFigures};
 
 use grantledger_domain::Envelope;
 

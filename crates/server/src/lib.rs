@@ -67,7 +67,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::health::router())
         .merge(routes::events::router())
         .merge(routes::reads::router())
-        .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /api/v1") })
+        .merge(routes::reads::compliance_router())
+        .fallback(|| async {
+            ApiError::not_found("no such endpoint; see /api/v1 in README.md (health: GET /healthz)")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                405,
+                "Method not allowed",
+                "this endpoint does not take that method; writes are POST /api/v1/events",
+            )
+        })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -127,7 +127,8 @@ impl Service {
                 return Err(ApiError::bad_param(
                     "at_seq",
                     format!("at_seq {n} is beyond the log head {head}"),
-                ));
+                )
+                .rule("range"));
             }
             (None, n) => n,
         };

@@ -1,7 +1,7 @@
 //! Parsing append requests: the HTTP body of `POST /api/v1/events` (one event
 //! or `{"events": [...]}`) and the lines of an import file.
 
-use grantledger_domain::{Event, Rejection, RULE_SCHEMA};
+use grantledger_domain::{Event, Rejection, RULE_RANGE, RULE_SCHEMA};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -50,7 +50,7 @@ pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, A
     let Value::Object(obj) = value else {
         return Err(malformed(
             "",
-            "the body is a JSON object: one event or {\"events\": [...]}",
+            "the body must be a JSON object: one event or {\"events\": [...]}",
         ));
     };
     if obj.contains_key("events") {
@@ -114,7 +114,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
         return Err(Rejection::malformed(
             "",
             RULE_SCHEMA,
-            "an event is a JSON object {kind, data, ...}",
+            "an event must be a JSON object {kind, data, ...}",
         ));
     };
     let allowed: &[&str] = match source {
@@ -161,7 +161,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             return Err(Rejection::malformed(
                 "data",
                 RULE_SCHEMA,
-                "`data` is a JSON object",
+                "`data` must be a JSON object",
             ))
         }
         None => {
@@ -172,6 +172,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             ))
         }
     };
+    check_texts(data, "data")?;
     let event = Event::from_json(&kind, data)?;
     event.validate().map_err(|r| r.under("data"))?;
     Ok(AppendRequest {
@@ -200,6 +201,45 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             "a non-empty string",
         )?,
     })
+}
+
+/// The longest text accepted in any string field, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// Refuses, anywhere in `value`, a string longer than [`MAX_TEXT_CHARS`] or
+/// holding control characters or bidirectional overrides (text that would
+/// print differently from what is stored).
+fn check_texts(value: &Value, path: &str) -> Result<(), Rejection> {
+    match value {
+        Value::String(s) => {
+            if s.chars().count() > MAX_TEXT_CHARS {
+                return Err(Rejection::malformed(
+                    path,
+                    RULE_RANGE,
+                    format!("text longer than {MAX_TEXT_CHARS} characters"),
+                ));
+            }
+            let bad = |c: char| {
+                c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            };
+            if let Some(c) = s.chars().find(|c| bad(*c)) {
+                return Err(Rejection::malformed(
+                    path,
+                    RULE_SCHEMA,
+                    format!("text contains the control character U+{:04X}", c as u32),
+                ));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_texts(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(k, v)| check_texts(v, &format!("{path}.{k}"))),
+        _ => Ok(()),
+    }
 }
 
 fn optional<T>(
@@ -253,6 +293,22 @@ mod tests {
         let item = r#"{"kind":"x","data":{}}"#;
         let body = format!("{{\"events\":[{item},{item},{item}]}}");
         assert_eq!(parse_body(body.as_bytes(), 2).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn control_characters_and_overlong_text_are_refused() {
+        let body = r#"{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"1","sheet_ref":"a\u0000b"}}"#;
+        let e = parse_body(body.as_bytes(), 10).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("data.sheet_ref"));
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        let body = format!(
+            r#"{{"kind":"attendance_recorded","data":{{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"1","sheet_ref":"{long}"}}}}"#
+        );
+        let e = parse_body(body.as_bytes(), 10).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.rule.as_deref()),
+            (Some("data.sheet_ref"), Some("range"))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -51,6 +51,7 @@ pub fn record_json(r: &Record, event: &Event) -> Value {
 /// envelopes, 200 for an exact repeat.
 async fn append(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|e| {
@@ -70,6 +71,36 @@ async fn append(
             err
         }
     })?;
+    if let Some(ctype) = headers.get(header::CONTENT_TYPE) {
+        let ctype = ctype.to_str().unwrap_or_default();
+        let essence = ctype
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" {
+            return Err(ApiError::new(
+                415,
+                "Unsupported media type",
+                format!("send the body as Content-Type: application/json, not `{ctype}`"),
+            )
+            .field("content-type")
+            .rule("schema"));
+        }
+    }
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes() != b"identity")
+    {
+        return Err(ApiError::new(
+            415,
+            "Unsupported media type",
+            "compressed request bodies are not accepted",
+        )
+        .field("content-encoding")
+        .rule("schema"));
+    }
     let max_batch = state.config.max_batch;
     let requests = parse_body(&body, max_batch)?;
     let outcome = blocking(&state, move |s| s.service.append(requests, "api")).await?;

@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use super::blocking;
 use crate::query::{Params, TIME_PARAMS};
+use grantledger_domain::YearMonth;
+use grantledger_projections::Severity;
+
 use crate::{ApiError, AppState};
 
 /// The read routes.
@@ -56,6 +59,116 @@ async fn participant(
         let mut body = serde_json::to_value(figures).map_err(ApiError::internal)?;
         body["manifest"] = serde_json::to_value(manifest).map_err(ApiError::internal)?;
         Ok(Json(body))
+    })
+    .await
+}
+
+/// The compliance routes (docs/COMPLIANCE.md).
+pub fn compliance_router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/timesheets/{staff_id}", get(timesheets))
+        .route("/api/v1/budget", get(budget))
+        .route("/api/v1/findings", get(findings))
+}
+
+/// `GET /api/v1/timesheets/{staff_id}?month=YYYY-MM`: `{staff_id, month,
+/// working_days, fund_hours, contracted_fte, contracted_hours, filed,
+/// project_hours, non_project_hours, indirect_hours, actual_fte, evidence,
+/// manifest}` (R3.2, R3.7). Without `month`: `{staff_id, months: [...], manifest}`
+/// for every month of the contract within the project period.
+async fn timesheets(
+    State(state): State<Arc<AppState>>,
+    Path(staff_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut allowed = vec!["month"];
+    allowed.extend(TIME_PARAMS);
+    let params = Params::parse(q.as_deref(), &allowed)?;
+    let month: Option<YearMonth> = params.get("month", "a month YYYY-MM")?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let (answer, manifest) = s.service.at(&point, |l| match month {
+            Some(m) => l
+                .timesheet_figures(&staff_id, m, point.as_of)
+                .map(|t| serde_json::to_value(t).unwrap_or_default()),
+            None => l.staff_months(&staff_id).map(|months| {
+                let figures: Vec<_> = months
+                    .into_iter()
+                    .filter_map(|m| l.timesheet_figures(&staff_id, m, point.as_of))
+                    .collect();
+                json!({"staff_id": staff_id, "months": figures})
+            }),
+        })?;
+        let mut body = answer.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no staff member {staff_id} in the log prefix seq ≤ {}",
+                manifest.at_seq
+            ))
+        })?;
+        body["manifest"] = serde_json::to_value(manifest).map_err(ApiError::internal)?;
+        Ok(Json(body))
+    })
+    .await
+}
+
+/// `GET /api/v1/budget`: per line `{code, name, amount, eligible, remaining,
+/// personnel, evidence}`, `direct_eligible`, `indirect_cost_rate_pct`,
+/// `indirect`, `total_eligible`, `total_budget`, `rounding`, `manifest` (R4).
+async fn budget(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let (budget, manifest) = s.service.at(&point, |l| l.budget(point.as_of))?;
+        let mut body = match budget {
+            Some(b) => serde_json::to_value(b).map_err(ApiError::internal)?,
+            None => return Err(ApiError::not_found("the project is not defined yet")),
+        };
+        body["manifest"] = serde_json::to_value(manifest).map_err(ApiError::internal)?;
+        Ok(Json(body))
+    })
+    .await
+}
+
+/// `GET /api/v1/findings?rule=&severity=`: `{findings: [{rule, severity,
+/// subject, message, date, seqs}], counts: {error, warning}, manifest}` —
+/// every finding that has arisen by `as_of` in the prefix.
+async fn findings(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut allowed = vec!["rule", "severity"];
+    allowed.extend(TIME_PARAMS);
+    let params = Params::parse(q.as_deref(), &allowed)?;
+    let rule: Option<String> = params.get("rule", "a rule id such as R3.2")?;
+    let severity: Option<String> = params.get("severity", "error or warning")?;
+    if let Some(sev) = &severity {
+        if sev != "error" && sev != "warning" {
+            return Err(ApiError::bad_param(
+                "severity",
+                format!("severity is `error` or `warning`, not `{sev}`"),
+            ));
+        }
+    }
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let (all, manifest) = s.service.at(&point, |l| l.findings(point.as_of))?;
+        let list: Vec<_> = all
+            .into_iter()
+            .filter(|f| rule.as_deref().is_none_or(|r| f.rule == r))
+            .filter(|f| severity.as_deref().is_none_or(|v| f.severity.as_str() == v))
+            .collect();
+        let errors = list
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        Ok(Json(json!({
+            "findings": list,
+            "counts": {"error": errors, "warning": list.len() - errors},
+            "manifest": manifest,
+        })))
     })
     .await
 }

@@ -1,0 +1,282 @@
+//! Eligible expenses and the budget (DOMAIN.md R4; docs/COMPLIANCE.md
+//! "Eligible expenses and budget").
+
+use std::collections::BTreeSet;
+
+use grantledger_domain::events::{ContractType, ExpenseRecorded};
+use grantledger_domain::{Czk, Date, Event};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::staff::{decimal_str, round};
+use crate::Ledger;
+
+/// The programme's eligibility window, EU Reg. 1303/2013 Art. 65(2) (R4.1).
+pub const PROGRAMME_START: Date = Date::constant(2014, 1, 1);
+/// Last day of the programme's eligibility window (R4.1).
+pub const PROGRAMME_END: Date = Date::constant(2023, 12, 31);
+
+/// Rounding rule stated in every budget answer (R4.5).
+pub const ROUNDING_RULE: &str = "R4.5: amounts are summed exactly; each total shown (line, direct, indirect) is rounded once, half away from zero, to the haléř; total = direct + indirect";
+
+/// Why an expense is (not) eligible, independent of `as_of`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpenseStatus {
+    /// Seq of the `expense_recorded` event.
+    pub seq: u64,
+    /// The expense.
+    pub expense_id: Uuid,
+    /// Budget line code.
+    pub budget_line: String,
+    /// Amount incl. VAT.
+    pub amount: Czk,
+    /// Taxable supply date.
+    pub taxable_supply_date: Date,
+    /// Earliest payment date, if paid.
+    pub paid_on: Option<Date>,
+    /// Eligible amount, exact (personnel costs pro rata, R4.6).
+    #[serde(serialize_with = "decimal_str")]
+    pub eligible_amount: Decimal,
+    /// The date it becomes eligible (incurred and paid), `None` if never.
+    pub eligible_on: Option<Date>,
+    /// Rule ids and reasons it is not eligible (empty when eligible).
+    pub reasons: Vec<String>,
+    /// Seqs behind the status (expense, payments, timesheet).
+    pub evidence: Vec<u64>,
+}
+
+/// One budget line as of a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetLineFigures {
+    /// Line code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Budget amount.
+    pub amount: Czk,
+    /// Eligible expenses on the line, rounded once.
+    pub eligible: Czk,
+    /// amount − eligible (negative when overrun).
+    pub remaining: Czk,
+    /// Whether it is a personnel line.
+    pub personnel: bool,
+    /// Seqs of the eligible expenses.
+    pub evidence: Vec<u64>,
+}
+
+/// The budget as of a date (`GET /api/v1/budget`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    /// Per line.
+    pub lines: Vec<BudgetLineFigures>,
+    /// Σ eligible direct costs, rounded once.
+    pub direct_eligible: Czk,
+    /// Flat rate of indirect costs, percent (R4.4).
+    #[serde(serialize_with = "decimal_str")]
+    pub indirect_cost_rate_pct: Decimal,
+    /// Indirect costs = direct × rate ÷ 100, rounded once (R4.4, R4.5).
+    pub indirect: Czk,
+    /// direct_eligible + indirect.
+    pub total_eligible: Czk,
+    /// Σ of the line amounts.
+    pub total_budget: Czk,
+    /// The rounding rule applied.
+    pub rounding: &'static str,
+}
+
+/// Exact CZK decimal rounded half away from zero to the haléř.
+pub(crate) fn to_czk(d: Decimal) -> Czk {
+    let r = round(d, 2);
+    let units = (r * Decimal::from(100)).trunc();
+    Czk::from_halere(i64::try_from(units).unwrap_or(if r.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    }))
+}
+
+/// The normalised document key of R4.3: supplier IČO + document number.
+fn document_key(e: &ExpenseRecorded) -> (String, String) {
+    (
+        e.supplier.ico.as_str().to_string(),
+        e.document_no.trim().to_lowercase(),
+    )
+}
+
+impl Ledger {
+    /// Live expenses as (seq, payload), in log order.
+    pub(crate) fn expenses(&self) -> Vec<(u64, &ExpenseRecorded)> {
+        let mut out: Vec<(u64, &ExpenseRecorded)> = self
+            .ix
+            .expenses
+            .values()
+            .filter_map(|&s| match self.event(s) {
+                Some(Event::ExpenseRecorded(e)) => Some((s, e)),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(s, _)| *s);
+        out
+    }
+
+    /// The earliest payment of an expense and the seqs of `expense_paid` events.
+    pub(crate) fn payment(&self, e: &ExpenseRecorded) -> (Option<Date>, Vec<u64>) {
+        let mut paid = e.paid_on;
+        let mut seqs = Vec::new();
+        for &s in self
+            .ix
+            .payments_by_expense
+            .get(&e.expense_id)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(Event::ExpensePaid(p)) = self.event(s) {
+                paid = Some(paid.map_or(p.paid_on, |d| d.min(p.paid_on)));
+                seqs.push(s);
+            }
+        }
+        (paid, seqs)
+    }
+
+    /// Whether an expense is personnel cost: on a personnel line or naming a staff member (R4.6).
+    pub(crate) fn is_personnel(&self, e: &ExpenseRecorded) -> bool {
+        e.staff_id.is_some()
+            || self.project().is_some_and(|p| {
+                p.budget_lines
+                    .iter()
+                    .any(|l| l.code == e.budget_line && l.personnel)
+            })
+    }
+
+    /// The eligibility of every live expense, in log order (R4.1–R4.3, R4.6).
+    pub fn expense_statuses(&self) -> Vec<ExpenseStatus> {
+        let Some(project) = self.project() else {
+            return Vec::new();
+        };
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut out = Vec::new();
+        for (seq, e) in self.expenses() {
+            let mut reasons = Vec::new();
+            let mut evidence = vec![seq];
+            let (paid_on, pay_seqs) = self.payment(e);
+            evidence.extend(pay_seqs);
+            let t = e.taxable_supply_date;
+            if !project.period.contains(t) || t < PROGRAMME_START || t > PROGRAMME_END {
+                reasons.push(format!("R4.1: incurred on {t}, outside the project period"));
+            }
+            match paid_on {
+                None => reasons.push("R4.1: not paid".to_string()),
+                Some(p) if p > project.period.end => reasons.push(format!(
+                    "R4.1: paid on {p}, after the project end {}",
+                    project.period.end
+                )),
+                Some(_) => {}
+            }
+            if !seen.insert(document_key(e)) {
+                reasons.push(format!(
+                    "R4.3: document {} of {} is claimed twice",
+                    e.document_no,
+                    e.supplier.ico.as_str()
+                ));
+            }
+            if let Some(other) = &e.other_funding {
+                reasons.push(format!("R4.3: financed from another source ({other})"));
+            }
+            let mut eligible_amount = e.amount.to_decimal();
+            if self.is_personnel(e) {
+                match (&e.staff_id, e.month) {
+                    (Some(staff), Some(month)) => match self.timesheet(staff.as_str(), month) {
+                        Some((ts_seq, ts)) => {
+                            evidence.push(ts_seq);
+                            let project_hours: Decimal =
+                                ts.entries.iter().map(|x| x.hours.to_decimal()).sum();
+                            let divisor =
+                                match self.contract(staff.as_str()).map(|(_, c)| c.contract) {
+                                    Some(ContractType::Dpp) => {
+                                        project_hours
+                                            + ts.non_project_hours.to_decimal()
+                                            + ts.indirect_hours.to_decimal()
+                                    }
+                                    _ => self.contracted_hours(staff.as_str(), month),
+                                };
+                            // multiply before dividing: amount × P ÷ C, at most the amount
+                            eligible_amount = if divisor.is_zero() {
+                                Decimal::ZERO
+                            } else {
+                                (eligible_amount * project_hours / divisor).min(eligible_amount)
+                            };
+                        }
+                        None => reasons.push(format!("R4.6: no timesheet of {staff} for {month}")),
+                    },
+                    _ => reasons
+                        .push("R4.6: a personnel expense names staff_id and month".to_string()),
+                }
+            }
+            evidence.sort_unstable();
+            let eligible_on = match (reasons.is_empty(), paid_on) {
+                (true, Some(p)) => Some(t.max(p)),
+                _ => None,
+            };
+            out.push(ExpenseStatus {
+                seq,
+                expense_id: e.expense_id,
+                budget_line: e.budget_line.to_string(),
+                amount: e.amount,
+                taxable_supply_date: t,
+                paid_on,
+                eligible_amount: if eligible_on.is_some() {
+                    eligible_amount
+                } else {
+                    Decimal::ZERO
+                },
+                eligible_on,
+                reasons,
+                evidence,
+            });
+        }
+        out
+    }
+
+    /// The budget as of `as_of` (inclusive); `None` before `project_defined`.
+    pub fn budget(&self, as_of: Date) -> Option<Budget> {
+        let project = self.project()?;
+        let statuses = self.expense_statuses();
+        let mut direct = Decimal::ZERO;
+        let mut lines = Vec::new();
+        let mut total_budget = Czk::ZERO;
+        for line in &project.budget_lines {
+            let mine: Vec<&ExpenseStatus> = statuses
+                .iter()
+                .filter(|s| {
+                    s.budget_line == line.code.as_str() && s.eligible_on.is_some_and(|d| d <= as_of)
+                })
+                .collect();
+            let exact: Decimal = mine.iter().map(|s| s.eligible_amount).sum();
+            direct += exact;
+            let eligible = to_czk(exact);
+            total_budget = total_budget.saturating_add(line.amount);
+            lines.push(BudgetLineFigures {
+                code: line.code.to_string(),
+                name: line.name.clone(),
+                amount: line.amount,
+                eligible,
+                remaining: Czk::from_halere(line.amount.halere() - eligible.halere()),
+                personnel: line.personnel,
+                evidence: mine.iter().map(|s| s.seq).collect(),
+            });
+        }
+        let rate = project.indirect_cost_rate_pct.to_decimal();
+        let direct_eligible = to_czk(direct);
+        let indirect = to_czk(direct * rate / Decimal::from(100));
+        Some(Budget {
+            lines,
+            direct_eligible,
+            indirect_cost_rate_pct: rate,
+            indirect,
+            total_eligible: direct_eligible.saturating_add(indirect),
+            total_budget,
+            rounding: ROUNDING_RULE,
+        })
+    }
+}

@@ -81,19 +81,20 @@ fn demo_serves_the_expected_sinec_figures_at_every_point_in_time() {
 fn an_event_shows_the_corrections_that_apply_to_it_in_the_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &["--demo"]);
-    // line 353 corrects an attendance; find its target through the log
-    let (_, page) = s.get("/api/v1/events?from_seq=353&limit=1");
+    // the fixture's second correction (an attendance); find its target through the log
+    let seq = expected()["corrections"][1]["seq"].as_u64().unwrap();
+    let (_, page) = s.get(&format!("/api/v1/events?from_seq={seq}&limit=1"));
     let correction = &page["events"][0];
     assert_eq!(correction["kind"], "event_corrected");
     let target = correction["data"]["target_event_id"].as_str().unwrap();
     let (status, now) = s.get(&format!("/api/v1/events/{target}"));
     assert_eq!(status, 200);
-    assert_eq!(now["corrections"][0]["seq"], 353);
+    assert_eq!(now["corrections"][0]["seq"], seq);
     assert_eq!(
         now["effective"]["data"],
         correction["data"]["replacement"]["data"]
     );
-    let (_, then) = s.get(&format!("/api/v1/events/{target}?at_seq=352"));
+    let (_, then) = s.get(&format!("/api/v1/events/{target}?at_seq={}", seq - 1));
     assert_eq!(then["corrections"], Value::Array(vec![]));
     assert_eq!(then["effective"]["data"], then["event"]["data"]);
 }

@@ -1,4 +1,5 @@
 mod append;
+mod compliance;
 mod crash;
 mod demo;
 mod import;

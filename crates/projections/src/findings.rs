@@ -174,7 +174,11 @@ impl Ledger {
                 }
                 // R3.6: pay below the minimum wage
                 let in_force_last = self.final_end(staff_id).map_or(last, |e| e.min(last));
-                if let Some(terms) = self.terms_on(staff_id, in_force_last) {
+                // no day of the month in force: no pay to check
+                let terms = (in_force_last >= month.first_day())
+                    .then(|| self.terms_on(staff_id, in_force_last))
+                    .flatten();
+                if let Some(terms) = terms {
                     match minimum_wage(month.year()) {
                         None => f.push(
                             "R3.6",
@@ -188,18 +192,19 @@ impl Ledger {
                             ),
                         ),
                         Some(min) => {
-                            if let Some(rate) = terms.hourly_rate {
-                                if rate < min {
-                                    f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
-                                        format!("{staff_id} is paid {rate} CZK/h in {month}, below the minimum wage of {min} CZK/h"));
-                                }
-                            } else if let Some(salary) = terms.monthly_salary {
-                                let floor = min.to_decimal() * contracted;
-                                if !contracted.is_zero() && salary.to_decimal() < floor {
-                                    f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
-                                        format!("{staff_id}'s salary {salary} CZK in {month} is below the minimum wage for {} contracted hours ({} CZK)",
-                                            contracted.normalize(), crate::budget::to_czk(floor)));
-                                }
+                            // either pay below the minimum is the finding (one per month)
+                            let floor = min.to_decimal() * contracted;
+                            let low_rate = terms.hourly_rate.filter(|r| *r < min);
+                            let low_salary = terms
+                                .monthly_salary
+                                .filter(|s| !contracted.is_zero() && s.to_decimal() < floor);
+                            if let Some(rate) = low_rate {
+                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
+                                    format!("{staff_id} is paid {rate} CZK/h in {month}, below the minimum wage of {min} CZK/h"));
+                            } else if let Some(salary) = low_salary {
+                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
+                                    format!("{staff_id}'s salary {salary} CZK in {month} is below the minimum wage for {} contracted hours ({} CZK)",
+                                        contracted.normalize(), crate::budget::to_czk(floor)));
                             }
                         }
                     }
@@ -409,7 +414,10 @@ impl Ledger {
                 .iter()
                 .find(|p| p.start <= t && t <= p.end)
             {
-                if p.end < project.period.end && s.paid_on.is_none_or(|paid| paid > p.end) {
+                if !p.r#final
+                    && p.end < project.period.end
+                    && s.paid_on.is_none_or(|paid| paid > p.end)
+                {
                     f.push("R4.1", Severity::Warning, subject.clone(), next_day(p.end), s.evidence.clone(),
                         format!("{doc} was not paid by the end of monitoring period {} ({}); it can only be claimed later", p.no, p.end));
                 }
@@ -490,12 +498,16 @@ impl Ledger {
         let Some(project) = self.project() else {
             return;
         };
-        let last = project
-            .monitoring_periods
-            .iter()
-            .filter(|p| p.r#final)
-            .map(|p| p.end)
-            .max();
+        // the final period's end; a project that marks no period final ends with its period
+        let last = Some(
+            project
+                .monitoring_periods
+                .iter()
+                .filter(|p| p.r#final)
+                .map(|p| p.end)
+                .max()
+                .unwrap_or(project.period.end),
+        );
         for (id, &seq) in &self.ix.participants {
             let exit = self.ix.exits.get(id).and_then(|s| match self.event(*s) {
                 Some(grantledger_domain::Event::ParticipantExited(x)) => Some((*s, x.exit_date)),

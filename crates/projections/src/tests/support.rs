@@ -2,13 +2,13 @@
 //! checked with `validate`), and a [`Log`] that wraps them in envelopes with
 //! a gap-free `seq` from 1 and a `recorded_at` one minute apart.
 
-use grantledger_domain::{Date, Envelope, Event, Rejection, RejectionKind};
+use grantledger_domain::{Czk, Date, Envelope, Event, Hours, Rejection, RejectionKind};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{replay, Figure, IndicatorValue, Ledger};
+use crate::{replay, Figure, Finding, IndicatorValue, Ledger, Severity};
 
 /// Indicator codes of [`project_defined`], one per measure.
 pub(crate) const SUPPORTED: &str = "6 00 00";
@@ -334,4 +334,168 @@ pub(crate) fn manager_fte(ledger: &Ledger, as_of: &str) -> Decimal {
 pub(crate) fn dec(s: &str) -> Decimal {
     s.parse()
         .unwrap_or_else(|e| panic!("bad test decimal {s}: {e}"))
+}
+
+// ---------------------------------------------------------------------------
+// Builders for the compliance tests (timesheets, budget, findings).
+// ---------------------------------------------------------------------------
+
+/// Sets every key of `patch` on the object `base`; a `null` in `patch` removes the key.
+pub(crate) fn merge(mut base: Value, patch: Value) -> Value {
+    if let (Some(b), Value::Object(p)) = (base.as_object_mut(), patch) {
+        for (k, v) in p {
+            if v.is_null() {
+                b.remove(&k);
+            } else {
+                b.insert(k, v);
+            }
+        }
+    }
+    base
+}
+
+/// [`project_defined`] with top-level keys replaced by `patch` (e.g.
+/// `budget_lines`, `period`, `monitoring_periods`).
+pub(crate) fn project_defined_with(patch: Value) -> Event {
+    let base = serde_json::to_value(project_defined())
+        .unwrap_or_else(|e| panic!("project to JSON: {e}"))["data"]
+        .clone();
+    ev("project_defined", merge(base, patch))
+}
+
+/// `staff_contracted` of `id`: an employment contract at 1.0 FTE over the
+/// whole project, `monthly_salary` 30000, name `Staff {id}`, role `lecturer`,
+/// with the keys of `patch` replaced (`null` removes one).
+pub(crate) fn staff_with(id: &str, patch: Value) -> Event {
+    let base = json!({"staff_id": id, "name": format!("Staff {id}"), "role": "lecturer",
+                      "contract": "employment", "fte": "1", "monthly_salary": "30000",
+                      "start": "2016-10-01", "end": "2018-09-30"});
+    ev("staff_contracted", merge(base, patch))
+}
+
+/// `staff_contracted`: a DPP of `id` for person `name` at `hourly_rate` over `start..=end`.
+pub(crate) fn dpp(id: &str, name: &str, hourly_rate: &str, start: &str, end: &str) -> Event {
+    staff_with(
+        id,
+        json!({"name": name, "contract": "dpp", "fte": null, "monthly_salary": null,
+               "hourly_rate": hourly_rate, "start": start, "end": end}),
+    )
+}
+
+/// `staff_contract_amended` of `id` from `from` on with the fields of `changes`.
+pub(crate) fn amended_with(id: &str, from: &str, changes: Value) -> Event {
+    ev(
+        "staff_contract_amended",
+        merge(json!({"staff_id": id, "effective_from": from}), changes),
+    )
+}
+
+/// One timesheet entry of `hours` on activity KA1, dated `date` if given.
+pub(crate) fn entry(hours: &str, date: Option<&str>) -> Value {
+    let mut e = json!({"activity": "KA1", "description": "work", "hours": hours});
+    if let Some(day) = date {
+        e["date"] = json!(day);
+    }
+    e
+}
+
+/// `timesheet_filed` of `id` for `month` with `entries` (see [`entry`]),
+/// `non_project` and `indirect` hours.
+pub(crate) fn sheet(
+    id: &str,
+    month: &str,
+    entries: Vec<Value>,
+    non_project: &str,
+    indirect: &str,
+) -> Event {
+    ev(
+        "timesheet_filed",
+        json!({"staff_id": id, "month": month, "entries": entries,
+               "non_project_hours": non_project, "indirect_hours": indirect}),
+    )
+}
+
+/// Expense number `n`'s id.
+pub(crate) fn expense_id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0191_e0a0_0000_7000_9000_0000_0000_0000 + n)
+}
+
+/// The supplier IČO of [`expense`] unless patched.
+pub(crate) const SUPPLIER: &str = "25379631";
+
+/// `expense_recorded` number `n`: document `FV-{n}` of supplier [`SUPPLIER`],
+/// line `2.1`, 1000.00 CZK, incurred 2017-03-10 and paid 2017-03-20, with the
+/// keys of `patch` replaced (`null` removes one, e.g. `paid_on`).
+pub(crate) fn expense(n: u128, patch: Value) -> Event {
+    let base = json!({"expense_id": expense_id(n), "document_no": format!("FV-{n}"),
+                      "supplier": {"name": "Supplier s.r.o.", "ico": SUPPLIER},
+                      "budget_line": "2.1", "activity": "KA1", "amount": "1000.00", "vat": "0.00",
+                      "taxable_supply_date": "2017-03-10", "paid_on": "2017-03-20",
+                      "description": "services"});
+    ev("expense_recorded", merge(base, patch))
+}
+
+/// `expense_paid`: expense `n` paid on `on`.
+pub(crate) fn paid(n: u128, on: &str) -> Event {
+    ev(
+        "expense_paid",
+        json!({"expense_id": expense_id(n), "paid_on": on}),
+    )
+}
+
+/// `participant_exited`: `participant` left on `on`, having completed.
+pub(crate) fn exited(participant: Uuid, on: &str) -> Event {
+    ev(
+        "participant_exited",
+        json!({"participant_id": participant, "exit_date": on, "exit_status": "completed"}),
+    )
+}
+
+/// Then: the findings of `rule` listed as of `as_of`, as (severity, subject, date).
+#[track_caller]
+pub(crate) fn findings_of(
+    ledger: &Ledger,
+    rule: &str,
+    as_of: &str,
+) -> Vec<(Severity, String, Date)> {
+    ledger
+        .findings(d(as_of))
+        .into_iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| (f.severity, f.subject, f.date))
+        .collect()
+}
+
+/// The one finding of `rule` about `subject` in the whole prefix.
+#[track_caller]
+pub(crate) fn the_finding(ledger: &Ledger, rule: &str, subject: &str) -> Finding {
+    let mut all: Vec<Finding> = ledger
+        .all_findings()
+        .into_iter()
+        .filter(|f| f.rule == rule && f.subject == subject)
+        .collect();
+    assert_eq!(all.len(), 1, "findings of {rule} about {subject}: {all:?}");
+    all.remove(0)
+}
+
+/// An error finding of `rule` about `subject` on `date`, as [`findings_of`] lists it.
+pub(crate) fn error(subject: &str, date: &str) -> (Severity, String, Date) {
+    (Severity::Error, subject.to_string(), d(date))
+}
+
+/// A warning finding about `subject` on `date`, as [`findings_of`] lists it.
+pub(crate) fn warning(subject: &str, date: &str) -> (Severity, String, Date) {
+    (Severity::Warning, subject.to_string(), d(date))
+}
+
+/// Exact CZK from text (test literals only).
+pub(crate) fn czk(s: &str) -> Czk {
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad test amount {s}: {e}"))
+}
+
+/// Exact hours from text (test literals only).
+pub(crate) fn hours(s: &str) -> Hours {
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad test hours {s}: {e}"))
 }

@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let n = import(&service, &text, batch, &file.display().to_string())?;
             eprintln!(
-                "imported {n} events; head is seq {}",
+                "stored {n} new events; head is seq {}",
                 service.log().head().seq
             );
             Ok(())

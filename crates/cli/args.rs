@@ -35,6 +35,10 @@ pub enum Command {
         /// Most events in one batch.
         #[arg(long, default_value_t = 5_000)]
         max_batch: usize,
+        /// Sign checkpoints with this key file (C2SP `PRIVATE+KEY+…`, mode
+        /// 0600) instead of DATA_DIR/checkpoint.key, which is made on first start.
+        #[arg(long, env = "GRANTLEDGER_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
     /// Append the events of a JSON Lines file (one event object a line, as
     /// POST /api/v1/events takes, plus optional `recorded_at` and `actor`).
@@ -48,12 +52,37 @@ pub enum Command {
         /// Events appended per atomic, durable batch.
         #[arg(long, default_value_t = 1_000)]
         batch: usize,
+        /// The file is a `grantledger export` (events.jsonl): store every
+        /// record as it was (same ids, record times, bytes and hashes) without
+        /// re-applying the admission rules; each record must reproduce its hash.
+        #[arg(long)]
+        verbatim: bool,
     },
-    /// Re-read every record of the log and recompute the hash chain; names the
-    /// first bad seq.
+    /// Export the log for archiving (DOMAIN.md R5.6): events.jsonl with every
+    /// record and its hash, the JSON Schemas and a manifest (docs/EXPORT.md).
+    Export {
+        /// The sled data directory.
+        #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+        data_dir: PathBuf,
+        /// The directory to write (new or empty).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Re-read every record, recompute the hash chain and the Merkle tree, and
+    /// check every signed checkpoint kept in the data directory and given
+    /// with --checkpoint; name the first bad seq and why. Exit code 1 when the
+    /// log does not verify. Stop the server first (sled locks its directory).
     Verify {
         /// The sled data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
+        /// A signed checkpoint (C2SP signed note) kept from earlier, e.g. the
+        /// one pinned in a report_submitted; repeatable.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// The verifier key (`name+keyid+base64`, GET /api/v1/checkpoint/key)
+        /// to check signatures with; default: the data directory's own key.
+        #[arg(long)]
+        key: Option<String>,
     },
 }

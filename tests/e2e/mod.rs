@@ -1,4 +1,5 @@
 mod append;
+mod archive;
 mod compliance;
 mod crash;
 mod demo;

@@ -1,7 +1,9 @@
 //! One module per command.
 
+mod export;
 mod import;
 mod serve;
+mod verify;
 
 use std::sync::Arc;
 
@@ -21,12 +23,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             max_body_bytes,
             max_batch,
+            signing_key,
         } => {
             let config = grantledger_server::Config {
                 data_dir,
                 addr,
                 max_body_bytes,
                 max_batch,
+                signing_key,
                 ..Default::default()
             };
             serve::serve(config, demo)
@@ -35,10 +39,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             data_dir,
             batch,
+            verbatim,
         } => {
             let service = open(&data_dir)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
+            if verbatim {
+                let n =
+                    export::import_verbatim(&service, &text, batch, &file.display().to_string())?;
+                eprintln!(
+                    "stored {n} records verbatim; head is seq {}",
+                    service.log().head().seq
+                );
+                return Ok(());
+            }
             let n = import(&service, &text, batch, &file.display().to_string())?;
             eprintln!(
                 "stored {n} new events; head is seq {}",
@@ -46,23 +60,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Verify { data_dir } => {
+        Command::Export { data_dir, out } => {
             if !data_dir.is_dir() {
-                anyhow::bail!(
-                    "{} is not a data directory (nothing to verify)",
-                    data_dir.display()
-                );
+                anyhow::bail!("{} is not a data directory", data_dir.display());
             }
-            let log = SledLog::open(&data_dir)
-                .with_context(|| format!("opening {}", data_dir.display()))?;
-            let head = log.verify().context("the log does not verify")?;
-            println!(
-                "ok: {} records, head hash {}",
-                head.seq,
-                hex::encode(head.hash)
-            );
+            let service = open(&data_dir)?;
+            let n = export::export(&service, &out)?;
+            eprintln!("exported {n} records to {}", out.display());
             Ok(())
         }
+        Command::Verify {
+            data_dir,
+            checkpoint,
+            key,
+        } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
     }
 }
 
@@ -71,5 +82,6 @@ pub fn open(dir: &std::path::Path) -> anyhow::Result<grantledger_server::Service
     let log: Arc<dyn EventLog> = Arc::new(
         SledLog::open(dir).with_context(|| format!("opening the log in {}", dir.display()))?,
     );
-    Ok(grantledger_server::Service::open(log)?)
+    let notary = grantledger_server::transparency::Notary::open(dir, None)?;
+    Ok(grantledger_server::Service::open(log, Some(notary))?)
 }

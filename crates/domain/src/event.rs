@@ -123,8 +123,12 @@ macro_rules! catalogue {
             /// [`DecodeError`] for an unknown kind, a newer schema version or bad bytes.
             pub fn decode(kind: &str, schema_version: u16, bytes: &[u8]) -> Result<Event, DecodeError> {
                 let k: Kind = kind.parse().map_err(|_| DecodeError::UnknownKind(kind.to_string()))?;
-                if schema_version > SCHEMA_VERSION || schema_version == 0 {
-                    return Err(DecodeError::UnknownSchemaVersion { kind: kind.into(), found: schema_version, supported: SCHEMA_VERSION });
+                let current = k.schema_version();
+                if schema_version > current || schema_version == 0 {
+                    return Err(DecodeError::UnknownSchemaVersion { kind: kind.into(), found: schema_version, supported: current });
+                }
+                if schema_version < current {
+                    return crate::upcast::decode_old(k, schema_version, bytes);
                 }
                 let bad = |e: postcard::Error| DecodeError::Payload { kind: kind.into(), reason: e.to_string() };
                 Ok(match k { $(Kind::$variant => Event::$variant(postcard::from_bytes(bytes).map_err(bad)?),)* })
@@ -190,8 +194,23 @@ catalogue! {
     RuleSetAdopted(RuleSetAdopted) = "rule_set_adopted",
 }
 
-/// The payload schema version this code writes and reads (v1 for every kind).
-pub const SCHEMA_VERSION: u16 = 1;
+impl Kind {
+    /// The payload schema version this code writes for the kind; older
+    /// versions are read through the upcasters of [`crate::upcast`].
+    ///
+    /// - `attendance_recorded` v2 adds the optional `mode` (`in_person` | `online`);
+    /// - `report_submitted` v2 adds the optional signed `checkpoint` of `at_seq`;
+    /// - `event_corrected` v2 stores its replacement with the replacement's own
+    ///   schema version (`(kind, version, bytes)`; v1 stored `(kind, bytes)` at v1).
+    ///
+    /// Every other kind is at v1.
+    pub fn schema_version(self) -> u16 {
+        match self {
+            Kind::AttendanceRecorded | Kind::EventCorrected | Kind::ReportSubmitted => 2,
+            _ => 1,
+        }
+    }
+}
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -306,13 +325,13 @@ impl Event {
         }
     }
 
-    /// The payload's schema version (see [`SCHEMA_VERSION`]).
+    /// The payload's schema version as this code writes it ([`Kind::schema_version`]).
     pub fn schema_version(&self) -> u16 {
-        SCHEMA_VERSION
+        self.kind().schema_version()
     }
 }
 
-/// JSON: `{"kind": "...", "data": {...}}`; binary: `(kind, postcard bytes)`.
+/// JSON: `{"kind": "...", "data": {...}}`; binary: `(kind, schema version, postcard bytes)`.
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
@@ -321,8 +340,9 @@ impl Serialize for Event {
             st.serialize_field("data", &self.data_json())?;
             st.end()
         } else {
-            let mut t = s.serialize_tuple(2)?;
+            let mut t = s.serialize_tuple(3)?;
             t.serialize_element(self.kind().as_str())?;
+            t.serialize_element(&self.schema_version())?;
             t.serialize_element(&self.encode())?;
             t.end()
         }
@@ -343,8 +363,8 @@ impl<'de> Deserialize<'de> for Event {
             Event::from_json(&j.kind, &j.data)
                 .map_err(|r| de::Error::custom(format!("{}: {}", r.field, r.message)))
         } else {
-            let (kind, bytes): (String, Vec<u8>) = Deserialize::deserialize(d)?;
-            Event::decode(&kind, SCHEMA_VERSION, &bytes).map_err(de::Error::custom)
+            let (kind, version, bytes): (String, u16, Vec<u8>) = Deserialize::deserialize(d)?;
+            Event::decode(&kind, version, &bytes).map_err(de::Error::custom)
         }
     }
 }
@@ -414,7 +434,7 @@ mod tests {
             reason: "typo".into(),
         };
         let c = Event::EventCorrected(wrapped);
-        assert_eq!(Event::decode("event_corrected", 1, &c.encode()).unwrap(), c);
+        assert_eq!(Event::decode("event_corrected", 2, &c.encode()).unwrap(), c);
         assert_eq!(
             Event::from_json("event_corrected", &c.data_json()).unwrap(),
             c
@@ -483,8 +503,12 @@ mod tests {
     fn newer_schema_version_is_refused_on_decode() {
         let e = Event::from_json("attendance_recorded", &attendance()).unwrap();
         assert!(matches!(
-            Event::decode("attendance_recorded", 2, &e.encode()),
-            Err(DecodeError::UnknownSchemaVersion { found: 2, .. })
+            Event::decode("attendance_recorded", 3, &e.encode()),
+            Err(DecodeError::UnknownSchemaVersion {
+                found: 3,
+                supported: 2,
+                ..
+            })
         ));
     }
 

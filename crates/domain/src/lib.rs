@@ -14,10 +14,11 @@ pub mod events;
 mod ids;
 mod quantity;
 pub mod schema;
+pub mod upcast;
 mod validate;
 
 pub use envelope::Envelope;
-pub use event::{DecodeError, Event, Kind, SCHEMA_VERSION};
+pub use event::{DecodeError, Event, Kind};
 pub use ids::{Ico, IdError, Personal, ShortId, YearMonth};
 pub use jiff::civil::Date;
 pub use quantity::{Czk, Fte, Hours, Quantity, QuantityError};

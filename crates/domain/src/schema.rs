@@ -15,6 +15,7 @@ pub fn all_schemas() -> Vec<(String, String)> {
         .map(|k| {
             let mut s = serde_json::to_value(k.schema()).unwrap_or_default();
             s["title"] = k.as_str().into();
+            s["x-schema-version"] = k.schema_version().into();
             (format!("{}.schema.json", k.as_str()), pretty(&s))
         })
         .collect();

@@ -4,10 +4,12 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod export;
 pub mod query;
 pub mod request;
 pub mod routes;
 pub mod service;
+pub mod transparency;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use service::Service;
+use transparency::Notary;
 
 /// Server settings; units in the names.
 #[derive(Clone, Debug)]
@@ -37,6 +40,10 @@ pub struct Config {
     pub max_batch: usize,
     /// Requests taking longer are answered 408.
     pub request_timeout_secs: u64,
+    /// Sign checkpoints with the key in `DATA_DIR/checkpoint.key` (made on first start).
+    pub sign_checkpoints: bool,
+    /// Sign with the key at this path instead (C2SP `PRIVATE+KEY+…` encoding, mode 0600).
+    pub signing_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -47,6 +54,8 @@ impl Default for Config {
             max_body_bytes: 4 * 1024 * 1024,
             max_batch: 5_000,
             request_timeout_secs: 60,
+            sign_checkpoints: true,
+            signing_key: None,
         }
     }
 }
@@ -68,6 +77,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::events::router())
         .merge(routes::reads::router())
         .merge(routes::reads::compliance_router())
+        .merge(routes::proofs::router())
         .fallback(|| async {
             ApiError::not_found("no such endpoint; see /api/v1 in README.md (health: GET /healthz)")
         })
@@ -108,7 +118,12 @@ impl Application {
     /// # Errors
     /// The head cannot be folded or the address cannot be bound.
     pub async fn with_log(config: Config, log: Arc<dyn EventLog>) -> anyhow::Result<Application> {
-        let service = tokio::task::spawn_blocking(move || Service::open(log)).await??;
+        let notary = match &config.signing_key {
+            Some(path) => Some(Notary::open(&config.data_dir, Some(path))?),
+            None if config.sign_checkpoints => Some(Notary::open(&config.data_dir, None)?),
+            None => None,
+        };
+        let service = tokio::task::spawn_blocking(move || Service::open(log, notary)).await??;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application {
             listener,

@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use grantledger_domain::{Envelope, Event};
 use grantledger_projections::{Ledger, Projection};
-use grantledger_store::{Appended, EventLog, NewEvent, Record};
+use grantledger_store::checkpoint::SignedCheckpoint;
+use grantledger_store::{leaf_hash, Appended, EventLog, MerkleTree, NewEvent, Record};
 use uuid::Uuid;
 
 use crate::request::AppendRequest;
+use crate::transparency::Notary;
 use crate::ApiError;
 
 /// Records read per chunk when replaying the log.
@@ -52,6 +54,8 @@ pub struct AppendOutcome {
 /// older prefixes folded on demand.
 pub struct Service {
     log: Arc<dyn EventLog>,
+    tree: RwLock<MerkleTree>,
+    notary: Option<Notary>,
     head: RwLock<Ledger>,
     writer: Mutex<()>,
     prefixes: Mutex<Vec<Arc<Ledger>>>,
@@ -62,15 +66,108 @@ impl Service {
     ///
     /// # Errors
     /// A storage error, or a record that does not decode.
-    pub fn open(log: Arc<dyn EventLog>) -> Result<Service, grantledger_store::StoreError> {
+    pub fn open(
+        log: Arc<dyn EventLog>,
+        notary: Option<Notary>,
+    ) -> Result<Service, grantledger_store::StoreError> {
         let head_seq = log.head().seq;
-        let head = fold(log.as_ref(), Ledger::default(), head_seq)?;
+        let mut tree = MerkleTree::new();
+        let head = fold_with(log.as_ref(), Ledger::default(), head_seq, |r| {
+            tree.push(leaf_hash(&r.hash))
+        })?;
         Ok(Service {
             log,
+            tree: RwLock::new(tree),
+            notary,
             head: RwLock::new(head),
             writer: Mutex::new(()),
             prefixes: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The signing key and issued checkpoints, if the service signs.
+    pub fn notary(&self) -> Option<&Notary> {
+        self.notary.as_ref()
+    }
+
+    /// Runs `f` on the Merkle tree of every written record.
+    pub fn with_tree<R>(&self, f: impl FnOnce(&MerkleTree) -> R) -> R {
+        f(&self.tree.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The signed checkpoint of the first `size` records (default: the
+    /// durable head), kept in the data directory.
+    ///
+    /// # Errors
+    /// 404 without a signing key or for an empty log, 400 for a size beyond
+    /// the durable head, 500 if it cannot be written.
+    pub fn checkpoint(&self, size: Option<u64>) -> Result<SignedCheckpoint, ApiError> {
+        let notary = self
+            .notary
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("this server signs no checkpoints"))?;
+        let head = self.log.head().seq;
+        let size = size.unwrap_or(head);
+        if size == 0 {
+            return Err(ApiError::not_found(
+                "the log is empty; there is nothing to sign",
+            ));
+        }
+        if size > head {
+            return Err(ApiError::bad_param(
+                "tree_size",
+                format!("tree_size {size} is beyond the log head {head}"),
+            )
+            .rule("range"));
+        }
+        let root = self
+            .with_tree(|t| t.root(size))
+            .map_err(ApiError::internal)?;
+        notary.sign(size, root).map_err(ApiError::internal)
+    }
+
+    /// Fills in (or checks) the signed checkpoint of a `report_submitted`
+    /// marker's `at_seq`, pinning the report to a signed root.
+    fn pin_report(&self, req: &mut AppendRequest) -> Result<(), ApiError> {
+        let Event::ReportSubmitted(r) = &mut req.event else {
+            return Ok(());
+        };
+        let Some(notary) = self.notary.as_ref() else {
+            return Ok(());
+        };
+        let root = self.with_tree(|t| t.root(r.at_seq)).map_err(|_| {
+            ApiError::new(
+                422,
+                "Rule violated",
+                format!("at_seq {} is beyond the log head", r.at_seq),
+            )
+            .field("data.at_seq")
+            .rule("R5.4")
+        })?;
+        match &r.checkpoint {
+            None => {
+                let signed = notary.sign(r.at_seq, root).map_err(ApiError::internal)?;
+                r.checkpoint = Some(signed.to_text());
+            }
+            Some(text) => {
+                let ok = SignedCheckpoint::parse(text)
+                    .ok()
+                    .filter(|c| c.verify(&notary.verifier()).is_ok())
+                    .is_some_and(|c| {
+                        c.checkpoint.tree_size == r.at_seq && c.checkpoint.root_hash == root
+                    });
+                if !ok {
+                    return Err(ApiError::new(
+                        422,
+                        "Rule violated",
+                        format!("checkpoint is not this log's signed checkpoint of at_seq {}; leave it out and the server pins it", r.at_seq),
+                    )
+                    .field("data.checkpoint")
+                    .rule("R5.4"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The underlying log.
@@ -133,7 +230,7 @@ impl Service {
     /// 422 for a rule (field named `events[i].data…` in a batch), 500 for storage.
     pub fn append(
         &self,
-        requests: Vec<AppendRequest>,
+        mut requests: Vec<AppendRequest>,
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
         let batch = requests.len() > 1;
@@ -153,6 +250,9 @@ impl Service {
         };
         let (records, repeated) = {
             let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            for (i, req) in requests.iter_mut().enumerate() {
+                self.pin_report(req).map_err(|e| at(i, e))?;
+            }
             match self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
                 Some(originals) => (originals, true),
                 None => {
@@ -160,8 +260,10 @@ impl Service {
                     match self.log.append_deferred(new_events)? {
                         Appended::New(records) => {
                             let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+                            let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
                             for r in &records {
                                 head.apply(&envelope(r)?);
+                                tree.push(leaf_hash(&r.hash));
                             }
                             (records, false)
                         }
@@ -219,6 +321,85 @@ impl Service {
             out.push(new);
         }
         Ok(out)
+    }
+
+    /// Appends exported records verbatim (`import --verbatim`): no admission
+    /// rules (they were applied when the records were first stored, under the
+    /// rules then in force), but each stored record must get exactly the
+    /// exported `seq`, `prev_hash` and `hash`.
+    ///
+    /// # Errors
+    /// A line that does not decode, lands at another seq, or whose hash differs.
+    pub fn append_verbatim(
+        &self,
+        lines: &[crate::export::ExportLine],
+    ) -> Result<Vec<Record>, String> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // Check every line against the chain before anything is written.
+        let mut prev = self.with_head(|l| (l.at_seq(), l.head_hash()));
+        let mut batch = Vec::with_capacity(lines.len());
+        for l in lines {
+            let new = l
+                .to_new_event()
+                .map_err(|e| format!("seq {}: {e}", l.seq))?;
+            let record = Record {
+                seq: l.seq,
+                event_id: new.event_id,
+                stream: new.stream.clone(),
+                stream_version: l.stream_version,
+                recorded_at: l.recorded_at,
+                actor: new.actor.clone(),
+                kind: new.kind.clone(),
+                schema_version: new.schema_version,
+                payload: new.payload.clone(),
+                prev_hash: prev.1,
+                hash: [0; 32],
+            };
+            let computed = grantledger_store::record_hash(&prev.1, &record);
+            let hash = hex::encode(computed);
+            if l.seq != prev.0 + 1 || hex::encode(prev.1) != l.prev_hash || hash != l.hash {
+                return Err(format!(
+                    "seq {}: does not continue the log (head seq {}, hash {}) or its content does not give its hash {} (computed {hash}); the export was changed or the target log is not empty",
+                    l.seq,
+                    prev.0,
+                    hex::encode(prev.1),
+                    l.hash
+                ));
+            }
+            prev = (l.seq, computed);
+            batch.push(new);
+        }
+        let records = match self.log.append_deferred(batch).map_err(|e| e.to_string())? {
+            Appended::New(r) => r,
+            Appended::Repeated(r) => r,
+        };
+        for (r, l) in records.iter().zip(lines) {
+            if r.seq != l.seq
+                || hex::encode(r.hash) != l.hash
+                || hex::encode(r.prev_hash) != l.prev_hash
+            {
+                return Err(format!(
+                    "seq {}: stored as seq {} with hash {}, the export says {} (is the target log empty, and the export intact?)",
+                    l.seq,
+                    r.seq,
+                    hex::encode(r.hash),
+                    l.hash
+                ));
+            }
+        }
+        {
+            let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+            let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
+            let known = head.at_seq();
+            for r in records.iter().filter(|r| r.seq > known) {
+                head.apply(&envelope(r).map_err(|e| e.to_string())?);
+                tree.push(leaf_hash(&r.hash));
+            }
+        }
+        if let Some(last) = records.last() {
+            self.log.wait_durable(last.seq).map_err(|e| e.to_string())?;
+        }
+        Ok(records)
     }
 
     /// The stream of a correction / void: its target's stream.
@@ -311,8 +492,21 @@ impl Service {
 /// A storage error, or a record that does not decode.
 pub fn fold(
     log: &dyn EventLog,
+    ledger: Ledger,
+    to_seq: u64,
+) -> Result<Ledger, grantledger_store::StoreError> {
+    fold_with(log, ledger, to_seq, |_| {})
+}
+
+/// [`fold`], also handing every record read to `on_record`.
+///
+/// # Errors
+/// A storage error, or a record that does not decode.
+pub fn fold_with(
+    log: &dyn EventLog,
     mut ledger: Ledger,
     to_seq: u64,
+    mut on_record: impl FnMut(&Record),
 ) -> Result<Ledger, grantledger_store::StoreError> {
     let mut next = ledger.at_seq() + 1;
     while next <= to_seq {
@@ -325,6 +519,7 @@ pub fn fold(
         }
         for r in &records {
             ledger.apply(&envelope(r)?);
+            on_record(r);
         }
         next = records.last().map_or(to_seq + 1, |r| r.seq + 1);
     }

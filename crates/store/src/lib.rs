@@ -1,5 +1,7 @@
 //! The grantledger event log: the [`EventLog`] trait, its sled implementation
-//! ([`SledLog`]) and an in-memory one for tests ([`MemLog`]).
+//! ([`SledLog`]) and an in-memory one for tests ([`MemLog`]); and the
+//! RFC 6962 Merkle tree over record hashes ([`merkle`]: [`MerkleTree`],
+//! [`verify_inclusion`], [`verify_consistency`]).
 //!
 //! Every stored [`Record`] has a global, 1-based, gap-free `seq`, a 1-based
 //! `stream_version`, a `recorded_at` that never decreases along `seq`, and a
@@ -21,10 +23,12 @@
 
 mod append;
 mod chain;
+pub mod checkpoint;
 mod codec;
 mod error;
 mod keys;
 mod mem_log;
+pub mod merkle;
 mod record;
 mod sled_log;
 
@@ -35,6 +39,9 @@ pub use chain::{record_hash, Hash, GENESIS_HASH};
 pub use error::{AppendError, StoreError};
 pub use jiff::Timestamp;
 pub use mem_log::MemLog;
+pub use merkle::{
+    leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
+};
 pub use record::{Appended, Head, NewEvent, Record};
 pub use sled_log::{SledLog, OPEN_LOCK_WAIT, OPEN_VERIFY_TAIL_RECORDS};
 pub use uuid::Uuid;

@@ -174,6 +174,19 @@ pub struct AttendanceRecorded {
     /// Reference of the signed attendance list (the evidence).
     #[serde(default)]
     pub sheet_ref: Option<String>,
+    /// How the participant attended (schema v2; absent in v1 records).
+    #[serde(default)]
+    pub mode: Option<AttendanceMode>,
+}
+
+/// How a participant attended a session (`attendance_recorded` v2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceMode {
+    /// In the room.
+    InPerson,
+    /// Online.
+    Online,
 }
 
 impl Validate for AttendanceRecorded {

@@ -19,6 +19,11 @@ pub struct ReportSubmitted {
     pub submitted_on: Date,
     /// The log position the submitted report was built from (≥ 1).
     pub at_seq: u64,
+    /// The signed checkpoint (C2SP signed note) of the log at `at_seq`,
+    /// pinning the report to a signed Merkle root. The server fills it in when
+    /// it is absent (schema v2; absent in v1 records).
+    #[serde(default)]
+    pub checkpoint: Option<String>,
 }
 
 impl Validate for ReportSubmitted {

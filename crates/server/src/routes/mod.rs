@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod health;
+pub mod proofs;
 pub mod reads;
 
 use std::sync::Arc;

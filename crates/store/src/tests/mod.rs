@@ -1,7 +1,7 @@
 //! The store's tests. `suite` holds the behaviour every [`EventLog`] must
 //! have; it runs once per implementation (`mem_log::*`, `sled_log::*`).
 //! `sled_only` covers reopening, recovery and corruption; `props` the
-//! property tests.
+//! property tests; `merkle` the RFC 6962 Merkle tree and its test vectors.
 
 use jiff::Timestamp;
 use tempfile::TempDir;
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::{Appended, EventLog, MemLog, NewEvent, Record, SledLog};
 
+mod merkle;
 mod props;
 mod sled_only;
 mod suite;

@@ -85,4 +85,21 @@ pub enum Command {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Check, without the data, that a log only grew between two signed
+    /// checkpoints: verifies both signatures and the RFC 6962 consistency proof
+    /// saved from GET /api/v1/proofs/consistency?from=OLD_SIZE&to=NEW_SIZE.
+    CheckConsistency {
+        /// The older signed checkpoint (e.g. the one pinned in a report_submitted).
+        #[arg(long)]
+        old: PathBuf,
+        /// The newer signed checkpoint (GET /api/v1/checkpoint).
+        #[arg(long)]
+        new: PathBuf,
+        /// The proof JSON (`{"from", "to", "proof": [base64...]}`).
+        #[arg(long)]
+        proof: PathBuf,
+        /// The verifier key (`name+keyid+base64`, GET /api/v1/checkpoint/key).
+        #[arg(long)]
+        key: String,
+    },
 }

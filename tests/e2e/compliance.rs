@@ -50,7 +50,7 @@ fn demo_findings_budget_and_timesheets_match_the_independent_computation() {
                 .iter()
                 .find(|l| l["code"] == line["code"])
                 .unwrap();
-            for f in ["amount", "eligible", "remaining"] {
+            for f in ["amount", "claimed", "eligible", "over_budget", "remaining"] {
                 assert_eq!(got[f], line[f], "{f} of line {} in {name}", line["code"]);
             }
         }

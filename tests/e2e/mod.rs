@@ -1,8 +1,10 @@
 mod append;
 mod archive;
 mod compliance;
+mod corruption;
 mod crash;
 mod demo;
 mod import;
 mod support;
 mod threshold;
+mod transparency;

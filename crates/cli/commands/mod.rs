@@ -74,6 +74,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint,
             key,
         } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
+        Command::CheckConsistency {
+            old,
+            new,
+            proof,
+            key,
+        } => verify::check_consistency(&old, &new, &proof, &key),
     }
 }
 

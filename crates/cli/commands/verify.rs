@@ -70,3 +70,65 @@ pub fn verify(data_dir: &Path, given: &[PathBuf], key: Option<&str>) -> anyhow::
         )
     }
 }
+
+/// Verifies two signed checkpoints with `key` and the consistency proof
+/// between them (RFC 9162 §2.1.4.2): the newer log extends the older one.
+///
+/// # Errors
+/// A file is unreadable or malformed, a signature does not verify, the proof
+/// is for other sizes, or it does not prove consistency.
+pub fn check_consistency(old: &Path, new: &Path, proof: &Path, key: &str) -> anyhow::Result<()> {
+    let key = VerifierKey::from_encoded(key.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+    let read = |p: &Path| -> anyhow::Result<SignedCheckpoint> {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let c =
+            SignedCheckpoint::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        c.verify(&key)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        Ok(c)
+    };
+    let (old_c, new_c) = (read(old)?, read(new)?);
+    if old_c.checkpoint.origin != new_c.checkpoint.origin {
+        bail!(
+            "the checkpoints are of different logs ({} and {})",
+            old_c.checkpoint.origin,
+            new_c.checkpoint.origin
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(proof).with_context(|| format!("reading {}", proof.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", proof.display()))?;
+    let (m, n) = (old_c.checkpoint.tree_size, new_c.checkpoint.tree_size);
+    if json["from"].as_u64() != Some(m) || json["to"].as_u64() != Some(n) {
+        bail!(
+            "the proof is from {} to {}, the checkpoints are of sizes {m} and {n}",
+            json["from"],
+            json["to"]
+        );
+    }
+    let hashes: Vec<Vec<u8>> = json["proof"]
+        .as_array()
+        .context("the proof JSON has no `proof` array")?
+        .iter()
+        .map(|h| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().unwrap_or_default())
+                .context("a proof hash is not base64")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    grantledger_store::verify_consistency(
+        m,
+        n,
+        &hashes,
+        &old_c.checkpoint.root_hash,
+        &new_c.checkpoint.root_hash,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("the log of {n} records is NOT an extension of the one of {m}: {e}")
+    })?;
+    println!("ok: the log of {n} records extends the log of {m} records signed by {} (nothing before seq {m} was changed)", key.label());
+    Ok(())
+}

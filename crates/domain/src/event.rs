@@ -296,6 +296,17 @@ impl Event {
         })
     }
 
+    /// What a fact is about: its stream, and for a session its id and for a
+    /// timesheet its month. A correction must keep it (ledger rule G5): to
+    /// record something about another entity, void and record anew.
+    pub fn identity(&self) -> Option<String> {
+        match self {
+            Event::SessionHeld(e) => Some(format!("session {}", e.session_id)),
+            Event::TimesheetFiled(e) => Some(format!("staff-{} {}", e.staff_id, e.month)),
+            other => other.stream(),
+        }
+    }
+
     /// The valid date of the event in the project calendar, when the payload
     /// alone gives it. `attendance_recorded` takes its session's date and
     /// corrections take their target's, so both give `None` here.

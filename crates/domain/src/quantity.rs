@@ -33,7 +33,7 @@ pub enum QuantityError {
     #[error("`{0}` is negative")]
     Negative(String),
     /// Outside the representable range.
-    #[error("`{0}` is out of range")]
+    #[error("`{0}` is too large")]
     OutOfRange(String),
 }
 
@@ -49,7 +49,7 @@ fn parse_fixed(text: &str, places: u32) -> Result<i64, QuantityError> {
     if !plain || t == "-" || t.starts_with('.') || t.ends_with('.') {
         return Err(QuantityError::NotDecimal(text.to_string()));
     }
-    let d = Decimal::from_str(t).map_err(|_| QuantityError::NotDecimal(text.to_string()))?;
+    let d = Decimal::from_str(t).map_err(|_| QuantityError::OutOfRange(text.to_string()))?;
     let d = d.normalize();
     if d.scale() > places {
         return Err(QuantityError::TooManyPlaces {

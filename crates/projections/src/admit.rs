@@ -8,7 +8,8 @@
 //! - `G2` a dated activity lies within the project period;
 //! - `G3` a referenced entity (session, run, course, organisation, staff, expense) exists;
 //! - `G4` an id is used once (and a participant's attendance at a session is recorded once);
-//! - `G5` a correction or void targets a live event of the prefix, of the same kind.
+//! - `G5` a correction or void targets a live event of the prefix; a correction
+//!   keeps its target's kind and identity ([`Event::identity`]).
 
 use grantledger_domain::events::ProjectDefined;
 use grantledger_domain::{Date, Event, Rejection};
@@ -40,6 +41,16 @@ impl Ledger {
                             "a correction keeps the kind of its target: `{}`, not `{}`",
                             old.kind(),
                             c.replacement.kind()
+                        ),
+                    ));
+                }
+                if old.identity() != c.replacement.identity() {
+                    return Err(refuse(
+                        "replacement.data",
+                        "G5",
+                        format!(
+                            "a correction keeps what its target is about ({}); to record another one, void the target and record a new event",
+                            old.identity().unwrap_or_default()
                         ),
                     ));
                 }
@@ -312,8 +323,15 @@ impl Ledger {
                         "month",
                         "R3.1",
                         format!(
-                            "{} already filed a timesheet for {}; correct it with event_corrected",
-                            e.staff_id, e.month
+                            "{} already filed a timesheet for {} (event {}); correct that one with event_corrected",
+                            e.staff_id,
+                            e.month,
+                            self.ix
+                                .timesheets
+                                .get(&(e.staff_id.to_string(), e.month))
+                                .and_then(|s| self.live(*s))
+                                .map(|l| l.event_id.to_string())
+                                .unwrap_or_default()
                         ),
                     ));
                 }

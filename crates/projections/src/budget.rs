@@ -1,7 +1,7 @@
 //! Eligible expenses and the budget (DOMAIN.md R4; docs/COMPLIANCE.md
 //! "Eligible expenses and budget").
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use grantledger_domain::events::{ContractType, ExpenseRecorded};
 use grantledger_domain::{Czk, Date, Event};
@@ -18,7 +18,7 @@ pub const PROGRAMME_START: Date = Date::constant(2014, 1, 1);
 pub const PROGRAMME_END: Date = Date::constant(2023, 12, 31);
 
 /// Rounding rule stated in every budget answer (R4.5).
-pub const ROUNDING_RULE: &str = "R4.5: amounts are summed exactly; each total shown (line, direct, indirect) is rounded once, half away from zero, to the haléř; total = direct + indirect";
+pub const ROUNDING_RULE: &str = "R4.5: amounts are summed exactly; each total shown (line, direct, indirect) is rounded once, half away from zero, to the haléř, so the rounded lines may differ from the direct total by a haléř; total = direct + indirect. R4.2: a line reimburses at most its amount";
 
 /// Why an expense is (not) eligible, independent of `as_of`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -55,9 +55,14 @@ pub struct BudgetLineFigures {
     pub name: String,
     /// Budget amount.
     pub amount: Czk,
-    /// Eligible expenses on the line, rounded once.
+    /// Σ of the line's eligible expenses (R4.1–R4.3, R4.6), rounded once.
+    pub claimed: Czk,
+    /// What the line can reimburse: the claimed sum capped at the line's
+    /// amount (R4.2), rounded once.
     pub eligible: Czk,
-    /// amount − eligible (negative when overrun).
+    /// claimed − eligible: spent above the line's amount, not reimbursed (R4.2).
+    pub over_budget: Czk,
+    /// amount − eligible (0 when the line is used up).
     pub remaining: Czk,
     /// Whether it is a personnel line.
     pub personnel: bool,
@@ -70,7 +75,7 @@ pub struct BudgetLineFigures {
 pub struct Budget {
     /// Per line.
     pub lines: Vec<BudgetLineFigures>,
-    /// Σ eligible direct costs, rounded once.
+    /// Σ eligible direct costs (each line capped at its amount), rounded once.
     pub direct_eligible: Czk,
     /// Flat rate of indirect costs, percent (R4.4).
     #[serde(serialize_with = "decimal_str")]
@@ -154,7 +159,7 @@ impl Ledger {
         let Some(project) = self.project() else {
             return Vec::new();
         };
-        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
         let mut out = Vec::new();
         for (seq, e) in self.expenses() {
             let mut reasons = Vec::new();
@@ -173,12 +178,15 @@ impl Ledger {
                 )),
                 Some(_) => {}
             }
-            if !seen.insert(document_key(e)) {
+            if let Some(&first) = seen.get(&document_key(e)) {
+                evidence.push(first);
                 reasons.push(format!(
                     "R4.3: document {} of {} is claimed twice",
                     e.document_no,
                     e.supplier.ico.as_str()
                 ));
+            } else {
+                seen.insert(document_key(e), seq);
             }
             if let Some(other) = &e.other_funding {
                 reasons.push(format!("R4.3: financed from another source ({other})"));
@@ -209,11 +217,13 @@ impl Ledger {
                         }
                         None => reasons.push(format!("R4.6: no timesheet of {staff} for {month}")),
                     },
-                    _ => reasons
-                        .push("R4.6: a personnel expense names staff_id and month".to_string()),
+                    _ => reasons.push(
+                        "R4.6: a personnel expense must name the staff member (staff_id) and month"
+                            .to_string(),
+                    ),
                 }
             }
-            evidence.sort_unstable();
+            let evidence = self.with_corrections(&evidence);
             let eligible_on = match (reasons.is_empty(), paid_on) {
                 (true, Some(p)) => Some(t.max(p)),
                 _ => None,
@@ -253,14 +263,17 @@ impl Ledger {
                 })
                 .collect();
             let exact: Decimal = mine.iter().map(|s| s.eligible_amount).sum();
-            direct += exact;
-            let eligible = to_czk(exact);
+            let capped = exact.min(line.amount.to_decimal());
+            direct += capped;
+            let (claimed, eligible) = (to_czk(exact), to_czk(capped));
             total_budget = total_budget.saturating_add(line.amount);
             lines.push(BudgetLineFigures {
                 code: line.code.to_string(),
                 name: line.name.clone(),
                 amount: line.amount,
+                claimed,
                 eligible,
+                over_budget: Czk::from_halere(claimed.halere() - eligible.halere()),
                 remaining: Czk::from_halere(line.amount.halere() - eligible.halere()),
                 personnel: line.personnel,
                 evidence: mine.iter().map(|s| s.seq).collect(),

@@ -127,6 +127,9 @@ impl Ledger {
             self.participant_findings(&mut f);
         }
         let mut out = f.0;
+        for finding in &mut out {
+            finding.seqs = self.with_corrections(&finding.seqs);
+        }
         out.sort_by(|a, b| {
             (a.date, a.rule, &a.subject, a.severity).cmp(&(b.date, b.rule, &b.subject, b.severity))
         });
@@ -166,9 +169,17 @@ impl Ledger {
                 let last = month.last_day();
                 let project: Hours = t.entries.iter().map(|e| e.hours).sum();
                 let contracted = self.contracted_hours(staff_id, month);
+                // the contract, the amendments in force by the month's end, the timesheet
+                let mut terms_seqs = vec![contract_seq, ts_seq];
+                terms_seqs.extend(
+                    self.amendments(staff_id)
+                        .into_iter()
+                        .filter(|(d, _)| *d <= last)
+                        .map(|(_, s)| s),
+                );
                 // R3.2: project hours above FTE × fund
                 if Ledger::has_fte(c.contract) && project.to_decimal() > contracted {
-                    f.push("R3.2", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
+                    f.push("R3.2", Severity::Error, format!("staff {staff_id} {month}"), last, terms_seqs.clone(),
                         format!("{staff_id} charged {project} h in {month}, above the {} h the contract allows (FTE × fund of {} h)",
                             contracted.normalize(), calendar::fund(month)));
                 }
@@ -185,7 +196,7 @@ impl Ledger {
                             Severity::Warning,
                             format!("staff {staff_id} {month}"),
                             last,
-                            vec![contract_seq, ts_seq],
+                            terms_seqs.clone(),
                             format!(
                                 "no minimum wage is known for {}; check {staff_id}'s pay by hand",
                                 month.year()
@@ -199,10 +210,10 @@ impl Ledger {
                                 .monthly_salary
                                 .filter(|s| !contracted.is_zero() && s.to_decimal() < floor);
                             if let Some(rate) = low_rate {
-                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
+                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, terms_seqs.clone(),
                                     format!("{staff_id} is paid {rate} CZK/h in {month}, below the minimum wage of {min} CZK/h"));
                             } else if let Some(salary) = low_salary {
-                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, vec![contract_seq, ts_seq],
+                                f.push("R3.6", Severity::Error, format!("staff {staff_id} {month}"), last, terms_seqs.clone(),
                                     format!("{staff_id}'s salary {salary} CZK in {month} is below the minimum wage for {} contracted hours ({} CZK)",
                                         contracted.normalize(), crate::budget::to_czk(floor)));
                             }

@@ -44,8 +44,10 @@ impl Serialize for Figure {
 pub struct ActualFte {
     /// The month, `YYYY-MM`.
     pub month: YearMonth,
-    /// Charged project hours ÷ fund, 4 places.
-    pub fte: Figure,
+    /// Whether any timesheet of the role's staff is filed for the month.
+    pub filed: bool,
+    /// Charged project hours ÷ fund, 4 places; `null` when nothing is filed.
+    pub fte: Option<Figure>,
 }
 
 /// A count split by gender (R1.1).
@@ -338,10 +340,13 @@ impl Ledger {
         if month.last_day() < period.start {
             return None;
         }
-        let hours: Hours = self
+        let sheets: Vec<_> = self
             .contracts()
             .filter(|(_, _, c)| c.role.as_str() == role)
             .filter_map(|(id, _, _)| self.timesheet(id, month))
+            .collect();
+        let hours: Hours = sheets
+            .iter()
             .flat_map(|(_, t)| t.entries.iter().map(|e| e.hours))
             .sum();
         let fund = calendar::fund(month).to_decimal();
@@ -352,7 +357,8 @@ impl Ledger {
         };
         Some(ActualFte {
             month,
-            fte: Figure::Decimal(fte),
+            filed: !sheets.is_empty(),
+            fte: (!sheets.is_empty()).then_some(Figure::Decimal(fte)),
         })
     }
 }

@@ -235,6 +235,20 @@ impl Ledger {
         self.live.get(&seq)
     }
 
+    /// `seqs` with the seqs of the corrections that replaced each of them
+    /// (the evidence of a figure is the fact and what corrected it), sorted.
+    pub fn with_corrections(&self, seqs: &[u64]) -> Vec<u64> {
+        let mut out: Vec<u64> = seqs.to_vec();
+        for s in seqs {
+            if let Some(l) = self.live.get(s) {
+                out.extend(&l.corrected_by);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The seq of an event id in this prefix (facts, corrections and voids).
     pub fn seq_of(&self, event_id: &Uuid) -> Option<u64> {
         self.seq_of.get(event_id).copied()

@@ -29,6 +29,8 @@ pub struct TimesheetFigures {
     pub staff_id: String,
     /// The month, `YYYY-MM`.
     pub month: YearMonth,
+    /// Contract type: `employment`, `dpp` (no FTE; limited by R3.4) or `dpc`.
+    pub contract: ContractType,
     /// Working days of the month (R3.2).
     pub working_days: u32,
     /// Fund at 1.0 FTE: working days × 8 h.
@@ -76,7 +78,7 @@ impl Ledger {
     }
 
     /// Amendments of a staff member as (effective_from, seq), in the order they apply.
-    fn amendments(&self, staff_id: &str) -> Vec<(Date, u64)> {
+    pub(crate) fn amendments(&self, staff_id: &str) -> Vec<(Date, u64)> {
         let mut out: Vec<(Date, u64)> = self
             .ix
             .amendments_by_staff
@@ -167,7 +169,8 @@ impl Ledger {
         month: YearMonth,
         as_of: Date,
     ) -> Option<TimesheetFigures> {
-        let (contract_seq, _) = self.contract(staff_id)?;
+        let (contract_seq, c) = self.contract(staff_id)?;
+        let contract = c.contract;
         let working_days = calendar::working_days(month);
         let fund = calendar::fund(month);
         let fund_dec = fund.to_decimal();
@@ -200,10 +203,11 @@ impl Ledger {
                 round(h / fund_dec, 4)
             }
         };
-        evidence.sort_unstable();
+        let evidence = self.with_corrections(&evidence);
         Some(TimesheetFigures {
             staff_id: staff_id.to_string(),
             month,
+            contract,
             working_days,
             fund_hours: fund,
             contracted_fte: ratio(contracted),
@@ -236,12 +240,13 @@ impl Ledger {
 
 impl Ledger {
     /// The months of a staff member's contract (start to end as amended),
-    /// within the project period; `None` if there is no such staff member.
-    pub fn staff_months(&self, staff_id: &str) -> Option<Vec<YearMonth>> {
+    /// within the project period and up to the month of `as_of`; `None` if
+    /// there is no such staff member.
+    pub fn staff_months(&self, staff_id: &str, as_of: Date) -> Option<Vec<YearMonth>> {
         let (_, c) = self.contract(staff_id)?;
         let period = self.project()?.period;
         let start = c.start.max(period.start);
-        let end = self.final_end(staff_id)?.min(period.end);
+        let end = self.final_end(staff_id)?.min(period.end).min(as_of);
         let mut out = Vec::new();
         let mut m = YearMonth::of(start);
         while m.first_day() <= end {

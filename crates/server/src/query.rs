@@ -48,6 +48,11 @@ impl Params {
         Ok(Params(map))
     }
 
+    /// Whether the parameter was given.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     /// A parameter parsed with `FromStr`, or `None` if absent.
     ///
     /// # Errors

@@ -21,6 +21,10 @@
 //!
 //! The same fields followed by `prev_hash` and `hash` (32 raw bytes each).
 //! Decoding refuses trailing bytes.
+//!
+//! [`encode_record`] and [`decode_record`] are public for tools and tests
+//! that read or (in tests) rewrite the `log` tree with sled directly; the
+//! store itself is the only writer of a log.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -92,7 +96,12 @@ pub(crate) fn canonical_bytes(r: &Record) -> Vec<u8> {
 }
 
 /// The value stored in the `log` tree for `r`.
-pub(crate) fn encode_record(r: &Record) -> Result<Vec<u8>, StoreError> {
+///
+/// # Errors
+///
+/// [`StoreError::Codec`] if postcard refuses the record (not expected for
+/// plain fields).
+pub fn encode_record(r: &Record) -> Result<Vec<u8>, StoreError> {
     postcard::to_allocvec(&StoredRef {
         canonical: canonical(r),
         prev_hash: &r.prev_hash,
@@ -102,8 +111,12 @@ pub(crate) fn encode_record(r: &Record) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Decodes a value of the `log` tree stored under `seq` (used to name the
-/// record in errors). Malformed bytes are [`StoreError::Corrupt`].
-pub(crate) fn decode_record(seq: u64, bytes: &[u8]) -> Result<Record, StoreError> {
+/// record in errors).
+///
+/// # Errors
+///
+/// Malformed bytes are [`StoreError::Corrupt`] naming `seq`.
+pub fn decode_record(seq: u64, bytes: &[u8]) -> Result<Record, StoreError> {
     let (s, rest): (Stored, &[u8]) = postcard::take_from_bytes(bytes)
         .map_err(|e| StoreError::corrupt(seq, format!("undecodable record: {e}")))?;
     if !rest.is_empty() {

@@ -2,15 +2,19 @@
 //!
 //! | tree | key | value |
 //! | --- | --- | --- |
-//! | `log` | seq, big-endian u64 | the record ([`codec`](crate::codec) encoding) — the single source of truth |
+//! | `log` | seq, big-endian u64 | the record ([`codec`] encoding) — the single source of truth |
 //! | `by_id` | event_id, 16 bytes | seq, big-endian u64 |
 //! | `streams` | stream length (big-endian u64) ‖ stream UTF-8 bytes ‖ stream_version (big-endian u64) | seq, big-endian u64 |
-//! | `meta` | `format_version` | [`FORMAT_VERSION`], big-endian u32 |
+//! | `meta` | `format_version` | `FORMAT_VERSION` (this build's format), big-endian u32 |
 //! | `meta` | `head` | head seq (big-endian u64) ‖ head hash (32 bytes) |
 //!
 //! `by_id`, `streams` and `meta`'s head are derivable from `log`. Big-endian
 //! keys make sled's byte order the numeric order. The stream name is
 //! length-prefixed so that no stream's keys are a prefix range of another's.
+//!
+//! The tree names and the key layout are public for tools and tests that
+//! inspect or (in tests) damage a log directory opened with sled directly;
+//! `Trees` itself stays private to the crate.
 
 use uuid::Uuid;
 
@@ -23,15 +27,22 @@ use crate::record::{Head, Record};
 /// codec change).
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
-const LOG: &str = "log";
-const BY_ID: &str = "by_id";
-const STREAMS: &str = "streams";
-const META: &str = "meta";
+/// The tree of records, keyed by [`seq_key`].
+pub const LOG: &str = "log";
+/// The tree mapping event ids (16 bytes) to seqs.
+pub const BY_ID: &str = "by_id";
+/// The tree mapping stream entries to seqs.
+pub const STREAMS: &str = "streams";
+/// The tree of metadata ([`META_FORMAT`], [`META_HEAD`]).
+pub const META: &str = "meta";
 
-const META_FORMAT: &[u8] = b"format_version";
-const META_HEAD: &[u8] = b"head";
+/// The `meta` key of the on-disk format version.
+pub const META_FORMAT: &[u8] = b"format_version";
+/// The `meta` key of the head, stored as [`encode_head`] writes it.
+pub const META_HEAD: &[u8] = b"head";
 
-fn seq_key(seq: u64) -> [u8; 8] {
+/// The `log` key of `seq` (big-endian, so that sled's order is seq order).
+pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
 }
 
@@ -315,7 +326,8 @@ impl Trees {
     }
 }
 
-fn encode_head(head: &Head) -> [u8; 40] {
+/// The `meta` value of [`META_HEAD`]: head seq (big-endian u64) ‖ head hash.
+pub fn encode_head(head: &Head) -> [u8; 40] {
     let mut v = [0u8; 40];
     v[..8].copy_from_slice(&head.seq.to_be_bytes());
     v[8..].copy_from_slice(&head.hash);

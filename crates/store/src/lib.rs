@@ -24,9 +24,9 @@
 mod append;
 mod chain;
 pub mod checkpoint;
-mod codec;
+pub mod codec;
 mod error;
-mod keys;
+pub mod keys;
 mod mem_log;
 pub mod merkle;
 mod record;

@@ -63,7 +63,7 @@ impl Validate for ExpenseRecorded {
             return Err(Rejection::malformed(
                 "vat",
                 RULE_RANGE,
-                "VAT is between 0 and the amount",
+                "VAT must be between 0 and the amount (the amount includes VAT)",
             ));
         }
         if let Some(h) = &self.evidence_sha256 {

@@ -209,7 +209,7 @@ impl Validate for TimesheetFiled {
             return Err(Rejection::malformed(
                 "entries",
                 RULE_RANGE,
-                format!("{total} h is more than the month has"),
+                format!("the month's hours (entries + non_project_hours + indirect_hours) total {total} h, more than the {} h of its days", 24 * days),
             ));
         }
         Ok(())

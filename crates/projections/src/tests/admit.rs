@@ -200,10 +200,11 @@ fn a_correction_whose_replacement_breaks_a_rule_is_refused_at_the_replacements_f
         "data.replacement.data.date",
         "G2",
     );
+    // renaming a session is not a correction: it would be another session
     assert_refused(
         log.when(&corrected(s1, &session("S2", "K1-1", "2016-11-10", "6"))),
-        "data.replacement.data.session_id",
-        "G4",
+        "data.replacement.data",
+        "G5",
     );
 }
 

@@ -454,11 +454,14 @@ fn a_line_may_be_spent_exactly_and_one_haler_more_is_an_r4_2_error_on_the_day_it
     );
     assert_eq!(findings_of(&ledger, "R4.2", "2017-03-09"), vec![]);
 
+    // one haléř over: claimed 1000.01, the line reimburses its 1000.00 (R4.2)
     let over = budget(&ledger, "2017-03-10");
+    let l = line(&over, "2.1");
     assert_eq!(
-        (line(&over, "2.1").eligible, line(&over, "2.1").remaining),
-        (czk("1000.01"), czk("-0.01"))
+        (l.claimed, l.eligible, l.over_budget, l.remaining),
+        (czk("1000.01"), czk("1000.00"), czk("0.01"), czk("0.00"))
     );
+    assert_eq!(over.direct_eligible, czk("1000.00"));
     assert_eq!(
         findings_of(&ledger, "R4.2", "2017-03-10"),
         vec![error("budget_line 2.1", "2017-03-10")]

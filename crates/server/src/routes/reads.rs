@@ -63,6 +63,11 @@ async fn participant(
     .await
 }
 
+/// The rule ids findings are reported under (docs/COMPLIANCE.md).
+pub const FINDING_RULES: [&str; 10] = [
+    "R1.2", "R3.2", "R3.3", "R3.4", "R3.5", "R3.6", "R4.1", "R4.2", "R4.3", "R4.6",
+];
+
 /// The compliance routes (docs/COMPLIANCE.md).
 pub fn compliance_router() -> Router<Arc<AppState>> {
     Router::new()
@@ -91,7 +96,7 @@ async fn timesheets(
             Some(m) => l
                 .timesheet_figures(&staff_id, m, point.as_of)
                 .map(|t| serde_json::to_value(t).unwrap_or_default()),
-            None => l.staff_months(&staff_id).map(|months| {
+            None => l.staff_months(&staff_id, point.as_of).map(|months| {
                 let figures: Vec<_> = months
                     .into_iter()
                     .filter_map(|m| l.timesheet_figures(&staff_id, m, point.as_of))
@@ -134,7 +139,9 @@ async fn budget(
 
 /// `GET /api/v1/findings?rule=&severity=`: `{findings: [{rule, severity,
 /// subject, message, date, seqs}], counts: {error, warning}, manifest}` —
-/// every finding that has arisen by `as_of` in the prefix.
+/// every finding that has arisen by `as_of` in the prefix. Default `as_of`:
+/// today, up to the day after the project end (when the end-of-project
+/// findings arise).
 async fn findings(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -152,8 +159,33 @@ async fn findings(
             ));
         }
     }
+    if let Some(r) = &rule {
+        if !FINDING_RULES.contains(&r.as_str()) {
+            return Err(ApiError::bad_param(
+                "rule",
+                format!(
+                    "`{r}` is not a rule findings are reported for; one of {}",
+                    FINDING_RULES.join(", ")
+                ),
+            ));
+        }
+    }
     blocking(&state, move |s| {
-        let point = s.service.resolve(&params)?;
+        let mut point = s.service.resolve(&params)?;
+        if !params.has("as_of") {
+            // Findings dated the day after the project end (unpaid at the end,
+            // no exit at the final report) belong to the default view too.
+            point.as_of = s.service.with_head(|l| {
+                let today = point.as_of;
+                match l.project() {
+                    Some(p) if today >= p.period.end => {
+                        let after = p.period.end.tomorrow().unwrap_or(p.period.end);
+                        jiff::Zoned::now().date().clamp(p.period.end, after)
+                    }
+                    _ => today,
+                }
+            });
+        }
         let (all, manifest) = s.service.at(&point, |l| l.findings(point.as_of))?;
         let list: Vec<_> = all
             .into_iter()

@@ -102,4 +102,60 @@ pub enum Command {
         #[arg(long)]
         key: String,
     },
+    /// Build a report offline from a data directory (stop the server first).
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Rebuild every projection from seq 1 and check that it equals the
+    /// state folded one record at a time with queries in between; compare
+    /// every period report built from both. Prints events/s.
+    Replay {
+        /// The sled data directory.
+        #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+        data_dir: PathBuf,
+    },
+}
+
+/// The reports.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The monitoring-period report (DOMAIN.md R5.3).
+    Period {
+        /// Monitoring period number.
+        no: u32,
+        #[command(flatten)]
+        common: ReportArgs,
+    },
+    /// The corrections report: the period's report as submitted beside now (R5.4).
+    Corrections {
+        /// Monitoring period number.
+        no: u32,
+        #[command(flatten)]
+        common: ReportArgs,
+    },
+}
+
+/// What every report takes.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// json, csv, xlsx or html.
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Valid date, inclusive (default: the period's end).
+    #[arg(long)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// The log as known at this instant (RFC 3339).
+    #[arg(long, conflicts_with = "at_seq")]
+    pub known_at: Option<jiff::Timestamp>,
+    /// The log prefix seq ≤ N (default: the head).
+    #[arg(long)]
+    pub at_seq: Option<u64>,
+    /// The sled data directory.
+    #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+    pub data_dir: PathBuf,
 }

@@ -5,6 +5,7 @@ mod corruption;
 mod crash;
 mod demo;
 mod import;
+mod reports;
 mod support;
 mod threshold;
 mod transparency;

@@ -2,6 +2,7 @@
 
 mod export;
 mod import;
+mod report;
 mod serve;
 mod verify;
 
@@ -74,6 +75,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint,
             key,
         } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
+        Command::Report { report } => report::run(report),
+        Command::Replay { data_dir } => report::replay(&data_dir),
         Command::CheckConsistency {
             old,
             new,

@@ -111,7 +111,7 @@ fn document_key(e: &ExpenseRecorded) -> (String, String) {
 
 impl Ledger {
     /// Live expenses as (seq, payload), in log order.
-    pub(crate) fn expenses(&self) -> Vec<(u64, &ExpenseRecorded)> {
+    pub fn expenses(&self) -> Vec<(u64, &ExpenseRecorded)> {
         let mut out: Vec<(u64, &ExpenseRecorded)> = self
             .ix
             .expenses

@@ -114,7 +114,8 @@ impl Ledger {
             }
             Measure::CourseRunsHeld => {
                 let runs = self.runs_held(as_of);
-                (Figure::Count(runs.len() as u64), runs.into_iter().collect())
+                let evidence = self.with_sessions(&runs, as_of);
+                (Figure::Count(runs.len() as u64), evidence)
             }
             Measure::CourseTypesHeld => {
                 let (n, ev) = self.course_types_held(as_of);
@@ -253,7 +254,30 @@ impl Ledger {
             }
         }
         evidence.extend(courses.iter().copied());
-        (courses.len() as u64, evidence)
+        let runs: BTreeSet<u64> = evidence.iter().copied().collect();
+        (courses.len() as u64, self.with_sessions(&runs, as_of))
+    }
+
+    /// `seqs` plus the sessions dated ≤ `as_of` of the runs among them: the
+    /// events that decide whether a run is held (R2.1).
+    fn with_sessions(&self, seqs: &BTreeSet<u64>, as_of: Date) -> Vec<u64> {
+        let mut out: Vec<u64> = seqs.iter().copied().collect();
+        for &seq in seqs {
+            if let Some(Event::CourseRunScheduled(run)) = self.event(seq) {
+                for &s in self
+                    .ix
+                    .sessions_by_run
+                    .get(run.run_id.as_str())
+                    .into_iter()
+                    .flatten()
+                {
+                    if matches!(self.event(s), Some(Event::SessionHeld(x)) if x.date <= as_of) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// R2.2/R2.3: distinct municipalities of seminars dated ≤ `as_of`; when

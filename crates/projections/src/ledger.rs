@@ -37,6 +37,8 @@ pub struct Ledger {
     pub(crate) amendments: BTreeMap<u64, Uuid>,
     /// Target seq → the void's seq.
     pub(crate) voided: BTreeMap<u64, u64>,
+    /// Correction / void seq → (its event id, the event).
+    pub(crate) amendment_events: BTreeMap<u64, (Uuid, Event)>,
     pub(crate) ix: Index,
 }
 
@@ -178,6 +180,8 @@ impl Projection for Ledger {
         match &env.event {
             Event::EventCorrected(c) => {
                 self.amendments.insert(env.seq, c.target_event_id);
+                self.amendment_events
+                    .insert(env.seq, (env.event_id, env.event.clone()));
                 let Some(&target) = self.seq_of.get(&c.target_event_id) else {
                     return;
                 };
@@ -190,6 +194,8 @@ impl Projection for Ledger {
             }
             Event::EventVoided(v) => {
                 self.amendments.insert(env.seq, v.target_event_id);
+                self.amendment_events
+                    .insert(env.seq, (env.event_id, env.event.clone()));
                 let Some(&target) = self.seq_of.get(&v.target_event_id) else {
                     return;
                 };
@@ -272,8 +278,73 @@ impl Ledger {
         }
     }
 
+    /// The valid date of the live event at `seq`: its payload's date, or for
+    /// an attendance its session's date.
+    pub fn valid_date_of(&self, seq: u64) -> Option<grantledger_domain::Date> {
+        match self.event(seq)? {
+            Event::AttendanceRecorded(a) => self.session(a.session_id.as_str()).map(|s| s.date),
+            other => other.valid_date(),
+        }
+    }
+
+    /// The corrections and voids in this prefix with seq > `after`, as
+    /// (seq, target seq), in seq order.
+    pub fn amendments_after(&self, after: u64) -> Vec<(u64, Option<u64>)> {
+        self.amendments
+            .range(after + 1..)
+            .map(|(s, target)| (*s, self.seq_of.get(target).copied()))
+            .collect()
+    }
+
+    /// The latest live `report_submitted` of monitoring period `no`: (seq, marker).
+    pub fn report_marker(
+        &self,
+        no: u32,
+    ) -> Option<(u64, &grantledger_domain::events::ReportSubmitted)> {
+        self.ix
+            .reports
+            .get(&no)?
+            .iter()
+            .rev()
+            .find_map(|s| match self.event(*s) {
+                Some(Event::ReportSubmitted(r)) => Some((*s, r)),
+                _ => None,
+            })
+    }
+
+    /// A correction or void of this prefix by its seq: (the event, its
+    /// target's seq, its event id). Corrections are kept by the fold as
+    /// amendments, not as facts.
+    pub fn amendment(&self, seq: u64) -> Option<(&Event, Option<u64>, String)> {
+        let target = self.amendments.get(&seq)?;
+        let stored = self.amendment_events.get(&seq)?;
+        Some((
+            &stored.1,
+            self.seq_of.get(target).copied(),
+            stored.0.to_string(),
+        ))
+    }
+
+    /// The rule sets (`rule_set_adopted`) in force on `as_of`: adopted with
+    /// `effective_from` ≤ `as_of`, in effective order (DOMAIN.md R5.5).
+    pub fn rule_sets_on(&self, as_of: grantledger_domain::Date) -> Vec<String> {
+        let mut sets: Vec<(grantledger_domain::Date, u64, String)> = self
+            .ix
+            .rule_sets
+            .iter()
+            .filter_map(|s| match self.event(*s) {
+                Some(Event::RuleSetAdopted(r)) if r.effective_from <= as_of => {
+                    Some((r.effective_from, *s, r.rule_set.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        sets.sort();
+        sets.into_iter().map(|(_, _, name)| name).collect()
+    }
+
     /// The live event at `seq` if it exists.
-    pub(crate) fn event(&self, seq: u64) -> Option<&Event> {
+    pub fn event(&self, seq: u64) -> Option<&Event> {
         self.live.get(&seq).map(|l| &l.event)
     }
 

@@ -41,7 +41,7 @@ pub struct ParticipantFigures {
 
 impl Ledger {
     /// The participant's registration, if live.
-    pub(crate) fn registration(&self, id: &Uuid) -> Option<&ParticipantRegistered> {
+    pub fn registration(&self, id: &Uuid) -> Option<&ParticipantRegistered> {
         match self.ix.participants.get(id).and_then(|s| self.event(*s)) {
             Some(Event::ParticipantRegistered(p)) => Some(p),
             _ => None,
@@ -122,6 +122,11 @@ impl Ledger {
             exit_date,
             evidence: upto.iter().map(|e| e.seq).collect(),
         })
+    }
+
+    /// The seq of a participant's registration, if registered in this prefix.
+    pub fn seq_of_participant(&self, id: &Uuid) -> Option<u64> {
+        self.ix.participants.get(id).copied()
     }
 
     /// Ids of every registered participant in this prefix, in id order.

@@ -69,7 +69,7 @@ pub(crate) fn round(d: Decimal, places: u32) -> Decimal {
 
 impl Ledger {
     /// The contract of a staff member, if live.
-    pub(crate) fn contract(&self, staff_id: &str) -> Option<(u64, &StaffContracted)> {
+    pub fn contract(&self, staff_id: &str) -> Option<(u64, &StaffContracted)> {
         let seq = *self.ix.staff.get(staff_id)?;
         match self.event(seq) {
             Some(Event::StaffContracted(c)) => Some((seq, c)),
@@ -78,7 +78,7 @@ impl Ledger {
     }
 
     /// Amendments of a staff member as (effective_from, seq), in the order they apply.
-    pub(crate) fn amendments(&self, staff_id: &str) -> Vec<(Date, u64)> {
+    pub fn amendments(&self, staff_id: &str) -> Vec<(Date, u64)> {
         let mut out: Vec<(Date, u64)> = self
             .ix
             .amendments_by_staff
@@ -139,11 +139,7 @@ impl Ledger {
     }
 
     /// The timesheet of a staff member for a month, if filed in this prefix.
-    pub(crate) fn timesheet(
-        &self,
-        staff_id: &str,
-        month: YearMonth,
-    ) -> Option<(u64, &TimesheetFiled)> {
+    pub fn timesheet(&self, staff_id: &str, month: YearMonth) -> Option<(u64, &TimesheetFiled)> {
         let seq = *self.ix.timesheets.get(&(staff_id.to_string(), month))?;
         match self.event(seq) {
             Some(Event::TimesheetFiled(t)) => Some((seq, t)),
@@ -222,7 +218,7 @@ impl Ledger {
     }
 
     /// Live staff contracts as (staff_id, seq, contract), by staff id.
-    pub(crate) fn contracts(&self) -> impl Iterator<Item = (&str, u64, &StaffContracted)> {
+    pub fn contracts(&self) -> impl Iterator<Item = (&str, u64, &StaffContracted)> {
         self.ix
             .staff
             .iter()

@@ -78,6 +78,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::reads::router())
         .merge(routes::reads::compliance_router())
         .merge(routes::proofs::router())
+        .merge(routes::reports::router())
         .fallback(|| async {
             ApiError::not_found("no such endpoint; see /api/v1 in README.md (health: GET /healthz)")
         })

@@ -200,12 +200,33 @@ impl Service {
                 return Ok(f(&guard));
             }
         }
-        let at_seq = at_seq.unwrap_or_default();
+        let ledger = self.older_prefix(at_seq.unwrap_or_default())?;
+        Ok(f(&ledger))
+    }
+
+    /// The state of the prefix `seq ≤ at_seq` as a shared value (for work
+    /// that needs two prefixes at once, such as the corrections report).
+    ///
+    /// # Errors
+    /// A storage error while folding.
+    pub fn ledger_at(&self, at_seq: u64) -> Result<Arc<Ledger>, ApiError> {
+        {
+            let guard = self.head.read().unwrap_or_else(|p| p.into_inner());
+            if at_seq == guard.at_seq() {
+                self.log.wait_durable(at_seq)?;
+                return Ok(Arc::new(guard.clone()));
+            }
+        }
+        self.older_prefix(at_seq)
+    }
+
+    /// Folds (or takes from the cache) a prefix older than the head.
+    fn older_prefix(&self, at_seq: u64) -> Result<Arc<Ledger>, ApiError> {
         let cached = {
             let cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
             cache.iter().find(|l| l.at_seq() == at_seq).cloned()
         };
-        let ledger = match cached {
+        Ok(match cached {
             Some(l) => l,
             None => {
                 let l = Arc::new(fold(self.log.as_ref(), Ledger::default(), at_seq)?);
@@ -214,8 +235,7 @@ impl Service {
                 cache.truncate(PREFIX_CACHE);
                 l
             }
-        };
-        Ok(f(&ledger))
+        })
     }
 
     /// Admits and appends a batch atomically (all or none), durably.

@@ -4,6 +4,7 @@ pub mod events;
 pub mod health;
 pub mod proofs;
 pub mod reads;
+pub mod reports;
 
 use std::sync::Arc;
 

@@ -1,0 +1,385 @@
+//! Reports, explain and the indicator series (DOMAIN.md R5).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use grantledger_domain::{Date, YearMonth};
+use grantledger_projections::Ledger;
+use grantledger_reports::{
+    render_corrections, render_period, CorrectionsReport, Format, PeriodReport, ReportError,
+};
+use jiff::ToSpan;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::blocking;
+use crate::query::{Params, GENERATOR, RULE_SET, TIME_PARAMS};
+use crate::routes::events::record_json;
+use crate::service::envelope;
+use crate::{ApiError, AppState};
+
+/// Most steps one series answer holds.
+pub const MAX_SERIES_STEPS: usize = 4000;
+
+/// The report routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/reports/period/{no}", get(period))
+        .route("/api/v1/reports/corrections", get(corrections))
+        .route("/api/v1/explain", get(explain))
+        .route("/api/v1/indicators/series", get(series))
+}
+
+fn report_error(e: ReportError) -> ApiError {
+    match e {
+        ReportError::NoPeriod(_) => ApiError::not_found(e.to_string())
+            .field("period_no")
+            .rule("R5.1"),
+        ReportError::NotSubmitted(_) | ReportError::NoProject => ApiError::not_found(e.to_string()),
+        ReportError::Serialize(e) => ApiError::internal(e),
+    }
+}
+
+fn with_time(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut allowed = extra.to_vec();
+    allowed.extend(TIME_PARAMS);
+    allowed
+}
+
+fn format_of(params: &Params) -> Result<Format, ApiError> {
+    let name: Option<String> = params.get("format", "json, csv, xlsx or html")?;
+    Format::parse(name.as_deref().unwrap_or("json"))
+        .map_err(|e| ApiError::bad_param("format", e.to_string()))
+}
+
+fn bytes_response(bytes: Vec<u8>, format: Format, name: &str, body_sha256: &str) -> Response {
+    let disposition = format!("inline; filename=\"{name}.{}\"", format.extension());
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::HeaderName::from_static("x-report-body-sha256"),
+                body_sha256.to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/reports/period/{no}?format=json|csv|xlsx|html&as_of=&known_at=|at_seq=`:
+/// the monitoring-period report (R5.3). Default `as_of`: the period's end;
+/// default prefix: the head. Header `X-Report-Body-SHA256` = the manifest's `body_sha256`.
+async fn period(
+    State(state): State<Arc<AppState>>,
+    Path(no): Path<u32>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &with_time(&["format"]))?;
+    let format = format_of(&params)?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let as_of = params.has("as_of").then_some(point.as_of);
+        let (report, _) = s.service.at(&point, |l| {
+            PeriodReport::build(l, no, as_of, point.known_at, RULE_SET, GENERATOR)
+        })?;
+        let report = report.map_err(report_error)?;
+        let bytes = render_period(&report, format).map_err(ApiError::internal)?;
+        Ok(bytes_response(
+            bytes,
+            format,
+            &format!("period-{no}"),
+            &report.manifest.body_sha256,
+        ))
+    })
+    .await
+}
+
+/// `GET /api/v1/reports/corrections?period_no=N&format=&as_of=&known_at=|at_seq=`:
+/// the period's report as submitted (the `at_seq` of its `report_submitted`)
+/// beside the report at the chosen prefix (default the head), with every
+/// changed figure and the events that changed it (R5.4).
+async fn corrections(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(q.as_deref(), &with_time(&["period_no", "format"]))?;
+    let format = format_of(&params)?;
+    let no: u32 = params
+        .get("period_no", "a monitoring period number")?
+        .ok_or_else(|| ApiError::bad_param("period_no", "`period_no` is required"))?;
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let as_of = params.has("as_of").then_some(point.as_of);
+        let (marker_at, _) = s
+            .service
+            .at(&point, |l| l.report_marker(no).map(|(_, m)| m.at_seq))?;
+        let marker_at = marker_at.ok_or_else(|| report_error(ReportError::NotSubmitted(no)))?;
+        let then = s.service.ledger_at(marker_at)?;
+        let log = s.service.log().clone();
+        let describe = move |seq: u64| match log.get(seq) {
+            Ok(Some(r)) => (Some(r.recorded_at), Some(r.actor)),
+            _ => (None, None),
+        };
+        let (report, _) = s.service.at(&point, |now| {
+            CorrectionsReport::build(&then, now, no, as_of, RULE_SET, GENERATOR, &describe)
+        })?;
+        let report = report.map_err(report_error)?;
+        let bytes = render_corrections(&report, format).map_err(ApiError::internal)?;
+        Ok(bytes_response(
+            bytes,
+            format,
+            &format!("corrections-{no}"),
+            &report.manifest.body_sha256,
+        ))
+    })
+    .await
+}
+
+/// Which figure to explain.
+enum Figure {
+    Indicator(String),
+    Participant(Uuid),
+    BudgetLine(String),
+    Finding { rule: String, subject: String },
+}
+
+/// `GET /api/v1/explain?indicator=CODE | participant=ID | budget_line=CODE |
+/// finding=SUBJECT&rule=RULE` (+ time params): the events behind the figure,
+/// each `{seq, event_id, kind, valid_date, recorded_at, actor, hash, data,
+/// corrected_by: [seq], voided_by, effective}`, and the corrections among them.
+async fn explain(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(
+        q.as_deref(),
+        &with_time(&["indicator", "participant", "budget_line", "finding", "rule"]),
+    )?;
+    let given: Vec<&str> = ["indicator", "participant", "budget_line", "finding"]
+        .into_iter()
+        .filter(|p| params.has(p))
+        .collect();
+    if given.len() != 1 {
+        return Err(ApiError::bad_param(
+            "indicator",
+            "name exactly one figure: indicator=CODE, participant=ID, budget_line=CODE or finding=SUBJECT&rule=RULE",
+        ));
+    }
+    let figure = match given[0] {
+        "indicator" => Figure::Indicator(
+            params
+                .get("indicator", "an indicator code")?
+                .unwrap_or_default(),
+        ),
+        "participant" => Figure::Participant(
+            params
+                .get("participant", "a participant UUID")?
+                .ok_or_else(|| ApiError::bad_param("participant", "missing"))?,
+        ),
+        "budget_line" => Figure::BudgetLine(
+            params
+                .get("budget_line", "a budget line code")?
+                .unwrap_or_default(),
+        ),
+        _ => Figure::Finding {
+            subject: params
+                .get("finding", "a finding's subject")?
+                .unwrap_or_default(),
+            rule: params.get("rule", "the finding's rule")?.ok_or_else(|| {
+                ApiError::bad_param(
+                    "rule",
+                    "a finding is named by finding=SUBJECT and rule=RULE",
+                )
+            })?,
+        },
+    };
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let (found, manifest) = s.service.at(&point, |l| explain_in(l, &figure, point.as_of))?;
+        let (what, value, seqs, rows) = found?;
+        let mut events = Vec::new();
+        for (seq, extra) in rows {
+            if let Some(r) = s.service.log().get(seq)? {
+                let mut row = record_json(&r, &envelope(&r)?.event);
+                if let (Some(o), Value::Object(x)) = (row.as_object_mut(), extra) {
+                    o.extend(x);
+                }
+                events.push(row);
+            }
+        }
+        Ok(Json(json!({"figure": what, "value": value, "seqs": seqs, "events": events, "manifest": manifest})))
+    })
+    .await
+}
+
+type Explained = (Value, Value, Vec<u64>, Vec<(u64, Value)>);
+
+/// The figure and the seqs behind it, with per-seq provenance.
+fn explain_in(l: &Ledger, figure: &Figure, as_of: Date) -> Result<Explained, ApiError> {
+    let (what, value, evidence): (Value, Value, Vec<u64>) = match figure {
+        Figure::Indicator(code) => {
+            let def = l.project().and_then(|p| p.indicator(code)).ok_or_else(|| {
+                ApiError::not_found(format!("no indicator {code}")).field("indicator")
+            })?;
+            let v = l.indicator(def, as_of);
+            (
+                json!({"indicator": code}),
+                serde_json::to_value(&v).unwrap_or_default(),
+                v.evidence,
+            )
+        }
+        Figure::Participant(id) => {
+            let f = l.participant(id, as_of).ok_or_else(|| {
+                ApiError::not_found(format!("no participant {id}")).field("participant")
+            })?;
+            let mut seqs = f.evidence.clone();
+            seqs.extend(l.seq_of_participant(id));
+            (
+                json!({"participant": id}),
+                json!({"hours": f.hours, "supported": f.supported, "supported_on": f.supported_on}),
+                seqs,
+            )
+        }
+        Figure::BudgetLine(code) => {
+            let b = l
+                .budget(as_of)
+                .ok_or_else(|| ApiError::not_found("the project is not defined"))?;
+            let line = b
+                .lines
+                .into_iter()
+                .find(|x| &x.code == code)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no budget line {code}")).field("budget_line")
+                })?;
+            let seqs = line.evidence.clone();
+            (
+                json!({"budget_line": code}),
+                serde_json::to_value(&line).unwrap_or_default(),
+                seqs,
+            )
+        }
+        Figure::Finding { rule, subject } => {
+            let f = l
+                .findings(as_of)
+                .into_iter()
+                .find(|f| f.rule == rule && &f.subject == subject)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no finding {rule} {subject} as of {as_of}"))
+                        .field("finding")
+                })?;
+            let seqs = f.seqs.clone();
+            (
+                json!({"finding": subject, "rule": rule}),
+                serde_json::to_value(&f).unwrap_or_default(),
+                seqs,
+            )
+        }
+    };
+    let mut value = value;
+    if let Some(o) = value.as_object_mut() {
+        o.remove("evidence");
+        o.remove("seqs");
+    }
+    let seqs = l.with_corrections(&evidence);
+    let rows = seqs
+        .iter()
+        .map(|&seq| {
+            let live = l.live(seq);
+            let target = l.amendment(seq).and_then(|(_, t, _)| t);
+            (
+                seq,
+                json!({
+                    "valid_date": l.valid_date_of(seq).or_else(|| target.and_then(|t| l.valid_date_of(t))),
+                    "corrected_by": live.map(|x| x.corrected_by.clone()).unwrap_or_default(),
+                    "voided_by": l.voided_by(seq),
+                    "corrects": target,
+                    "effective": live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()})),
+                }),
+            )
+        })
+        .collect();
+    Ok((what, value, seqs, rows))
+}
+
+/// `GET /api/v1/indicators/series?from=&to=&step=day|month` (+ time params):
+/// every indicator at every step, `{series: [{date, values: {code: value}}],
+/// manifest}`, from one fold of the prefix (the state holds every dated fact;
+/// each step only evaluates it). `month` steps are month ends (and `to`).
+/// Defaults: the project period.
+async fn series(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(q.as_deref(), &["from", "to", "step", "known_at", "at_seq"])?;
+    let from: Option<Date> = params.get("from", "a date YYYY-MM-DD")?;
+    let to: Option<Date> = params.get("to", "a date YYYY-MM-DD")?;
+    let step: String = params
+        .get("step", "day or month")?
+        .unwrap_or_else(|| "month".to_string());
+    if step != "day" && step != "month" {
+        return Err(ApiError::bad_param(
+            "step",
+            format!("step is `day` or `month`, not `{step}`"),
+        ));
+    }
+    blocking(&state, move |s| {
+        let point = s.service.resolve(&params)?;
+        let (answer, manifest) = s.service.at(&point, |l| {
+            let period = l.project().map(|p| p.period);
+            let from = from.or(period.map(|p| p.start)).unwrap_or(point.as_of);
+            let to = to.or(period.map(|p| p.end)).unwrap_or(point.as_of);
+            if to < from {
+                return Err(
+                    ApiError::bad_param("to", format!("to {to} is before from {from}"))
+                        .rule("range"),
+                );
+            }
+            let mut dates = Vec::new();
+            let mut d = from;
+            while d <= to && dates.len() <= MAX_SERIES_STEPS {
+                if step == "day" {
+                    dates.push(d);
+                    d = match d.tomorrow() {
+                        Ok(n) => n,
+                        Err(_) => break,
+                    };
+                } else {
+                    let end = YearMonth::of(d).last_day().min(to);
+                    dates.push(end);
+                    d = match end.checked_add(1.day()) {
+                        Ok(n) => n,
+                        Err(_) => break,
+                    };
+                }
+            }
+            if dates.len() > MAX_SERIES_STEPS {
+                return Err(ApiError::bad_param(
+                    "to",
+                    format!("a series holds at most {MAX_SERIES_STEPS} steps"),
+                )
+                .rule("range"));
+            }
+            Ok(dates
+                .into_iter()
+                .map(|d| {
+                    let values: serde_json::Map<String, Value> = l
+                        .indicators(d)
+                        .into_iter()
+                        .map(|v| (v.code, serde_json::to_value(v.value).unwrap_or_default()))
+                        .collect();
+                    json!({"date": d, "values": values})
+                })
+                .collect::<Vec<_>>())
+        })?;
+        Ok(Json(
+            json!({"series": answer?, "step": step, "manifest": manifest}),
+        ))
+    })
+    .await
+}

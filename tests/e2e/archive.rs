@@ -219,3 +219,79 @@ fn postcard_bytes(v: &AttendanceRecordedV1) -> Vec<u8> {
 fn hex_of(h: [u8; 32]) -> String {
     h.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn a_verbatim_import_refuses_a_line_whose_data_was_edited_but_not_its_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, out) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("export"),
+    );
+    let fixture = fixture_path("fixtures/sinec/events.jsonl");
+    run(&[
+        "import",
+        fixture.to_str().unwrap(),
+        "--data-dir",
+        a.to_str().unwrap(),
+    ]);
+    run(&[
+        "export",
+        "--data-dir",
+        a.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut line: serde_json::Value = serde_json::from_str(&lines[4]).unwrap();
+    line["data"]["title"] = json!("FORGED TITLE");
+    lines[4] = line.to_string();
+    let edited = dir.path().join("edited.jsonl");
+    std::fs::write(&edited, lines.join("\n")).unwrap();
+    let o = Command::new(bin())
+        .args([
+            "import",
+            "--verbatim",
+            edited.to_str().unwrap(),
+            "--data-dir",
+            b.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("seq 5: its `data` does not match"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn read_only_commands_refuse_a_path_that_holds_no_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for args in [
+        vec!["verify", "--data-dir"],
+        vec!["export", "-o", "/tmp/never-written-export", "--data-dir"],
+        vec!["replay", "--data-dir"],
+        vec!["report", "period", "1", "--data-dir"],
+    ] {
+        let o = Command::new(bin())
+            .args(&args)
+            .arg(&empty)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("not a grantledger data directory"),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "nothing was created"
+    );
+}

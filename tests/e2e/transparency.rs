@@ -122,6 +122,24 @@ fn an_inclusion_proof_verifies_against_the_signed_root() {
             "{path}: {problem}"
         );
     }
+    // proofs of older sizes are signed on the fly, not kept as issued checkpoints
+    let (_, kinds) = s.get("/api/v1/events?kind=report_submitted&limit=10");
+    assert_eq!(kinds["events"].as_array().unwrap().len(), 4);
+    assert!(kinds["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] == "report_submitted"));
+    let kept = std::fs::read_dir(dir.path().join("checkpoints"))
+        .unwrap()
+        .count();
+    s.get("/api/v1/proofs/consistency?from=100&to=900");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("checkpoints"))
+            .unwrap()
+            .count(),
+        kept
+    );
     let (_, report) = s.get("/api/v1/verify");
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["records"], 1291);

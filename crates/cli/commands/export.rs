@@ -19,6 +19,12 @@ const CHUNK: usize = 4096;
 /// # Errors
 /// `out` exists and is not empty, or a write or read fails.
 pub fn export(service: &Service, out: &Path) -> anyhow::Result<u64> {
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "-o {} is a file; export writes into a new or empty directory",
+            out.display()
+        );
+    }
     if out.exists() && out.read_dir()?.next().is_some() {
         bail!(
             "{} is not empty; export writes into a new or empty directory",

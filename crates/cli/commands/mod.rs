@@ -42,9 +42,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             batch,
             verbatim,
         } => {
-            let service = open(&data_dir)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
+            if data_dir.exists() && !data_dir.is_dir() {
+                anyhow::bail!(
+                    "--data-dir {} is a file, not a directory",
+                    data_dir.display()
+                );
+            }
+            let service = open(&data_dir)?;
             if verbatim {
                 let n =
                     export::import_verbatim(&service, &text, batch, &file.display().to_string())?;
@@ -62,9 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { data_dir, out } => {
-            if !data_dir.is_dir() {
-                anyhow::bail!("{} is not a data directory", data_dir.display());
-            }
+            require_data_dir(&data_dir)?;
             let service = open(&data_dir)?;
             let n = export::export(&service, &out)?;
             eprintln!("exported {n} records to {}", out.display());
@@ -84,6 +88,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             key,
         } => verify::check_consistency(&old, &new, &proof, &key),
     }
+}
+
+/// Refuses a path that holds no grantledger log, so that a mistyped
+/// `--data-dir` is an error rather than a new, empty log.
+///
+/// # Errors
+/// `dir` is not a directory or has no sled database in it.
+pub fn require_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if !dir.is_dir() || !dir.join("db").is_file() || !dir.join("conf").is_file() {
+        anyhow::bail!(
+            "{} is not a grantledger data directory (no log in it)",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Opens the ledger service over the sled log in `dir`.

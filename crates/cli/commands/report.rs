@@ -17,9 +17,7 @@ use crate::args::{ReportArgs, ReportCommand};
 
 /// Opens the log read-only in spirit (nothing is appended) and resolves the prefix.
 fn open(args: &ReportArgs) -> anyhow::Result<(Arc<dyn EventLog>, u64)> {
-    if !args.data_dir.is_dir() {
-        bail!("{} is not a data directory", args.data_dir.display());
-    }
+    super::require_data_dir(&args.data_dir)?;
     let log: Arc<dyn EventLog> = Arc::new(
         SledLog::open(&args.data_dir)
             .with_context(|| format!("opening {}", args.data_dir.display()))?,
@@ -108,9 +106,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<()> {
 /// Replays the log from seq 1 and checks it against a fold done one record at
 /// a time with queries in between (what a running server does).
 pub fn replay(data_dir: &std::path::Path) -> anyhow::Result<()> {
-    if !data_dir.is_dir() {
-        bail!("{} is not a data directory", data_dir.display());
-    }
+    super::require_data_dir(data_dir)?;
     let log = SledLog::open(data_dir).with_context(|| format!("opening {}", data_dir.display()))?;
     let head = log.head().seq;
     let started = Instant::now();

@@ -7,20 +7,26 @@ use grantledger_server::transparency::{stored_checkpoints, verify_log, CHECKPOIN
 use grantledger_store::checkpoint::{SignedCheckpoint, SignerKey, VerifierKey};
 use grantledger_store::SledLog;
 
-/// Verifies the log in `data_dir` against its stored checkpoints and `given`
-/// ones, with `key` (or the directory's own signing key) for signatures.
-/// Prints a report; fails naming the first bad seq and why.
+/// A verifier key given literally (`name+keyid+base64`) or as a file holding it.
+fn read_key(key: &str) -> anyhow::Result<VerifierKey> {
+    let text = match std::fs::read_to_string(key) {
+        Ok(t) => t,
+        Err(_) => key.to_string(),
+    };
+    VerifierKey::from_encoded(text.trim())
+        .map_err(|e| anyhow::anyhow!("--key: {e} (expected name+keyid+base64, as GET /api/v1/checkpoint/key gives, or a file holding it)"))
+}
+
+/// Verifies the log in `data_dir` against its stored checkpoints and the
+/// `given` ones, with `key` (literal or file; default the directory's own key).
+///
+/// # Errors
+/// Not a data directory, an unreadable checkpoint or key, or a log that does
+/// not verify (naming the first bad seq and why).
 pub fn verify(data_dir: &Path, given: &[PathBuf], key: Option<&str>) -> anyhow::Result<()> {
-    if !data_dir.is_dir() {
-        bail!(
-            "{} is not a data directory (nothing to verify)",
-            data_dir.display()
-        );
-    }
+    super::require_data_dir(data_dir)?;
     let key = match key {
-        Some(k) => {
-            Some(VerifierKey::from_encoded(k.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))?)
-        }
+        Some(k) => Some(read_key(k)?),
         None => match std::fs::read_to_string(data_dir.join(KEY_FILE)) {
             Ok(text) => Some(
                 SignerKey::from_encoded(text.trim())
@@ -78,7 +84,7 @@ pub fn verify(data_dir: &Path, given: &[PathBuf], key: Option<&str>) -> anyhow::
 /// A file is unreadable or malformed, a signature does not verify, the proof
 /// is for other sizes, or it does not prove consistency.
 pub fn check_consistency(old: &Path, new: &Path, proof: &Path, key: &str) -> anyhow::Result<()> {
-    let key = VerifierKey::from_encoded(key.trim()).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+    let key = read_key(key)?;
     let read = |p: &Path| -> anyhow::Result<SignedCheckpoint> {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -101,6 +107,9 @@ pub fn check_consistency(old: &Path, new: &Path, proof: &Path, key: &str) -> any
     )
     .with_context(|| format!("{} is not JSON", proof.display()))?;
     let (m, n) = (old_c.checkpoint.tree_size, new_c.checkpoint.tree_size);
+    if json["from"].as_u64().is_none() || json["to"].as_u64().is_none() {
+        bail!("{} is not a consistency proof: it needs `from`, `to` and `proof` as GET /api/v1/proofs/consistency gives", proof.display());
+    }
     if json["from"].as_u64() != Some(m) || json["to"].as_u64() != Some(n) {
         bail!(
             "the proof is from {} to {}, the checkpoints are of sizes {m} and {n}",
@@ -129,6 +138,6 @@ pub fn check_consistency(old: &Path, new: &Path, proof: &Path, key: &str) -> any
     .map_err(|e| {
         anyhow::anyhow!("the log of {n} records is NOT an extension of the one of {m}: {e}")
     })?;
-    println!("ok: the log of {n} records extends the log of {m} records signed by {} (nothing before seq {m} was changed)", key.label());
+    println!("ok: the log of {n} records extends the log of {m} records signed by {} (records 1..={m} are unchanged)", key.label());
     Ok(())
 }

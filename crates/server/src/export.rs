@@ -73,7 +73,14 @@ impl ExportLine {
         let payload = base64::engine::general_purpose::STANDARD
             .decode(&self.payload)
             .map_err(|e| format!("payload is not base64: {e}"))?;
-        Event::decode(&self.kind, self.schema_version, &payload).map_err(|e| e.to_string())?;
+        let event =
+            Event::decode(&self.kind, self.schema_version, &payload).map_err(|e| e.to_string())?;
+        if event.data_json() != self.data {
+            return Err(
+                "its `data` does not match its `payload` (the hashed bytes); the line was edited"
+                    .to_string(),
+            );
+        }
         Ok(NewEvent {
             event_id: self.event_id,
             stream: self.stream.clone(),

@@ -96,7 +96,8 @@ impl Service {
     }
 
     /// The signed checkpoint of the first `size` records (default: the
-    /// durable head), kept in the data directory.
+    /// durable head). The head's is kept in the data directory as issued;
+    /// older sizes are signed on the fly and not kept.
     ///
     /// # Errors
     /// 404 without a signing key or for an empty log, 400 for a size beyond
@@ -107,6 +108,7 @@ impl Service {
             .as_ref()
             .ok_or_else(|| ApiError::not_found("this server signs no checkpoints"))?;
         let head = self.log.head().seq;
+        let keep = size.is_none_or(|s| s == head);
         let size = size.unwrap_or(head);
         if size == 0 {
             return Err(ApiError::not_found(
@@ -123,7 +125,7 @@ impl Service {
         let root = self
             .with_tree(|t| t.root(size))
             .map_err(ApiError::internal)?;
-        notary.sign(size, root).map_err(ApiError::internal)
+        notary.sign(size, root, keep).map_err(ApiError::internal)
     }
 
     /// Fills in (or checks) the signed checkpoint of a `report_submitted`
@@ -146,7 +148,9 @@ impl Service {
         })?;
         match &r.checkpoint {
             None => {
-                let signed = notary.sign(r.at_seq, root).map_err(ApiError::internal)?;
+                let signed = notary
+                    .sign(r.at_seq, root, true)
+                    .map_err(ApiError::internal)?;
                 r.checkpoint = Some(signed.to_text());
             }
             Some(text) => {
@@ -375,15 +379,29 @@ impl Service {
                 prev_hash: prev.1,
                 hash: [0; 32],
             };
-            let computed = grantledger_store::record_hash(&prev.1, &record);
-            let hash = hex::encode(computed);
-            if l.seq != prev.0 + 1 || hex::encode(prev.1) != l.prev_hash || hash != l.hash {
+            if l.seq != prev.0 + 1 {
                 return Err(format!(
-                    "seq {}: does not continue the log (head seq {}, hash {}) or its content does not give its hash {} (computed {hash}); the export was changed or the target log is not empty",
+                    "seq {}: the target log has {} records, so the next line must be seq {} (import an export into an empty data directory, or resume where it stopped; a line may be missing)",
                     l.seq,
                     prev.0,
+                    prev.0 + 1
+                ));
+            }
+            if hex::encode(prev.1) != l.prev_hash {
+                return Err(format!(
+                    "seq {}: its prev_hash {} is not the hash {} of seq {} (the export was changed)",
+                    l.seq,
+                    l.prev_hash,
                     hex::encode(prev.1),
-                    l.hash
+                    prev.0
+                ));
+            }
+            let computed = grantledger_store::record_hash(&prev.1, &record);
+            let hash = hex::encode(computed);
+            if hash != l.hash {
+                return Err(format!(
+                    "seq {}: its content gives the hash {hash}, not the exported {} (the line was edited)",
+                    l.seq, l.hash
                 ));
             }
             prev = (l.seq, computed);

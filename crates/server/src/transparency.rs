@@ -58,16 +58,18 @@ impl Notary {
         self.key.verifier()
     }
 
-    /// Signs the checkpoint of a tree of `size` leaves with `root` and keeps
-    /// it in `DATA_DIR/checkpoints/` (one file per size).
+    /// Signs the checkpoint of a tree of `size` leaves with `root`; with
+    /// `keep`, also keeps it in `DATA_DIR/checkpoints/` (one file per size) as
+    /// an issued checkpoint that `verify` checks. Signing is deterministic, so
+    /// a checkpoint signed again is the same text.
     ///
     /// # Errors
     /// The checkpoint cannot be written.
-    pub fn sign(&self, size: u64, root: [u8; 32]) -> anyhow::Result<SignedCheckpoint> {
+    pub fn sign(&self, size: u64, root: [u8; 32], keep: bool) -> anyhow::Result<SignedCheckpoint> {
         let checkpoint = Checkpoint::new(self.key.name(), size, root, Vec::new())?;
         let signed = self.key.sign(&checkpoint);
         let path = self.dir.join(format!("{size:020}.txt"));
-        if !path.exists() {
+        if keep && !path.exists() {
             let tmp = self.dir.join(format!(".{size:020}.tmp"));
             std::fs::write(&tmp, signed.to_text())?;
             std::fs::File::open(&tmp)?.sync_all()?;

@@ -123,15 +123,22 @@ async fn append(
     Ok((status, Json(body)).into_response())
 }
 
-/// The log by range: `?from_seq=1&limit=100` (limit ≤ 1000), within the
-/// prefix chosen by `known_at` / `at_seq`.
+/// The log by range: `?from_seq=1&limit=100` (limit ≤ 1000), optionally only
+/// one `kind` or `stream`, within the prefix chosen by `known_at` / `at_seq`;
+/// `next_from_seq` continues the scan.
 async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let mut allowed = vec!["from_seq", "limit"];
+    let mut allowed = vec!["from_seq", "limit", "kind", "stream"];
     allowed.extend(TIME_PARAMS);
     let params = Params::parse(q.as_deref(), &allowed)?;
+    let kind: Option<String> = params.get("kind", "an event kind")?;
+    if let Some(k) = &kind {
+        k.parse::<grantledger_domain::Kind>()
+            .map_err(|e| ApiError::bad_param("kind", e))?;
+    }
+    let stream: Option<String> = params.get("stream", "a stream name")?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
         let from: u64 = params
@@ -146,17 +153,33 @@ async fn list(
             ));
         }
         let (upto, manifest) = s.service.at(&point, |l| l.at_seq())?;
-        let want = if from > upto {
-            0
-        } else {
-            limit.min(usize::try_from(upto - from + 1).unwrap_or(limit))
-        };
-        let records = s.service.log().read_range(from, want)?;
-        let mut events = Vec::with_capacity(records.len());
-        for r in &records {
-            events.push(record_json(r, &envelope(r)?.event));
+        // Scan forward from `from` until `limit` matching records or the prefix end.
+        let mut events = Vec::new();
+        let mut next = from;
+        while next <= upto && events.len() < limit {
+            let want = usize::try_from(upto - next + 1)
+                .unwrap_or(usize::MAX)
+                .min(1000);
+            let records = s.service.log().read_range(next, want)?;
+            let Some(last) = records.last().map(|r| r.seq) else {
+                break;
+            };
+            for r in &records {
+                next = r.seq + 1;
+                let keep = kind.as_deref().is_none_or(|k| r.kind == k)
+                    && stream.as_deref().is_none_or(|st| r.stream == st);
+                if keep {
+                    events.push(record_json(r, &envelope(r)?.event));
+                    if events.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if next <= last {
+                break;
+            }
         }
-        let next = records.last().map(|r| r.seq + 1).filter(|n| *n <= upto);
+        let next = Some(next).filter(|n| *n <= upto);
         Ok(Json(
             json!({"events": events, "next_from_seq": next, "manifest": manifest}),
         ))

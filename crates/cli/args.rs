@@ -108,11 +108,51 @@ pub enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Manage the API's bearer tokens in DATA_DIR/tokens.json (kept only as
+    /// SHA-256 hashes; a running server sees changes at its next request).
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Rebuild every projection from seq 1 and check that it equals the
     /// state folded one record at a time with queries in between; compare
     /// every period report built from both. Prints events/s.
     Replay {
         /// The sled data directory.
+        #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+        data_dir: PathBuf,
+    },
+}
+
+/// Token management.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once on stdout (its id on stderr).
+    Add {
+        /// viewer (figures; participants by id only), auditor (everything,
+        /// names included), manager (append and read) or admin (everything,
+        /// including erasure).
+        #[arg(long)]
+        role: grantledger_server::auth::Role,
+        /// Who holds it; appends are recorded with actor `ROLE:NAME`.
+        #[arg(long)]
+        name: String,
+        /// The data directory (created if missing).
+        #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+        data_dir: PathBuf,
+    },
+    /// List the tokens: id, role, created_at, revoked, name (never the hashes).
+    List {
+        /// The data directory.
+        #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token by id; a running server refuses it from its next request.
+    Revoke {
+        /// The token id (8 hex digits, from `token add` or `token list`).
+        id: String,
+        /// The data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
     },

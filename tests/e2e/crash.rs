@@ -16,13 +16,16 @@ fn acknowledged_events_survive_kill_9_during_concurrent_appends() {
     minimal_project(&s);
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let base = s.base.clone();
+    let token = s.token.clone();
     let stop_at = Instant::now() + Duration::from_millis(1500);
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let acked = acked.clone();
             let base = base.clone();
+            let token = token.clone();
             std::thread::spawn(move || {
                 let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+                let auth = format!("Bearer {token}");
                 for i in 0.. {
                     if Instant::now() > stop_at + Duration::from_secs(3) {
                         break;
@@ -30,7 +33,7 @@ fn acknowledged_events_survive_kill_9_during_concurrent_appends() {
                     let id = uuid::Uuid::now_v7().to_string();
                     let body = json!({"event_id": id, "kind": "workshop_held",
                         "data": {"workshop_id": format!("W-{w}-{i}"), "date": "2017-03-01", "venue": "Opava", "hours": "3", "attendees": 12}});
-                    match client.post(format!("{base}/api/v1/events")).json(&body).send() {
+                    match client.post(format!("{base}/api/v1/events")).header("authorization", &auth).json(&body).send() {
                         Ok(r) if r.status().as_u16() == 201 => acked.lock().unwrap().push(id),
                         _ => break, // the server is gone
                     }

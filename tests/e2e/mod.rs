@@ -1,9 +1,13 @@
 mod append;
 mod archive;
+mod auth;
 mod compliance;
+mod concurrency;
 mod corruption;
 mod crash;
 mod demo;
+mod erasure;
+mod fuzz;
 mod import;
 mod reports;
 mod support;

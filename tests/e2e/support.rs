@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,7 +12,43 @@ use serde_json::{json, Value};
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Sends `token` on every request (default `Authorization` header).
     pub client: reqwest::blocking::Client,
+    /// The admin token made for this server (`grantledger token add --role admin --name e2e`).
+    pub token: String,
+    /// Every line the server wrote to stderr so far.
+    pub stderr: Arc<Mutex<Vec<String>>>,
+}
+
+/// Makes a token with `grantledger token add`; returns (secret, id).
+pub fn add_token(data_dir: &Path, role: &str, name: &str) -> (String, String) {
+    let out = Command::new(bin())
+        .args(["token", "add", "--role", role, "--name", name, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run grantledger token add");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "token add failed: {stderr}");
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let id = stderr
+        .strip_prefix("token ")
+        .and_then(|r| r.split_whitespace().next())
+        .expect("token id on stderr")
+        .to_string();
+    (secret, id)
+}
+
+/// A blocking client sending `Authorization: Bearer {token}` on every request.
+pub fn client_with(token: &str) -> reqwest::blocking::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 pub fn bin() -> &'static str {
@@ -19,22 +56,32 @@ pub fn bin() -> &'static str {
 }
 
 impl Server {
-    /// Starts `serve` on a free loopback port over `data_dir` and waits until it listens.
+    /// Makes an admin token, starts `serve` on a free loopback port over
+    /// `data_dir` and waits until it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_logging(data_dir, extra, "warn")
+    }
+
+    /// Like [`Server::start`] with `RUST_LOG={rust_log}`.
+    pub fn start_logging(data_dir: &Path, extra: &[&str], rust_log: &str) -> Server {
+        let (token, _) = add_token(data_dir, "admin", "e2e");
         let mut child = Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start grantledger serve");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let kept = lines.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line.clone());
                 if !sent {
                     if let Some(rest) = line.strip_prefix("grantledger listening on ") {
                         let _ = tx.send(rest.trim().to_string());
@@ -46,14 +93,12 @@ impl Server {
         let base = rx
             .recv_timeout(Duration::from_secs(120))
             .expect("server did not start listening");
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
         Server {
             child,
             base,
-            client,
+            client: client_with(&token),
+            token,
+            stderr: lines,
         }
     }
 

@@ -41,8 +41,9 @@ pub fn export(service: &Service, out: &Path) -> anyhow::Result<u64> {
         let Some(last) = records.last() else { break };
         next = last.seq + 1;
         for r in records.iter().filter(|r| r.seq <= head.seq) {
-            let line =
-                ExportLine::of(r).with_context(|| format!("seq {} does not decode", r.seq))?;
+            let line: ExportLine = service
+                .export_line(r)
+                .with_context(|| format!("seq {} does not decode", r.seq))?;
             serde_json::to_writer(&mut w, &line)?;
             w.write_all(b"\n")?;
         }

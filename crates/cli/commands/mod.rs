@@ -4,6 +4,7 @@ mod export;
 mod import;
 mod report;
 mod serve;
+mod token;
 mod verify;
 
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
         Command::Report { report } => report::run(report),
         Command::Replay { data_dir } => report::replay(&data_dir),
+        Command::Token { action } => token::run(action),
         Command::CheckConsistency {
             old,
             new,

@@ -15,6 +15,17 @@ use crate::events::*;
 use crate::validate::{Validate, RULE_SCHEMA};
 use crate::Rejection;
 
+/// Why an event could not be encoded for the log: its personal data is not
+/// sealed (the only way plain structs fail to encode).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{kind}` does not encode: {reason}")]
+pub struct EncodeError {
+    /// The kind.
+    pub kind: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
 /// Why stored bytes could not be decoded into an event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -110,11 +121,16 @@ macro_rules! catalogue {
                 v.unwrap_or(serde_json::Value::Null)
             }
 
-            /// The payload in the log's binary codec (postcard).
-            pub fn encode(&self) -> Vec<u8> {
+            /// The payload in the log's binary codec (postcard) at the current
+            /// schema version.
+            ///
+            /// # Errors
+            /// [`EncodeError`] when personal data is not sealed yet (a
+            /// `participant_registered`, or a correction replacing one, must
+            /// be sealed by the personal-data layer first).
+            pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
                 let r = match self { $(Event::$variant(p) => postcard::to_allocvec(p),)* };
-                // Serialising plain structs into a Vec cannot fail.
-                r.unwrap_or_default()
+                r.map_err(|e| EncodeError { kind: self.kind().as_str(), reason: e.to_string() })
             }
 
             /// Decodes a stored payload of `kind` at `schema_version`.
@@ -201,12 +217,17 @@ impl Kind {
     /// - `attendance_recorded` v2 adds the optional `mode` (`in_person` | `online`);
     /// - `report_submitted` v2 adds the optional signed `checkpoint` of `at_seq`;
     /// - `event_corrected` v2 stores its replacement with the replacement's own
-    ///   schema version (`(kind, version, bytes)`; v1 stored `(kind, bytes)` at v1).
+    ///   schema version (`(kind, version, bytes)`; v1 stored `(kind, bytes)` at v1);
+    /// - `participant_registered` v2 stores the personal fields only sealed
+    ///   (one blob) and adds `age_band_at_entry`; v1 stored them in clear.
     ///
     /// Every other kind is at v1.
     pub fn schema_version(self) -> u16 {
         match self {
-            Kind::AttendanceRecorded | Kind::EventCorrected | Kind::ReportSubmitted => 2,
+            Kind::AttendanceRecorded
+            | Kind::EventCorrected
+            | Kind::ReportSubmitted
+            | Kind::ParticipantRegistered => 2,
             _ => 1,
         }
     }
@@ -336,6 +357,25 @@ impl Event {
         }
     }
 
+    /// The registration carrying personal data in this event: the event
+    /// itself, or a correction's replacement (at any depth).
+    pub fn registration(&self) -> Option<&ParticipantRegistered> {
+        match self {
+            Event::ParticipantRegistered(p) => Some(p),
+            Event::EventCorrected(c) => c.replacement.registration(),
+            _ => None,
+        }
+    }
+
+    /// [`Event::registration`], to seal, open or hide its personal data.
+    pub fn registration_mut(&mut self) -> Option<&mut ParticipantRegistered> {
+        match self {
+            Event::ParticipantRegistered(p) => Some(p),
+            Event::EventCorrected(c) => c.replacement.registration_mut(),
+            _ => None,
+        }
+    }
+
     /// The payload's schema version as this code writes it ([`Kind::schema_version`]).
     pub fn schema_version(&self) -> u16 {
         self.kind().schema_version()
@@ -354,7 +394,7 @@ impl Serialize for Event {
             let mut t = s.serialize_tuple(3)?;
             t.serialize_element(self.kind().as_str())?;
             t.serialize_element(&self.schema_version())?;
-            t.serialize_element(&self.encode())?;
+            t.serialize_element(&self.encode().map_err(serde::ser::Error::custom)?)?;
             t.end()
         }
     }
@@ -434,9 +474,13 @@ mod tests {
                     "organization_id": "ORG-01", "entry_date": "2016-11-02"}),
         )
         .unwrap();
-        let bytes = e.encode();
+        // Personal data in clear never encodes: it must be sealed first.
+        assert!(e.encode().is_err());
+        let mut e = e;
+        e.registration_mut().unwrap().personal = crate::Personal::Sealed(vec![7; 40]);
+        let bytes = e.encode().unwrap();
         assert_eq!(
-            Event::decode("participant_registered", 1, &bytes).unwrap(),
+            Event::decode("participant_registered", 2, &bytes).unwrap(),
             e
         );
         let wrapped = EventCorrected {
@@ -445,11 +489,57 @@ mod tests {
             reason: "typo".into(),
         };
         let c = Event::EventCorrected(wrapped);
-        assert_eq!(Event::decode("event_corrected", 2, &c.encode()).unwrap(), c);
         assert_eq!(
-            Event::from_json("event_corrected", &c.data_json()).unwrap(),
+            Event::decode("event_corrected", 2, &c.encode().unwrap()).unwrap(),
             c
         );
+        // JSON shows a sealed registration's personal fields as markers, never bytes.
+        let data = c.data_json();
+        let shown = &data["replacement"]["data"];
+        assert_eq!(shown["given_name"], "[sealed]");
+        assert_eq!(shown["birth_date"], "[sealed]");
+        assert_eq!(shown["age_band_at_entry"], "from25_to54");
+    }
+
+    #[test]
+    fn a_registration_in_clear_round_trips_through_json_with_its_age_band() {
+        let d = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+                "family_name": "Nováková", "birth_date": "1992-05-06", "gender": "female",
+                "education_isced": 3, "labour_status": "employed",
+                "organization_id": "ORG-01", "entry_date": "2017-05-05"});
+        let e = Event::from_json("participant_registered", &d).unwrap();
+        let out = e.data_json();
+        assert_eq!(out["given_name"], "Alena");
+        assert_eq!(out["age_band_at_entry"], "under25");
+        assert_eq!(Event::from_json("participant_registered", &out).unwrap(), e);
+        // A given age band must be the computed one.
+        let mut wrong = d.clone();
+        wrong["age_band_at_entry"] = json!("over54");
+        assert!(Event::from_json("participant_registered", &wrong).is_err());
+        // Hidden-data markers are not names.
+        let mut marker = d;
+        marker["family_name"] = json!("[erased]");
+        let r = Event::from_json("participant_registered", &marker)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(r.field, "family_name");
+    }
+
+    #[test]
+    fn erased_personal_data_shows_as_erased_in_json() {
+        let d = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+                "family_name": "Nováková", "birth_date": "1980-02-29", "gender": "female",
+                "education_isced": 3, "labour_status": "employed",
+                "organization_id": "ORG-01", "entry_date": "2016-11-02"});
+        let mut e = Event::from_json("participant_registered", &d).unwrap();
+        e.registration_mut().unwrap().personal = crate::Personal::Erased;
+        let out = e.data_json();
+        for f in ["given_name", "family_name", "birth_date"] {
+            assert_eq!(out[f], "[erased]", "{f}");
+        }
+        assert_eq!(out["gender"], "female");
+        assert_eq!(out["age_band_at_entry"], "from25_to54");
     }
 
     #[test]
@@ -514,7 +604,7 @@ mod tests {
     fn newer_schema_version_is_refused_on_decode() {
         let e = Event::from_json("attendance_recorded", &attendance()).unwrap();
         assert!(matches!(
-            Event::decode("attendance_recorded", 3, &e.encode()),
+            Event::decode("attendance_recorded", 3, &e.encode().unwrap()),
             Err(DecodeError::UnknownSchemaVersion {
                 found: 3,
                 supported: 2,
@@ -532,6 +622,76 @@ mod tests {
                 s.get("properties").is_some() || s.get("$ref").is_some(),
                 "{k}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON values, nested a few levels.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            ".{0,12}".prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("2017-02-30"),
+                Just("6.5"),
+                Just("-1"),
+                Just("1e3"),
+                Just("0191e0a0-0000-7000-8000-000000000001"),
+                Just("2017-13")
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("hours".to_string()),
+                        Just("participant_id".to_string()),
+                        Just("session_id".to_string()),
+                        Just("date".to_string()),
+                        Just("replacement".to_string()),
+                        Just("kind".to_string()),
+                        Just("data".to_string()),
+                        ".{0,8}".prop_map(String::from)
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// The event JSON parser refuses or accepts any input — it never
+        /// panics — and what it accepts validates and round-trips.
+        #[test]
+        fn arbitrary_json_never_panics_the_event_parser(k in 0usize..Kind::ALL.len(), data in json()) {
+            let kind = Kind::ALL[k].as_str();
+            if let Ok(e) = Event::from_json(kind, &data) {
+                let _ = e.validate();
+                prop_assert_eq!(Event::from_json(kind, &e.data_json()).ok().map(|x| x.kind()), Some(e.kind()));
+            }
+        }
+
+        /// Arbitrary bytes given to the payload decoder of any kind and version
+        /// give an event or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic_the_payload_decoder(k in 0usize..Kind::ALL.len(), v in 0u16..4, bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Event::decode(Kind::ALL[k].as_str(), v, &bytes);
         }
     }
 }

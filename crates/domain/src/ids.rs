@@ -223,18 +223,62 @@ impl JsonSchema for YearMonth {
     }
 }
 
-/// Marks a field as personal data (DOMAIN.md R6): names and birth dates of
-/// participants. Serialises exactly like `T`; the personal-data layer encrypts
-/// every `Personal` field before it reaches the log and can erase it, without
-/// callers changing.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Personal<T>(pub T);
+/// Personal data (DOMAIN.md R6): names and birth dates of participants, in
+/// one of three states. The log never holds it in clear: the server seals it
+/// with the participant's key before encoding (`participant_registered` v2)
+/// and opens it for readers who may see it; erasure destroys the key.
+///
+/// JSON: `Clear(v)` serialises as `v`; `Sealed` as the string `"[sealed]"`
+/// (opened neither here nor in exports); `Erased` as `"[erased]"`. JSON input
+/// always reads as `Clear`. There is no binary form of its own: the sealed
+/// bytes are written by the event that holds them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Personal<T> {
+    /// In clear: from a request, from a v1 record, or opened with the key.
+    Clear(T),
+    /// Sealed: nonce ‖ ciphertext (XChaCha20-Poly1305) as stored; not opened.
+    Sealed(Vec<u8>),
+    /// Erased (the participant's key is destroyed) or not available here.
+    Erased,
+}
 
 impl<T> Personal<T> {
-    /// The wrapped value (callers that may see personal data only).
-    pub fn expose(&self) -> &T {
-        &self.0
+    /// JSON text of a sealed value.
+    pub const SEALED: &'static str = "[sealed]";
+    /// JSON text of an erased value.
+    pub const ERASED: &'static str = "[erased]";
+
+    /// The value in clear, if it is (callers that may see personal data only).
+    pub fn expose(&self) -> Option<&T> {
+        match self {
+            Personal::Clear(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The same state with the clear value mapped.
+    pub fn map<U>(&self, f: impl FnOnce(&T) -> U) -> Personal<U> {
+        match self {
+            Personal::Clear(v) => Personal::Clear(f(v)),
+            Personal::Sealed(b) => Personal::Sealed(b.clone()),
+            Personal::Erased => Personal::Erased,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Personal<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Personal::Clear(v) => v.serialize(s),
+            Personal::Sealed(_) => s.serialize_str(Self::SEALED),
+            Personal::Erased => s.serialize_str(Self::ERASED),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Personal<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Personal::Clear)
     }
 }
 

@@ -18,7 +18,7 @@ pub mod upcast;
 mod validate;
 
 pub use envelope::Envelope;
-pub use event::{DecodeError, Event, Kind};
+pub use event::{DecodeError, EncodeError, Event, Kind};
 pub use ids::{Ico, IdError, Personal, ShortId, YearMonth};
 pub use jiff::civil::Date;
 pub use quantity::{Czk, Fte, Hours, Quantity, QuantityError};

@@ -8,12 +8,43 @@
 //! | `attendance_recorded` | 1 → 2 | optional `mode` added | `mode: None` |
 //! | `report_submitted` | 1 → 2 | optional signed `checkpoint` added | `checkpoint: None` |
 //! | `event_corrected` | 1 → 2 | replacement stored as `(kind, version, bytes)` instead of `(kind, bytes)` | v1 replacements are at version 1 of their kind |
+//! | `participant_registered` | 1 → 2 | names and birth date stored only sealed (one blob); `age_band_at_entry` added | personal fields read in clear (`Personal::Clear`), age band computed from them |
 
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::events::{AttendanceRecorded, EventCorrected, ReportSubmitted};
-use crate::{DecodeError, Event, Hours, Kind, ShortId};
+use crate::events::{
+    AttendanceRecorded, Disadvantage, EventCorrected, Gender, LabourStatus, ParticipantRegistered,
+    ParticipantRegisteredJson, ReportSubmitted,
+};
+use crate::{DecodeError, Event, Hours, Kind, Personal, ShortId};
+
+/// `participant_registered` as written at schema version 1: the personal
+/// fields in clear (the clear text stays in those records' bytes for good;
+/// erasure can only hide it, docs/FORMAT.md).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct ParticipantRegisteredV1 {
+    /// The participant.
+    pub participant_id: Uuid,
+    /// Given name.
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// Birth date.
+    pub birth_date: jiff::civil::Date,
+    /// Gender.
+    pub gender: Gender,
+    /// ISCED level.
+    pub education_isced: u8,
+    /// Labour-market status at entry.
+    pub labour_status: LabourStatus,
+    /// Disadvantage flags.
+    pub disadvantages: Vec<Disadvantage>,
+    /// Employer.
+    pub organization_id: ShortId,
+    /// Entry date.
+    pub entry_date: jiff::civil::Date,
+}
 
 /// `attendance_recorded` as written at schema version 1.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
@@ -81,6 +112,27 @@ pub fn decode_old(kind: Kind, version: u16, bytes: &[u8]) -> Result<Event, Decod
                 checkpoint: None,
             }))
         }
+        (Kind::ParticipantRegistered, 1) => {
+            let v1: ParticipantRegisteredV1 = postcard::from_bytes(bytes).map_err(bad)?;
+            let reg = ParticipantRegistered::from_clear_v1(ParticipantRegisteredJson {
+                participant_id: v1.participant_id,
+                given_name: Personal::Clear(v1.given_name),
+                family_name: Personal::Clear(v1.family_name),
+                birth_date: Personal::Clear(v1.birth_date),
+                gender: v1.gender,
+                education_isced: v1.education_isced,
+                labour_status: v1.labour_status,
+                disadvantages: v1.disadvantages,
+                organization_id: v1.organization_id,
+                entry_date: v1.entry_date,
+                age_band_at_entry: None,
+            })
+            .map_err(|reason| DecodeError::Payload {
+                kind: kind.as_str().into(),
+                reason,
+            })?;
+            Ok(Event::ParticipantRegistered(reg))
+        }
         (Kind::EventCorrected, 1) => {
             let v1: EventCorrectedV1 = postcard::from_bytes(bytes).map_err(bad)?;
             let (inner_kind, inner_bytes) = v1.replacement;
@@ -104,9 +156,76 @@ pub fn encode_v1_attendance(v: &AttendanceRecordedV1) -> Vec<u8> {
     postcard::to_allocvec(v).unwrap_or_default()
 }
 
+/// The v1 bytes of a registration (personal fields in clear), as the program
+/// before v2 wrote them (for tests of old logs).
+pub fn encode_v1_registration(v: &ParticipantRegisteredV1) -> Vec<u8> {
+    postcard::to_allocvec(v).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::{AgeBand, PersonalFields};
+
+    fn v1_registration() -> ParticipantRegisteredV1 {
+        ParticipantRegisteredV1 {
+            participant_id: Uuid::from_u128(0x0191e0a0_0000_7000_8000_000000000001),
+            given_name: "Alena".into(),
+            family_name: "Nováková".into(),
+            birth_date: jiff::civil::date(1992, 5, 6),
+            gender: Gender::Female,
+            education_isced: 3,
+            labour_status: LabourStatus::Employed,
+            disadvantages: vec![Disadvantage::Disability],
+            organization_id: ShortId::new("ORG-01").unwrap(),
+            entry_date: jiff::civil::date(2017, 5, 5),
+        }
+    }
+
+    #[test]
+    fn a_v1_registration_reads_in_clear_with_its_age_band_computed() {
+        let bytes = encode_v1_registration(&v1_registration());
+        let Event::ParticipantRegistered(r) =
+            Event::decode("participant_registered", 1, &bytes).unwrap()
+        else {
+            panic!("wrong kind")
+        };
+        assert_eq!(
+            r.personal,
+            Personal::Clear(PersonalFields {
+                given_name: "Alena".into(),
+                family_name: "Nováková".into(),
+                birth_date: jiff::civil::date(1992, 5, 6),
+            })
+        );
+        // 24 completed years on the entry date (the birthday is a day later).
+        assert_eq!(r.age_band_at_entry, AgeBand::Under25);
+        assert_eq!(r.disadvantages, vec![Disadvantage::Disability]);
+    }
+
+    #[test]
+    fn v1_registration_bytes_do_not_read_as_v2() {
+        let bytes = encode_v1_registration(&v1_registration());
+        assert!(Event::decode("participant_registered", 2, &bytes).is_err());
+    }
+
+    #[test]
+    fn a_v1_correction_of_a_v1_registration_reads_with_its_replacement_upcast() {
+        let c = EventCorrectedV1 {
+            target_event_id: Uuid::from_u128(7),
+            replacement: (
+                "participant_registered".into(),
+                encode_v1_registration(&v1_registration()),
+            ),
+            reason: "typo".into(),
+        };
+        let bytes = postcard::to_allocvec(&c).unwrap();
+        let Event::EventCorrected(e) = Event::decode("event_corrected", 1, &bytes).unwrap() else {
+            panic!("wrong kind")
+        };
+        let reg = e.replacement.registration().unwrap();
+        assert!(matches!(reg.personal, Personal::Clear(_)));
+    }
 
     fn v1() -> AttendanceRecordedV1 {
         AttendanceRecordedV1 {

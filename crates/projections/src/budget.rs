@@ -42,6 +42,9 @@ pub struct ExpenseStatus {
     pub eligible_on: Option<Date>,
     /// Rule ids and reasons it is not eligible (empty when eligible).
     pub reasons: Vec<String>,
+    /// How the eligible amount was computed when it is not the whole amount
+    /// (R4.6 pro rata of a personnel cost).
+    pub note: Option<String>,
     /// Seqs behind the status (expense, payments, timesheet).
     pub evidence: Vec<u64>,
 }
@@ -192,6 +195,7 @@ impl Ledger {
                 reasons.push(format!("R4.3: financed from another source ({other})"));
             }
             let mut eligible_amount = e.amount.to_decimal();
+            let mut note = None;
             if self.is_personnel(e) {
                 match (&e.staff_id, e.month) {
                     (Some(staff), Some(month)) => match self.timesheet(staff.as_str(), month) {
@@ -209,11 +213,29 @@ impl Ledger {
                                     _ => self.contracted_hours(staff.as_str(), month),
                                 };
                             // multiply before dividing: amount × P ÷ C, at most the amount
+                            let whole = eligible_amount;
                             eligible_amount = if divisor.is_zero() {
                                 Decimal::ZERO
                             } else {
                                 (eligible_amount * project_hours / divisor).min(eligible_amount)
                             };
+                            if eligible_amount != whole {
+                                let of = if matches!(
+                                    self.contract(staff.as_str()).map(|(_, c)| c.contract),
+                                    Some(ContractType::Dpp)
+                                ) {
+                                    "hours worked"
+                                } else {
+                                    "contracted hours"
+                                };
+                                note = Some(format!(
+                                    "R4.6: {} of {} {of} in {month} charged to the project: {} of {} CZK",
+                                    project_hours.normalize(),
+                                    divisor.normalize(),
+                                    to_czk(eligible_amount),
+                                    e.amount
+                                ));
+                            }
                         }
                         None => reasons.push(format!("R4.6: no timesheet of {staff} for {month}")),
                     },
@@ -242,6 +264,7 @@ impl Ledger {
                 },
                 eligible_on,
                 reasons,
+                note,
                 evidence,
             });
         }

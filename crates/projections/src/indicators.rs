@@ -201,7 +201,12 @@ impl Ledger {
                 Gender::Male => by.male += 1,
             }
             evidence.push(reg_seq);
-            evidence.extend(entries.iter().filter(|e| e.date <= on).map(|e| e.seq));
+            evidence.extend(
+                entries
+                    .iter()
+                    .filter(|e| e.date <= on)
+                    .flat_map(|e| e.seqs()),
+            );
         }
         (by.female + by.male, by, evidence)
     }

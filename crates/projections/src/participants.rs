@@ -16,6 +16,15 @@ pub(crate) struct SupportEntry {
     pub hours: Hours,
     /// The event that gave them.
     pub seq: u64,
+    /// For attendance, the session's event (its date and length decide the entry).
+    pub session_seq: Option<u64>,
+}
+
+impl SupportEntry {
+    /// The seqs that decide this entry: the attendance or internship and its session.
+    pub(crate) fn seqs(&self) -> impl Iterator<Item = u64> {
+        std::iter::once(self.seq).chain(self.session_seq)
+    }
 }
 
 /// A participant's figures as of a date (`GET /api/v1/participants/{id}`).
@@ -65,6 +74,7 @@ impl Ledger {
                         date: session.date,
                         hours: a.hours.min(session.hours),
                         seq,
+                        session_seq: self.ix.sessions.get(a.session_id.as_str()).copied(),
                     });
                 }
             }
@@ -81,6 +91,7 @@ impl Ledger {
                     date: i.end,
                     hours: i.hours,
                     seq,
+                    session_seq: None,
                 });
             }
         }
@@ -120,13 +131,24 @@ impl Ledger {
             gender: reg.gender,
             entry_date: reg.entry_date,
             exit_date,
-            evidence: upto.iter().map(|e| e.seq).collect(),
+            evidence: upto.iter().flat_map(|e| e.seqs()).collect(),
         })
     }
 
     /// The seq of a participant's registration, if registered in this prefix.
     pub fn seq_of_participant(&self, id: &Uuid) -> Option<u64> {
         self.ix.participants.get(id).copied()
+    }
+
+    /// Whether the participant's personal data is erased in this prefix (a
+    /// live `personal_data_erased`, R6).
+    pub fn personal_data_erased(&self, id: &Uuid) -> bool {
+        self.ix.erased.contains_key(id)
+    }
+
+    /// Ids of the participants whose personal data is erased in this prefix.
+    pub fn erased_participants(&self) -> impl Iterator<Item = &Uuid> {
+        self.ix.erased.keys()
     }
 
     /// Ids of every registered participant in this prefix, in id order.

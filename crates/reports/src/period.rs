@@ -147,6 +147,8 @@ pub struct ExpenseRow {
     pub eligible_amount: Czk,
     /// Why not eligible (rule and reason), empty when eligible.
     pub reasons: Vec<String>,
+    /// How a partly eligible amount was computed (R4.6 pro rata).
+    pub note: Option<String>,
     /// Seqs behind it (the expense, payments, timesheet, corrections).
     pub seqs: Vec<u64>,
 }
@@ -442,6 +444,7 @@ impl PeriodReport {
                     } else {
                         s.reasons.clone()
                     },
+                    note: s.note.clone(),
                     seqs: s.evidence.clone(),
                 })
             })

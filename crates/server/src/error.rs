@@ -150,3 +150,41 @@ impl IntoResponse for ApiError {
             .into_response()
     }
 }
+
+/// Turns an error answer that is not problem+json (an axum extractor
+/// rejection such as a bad path parameter, a timeout) into one, keeping its
+/// status and using its text as the detail.
+pub async fn problemize(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let (title, detail) = match status.as_u16() {
+        400 => ("Bad request", text),
+        404 => ("Not found", text),
+        408 => ("Request timeout", "the request took longer than the server's limit; nothing was stored unless the answer said so".to_string()),
+        413 => ("Payload too large", text),
+        415 => ("Unsupported media type", text),
+        422 => ("Bad request", text),
+        s if s >= 500 => ("Internal error", "the ledger could not complete the request".to_string()),
+        _ => ("Request refused", text),
+    };
+    let detail = if detail.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        detail
+    };
+    let mut e = ApiError::new(status.as_u16(), title, detail);
+    if status.as_u16() == 400 {
+        e = e.rule("schema");
+    }
+    e.into_response()
+}

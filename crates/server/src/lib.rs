@@ -3,8 +3,11 @@
 //! folds events, shared with the CLI.
 #![deny(missing_docs)]
 
+pub mod auth;
 mod error;
 pub mod export;
+pub mod openapi;
+pub mod personal;
 pub mod query;
 pub mod request;
 pub mod routes;
@@ -20,8 +23,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use grantledger_store::{EventLog, SledLog};
 use tokio::net::TcpListener;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 pub use error::ApiError;
 pub use service::Service;
@@ -66,12 +70,15 @@ pub struct AppState {
     pub service: Service,
     /// The settings.
     pub config: Config,
+    /// The bearer tokens of `DATA_DIR/tokens.json` (re-read when it changes).
+    pub auth: Arc<auth::Authenticator>,
 }
 
 /// The whole API as a router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let auth = state.auth.clone();
     Router::new()
         .merge(routes::health::router())
         .merge(routes::events::router())
@@ -79,6 +86,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::reads::compliance_router())
         .merge(routes::proofs::router())
         .merge(routes::reports::router())
+        .merge(openapi::router())
+        .merge(routes::erase::router())
         .fallback(|| async {
             ApiError::not_found("no such endpoint; see /api/v1 in README.md (health: GET /healthz)")
         })
@@ -90,12 +99,42 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(max_body))
+        // Any error answer not already problem+json (extractor rejections,
+        // timeouts) becomes one, so every 4xx/5xx names what went wrong alike.
+        .layer(axum::middleware::map_response(error::problemize))
+        // Before routing: 401/403 never depend on whether the route or resource exists.
+        .layer(axum::middleware::from_fn_with_state(auth, auth::require))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Never log tokens: no headers in spans or events, and the
+        // Authorization header marked sensitive before anything sees it.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().include_headers(false))
+                .on_response(DefaultOnResponse::new().include_headers(false)),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+        ]))
         .with_state(state)
+}
+
+/// The token checker of `config.data_dir`; refuses a non-loopback address
+/// while no token is active (the API would answer every request 401).
+fn authenticator(config: &Config) -> anyhow::Result<Arc<auth::Authenticator>> {
+    let auth = Arc::new(auth::Authenticator::new(&config.data_dir));
+    if auth.store().active_count()? == 0 && !config.addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {} (not a loopback address) while {} holds no active token; \
+             make one first: grantledger token add --role admin --name NAME --data-dir {}",
+            config.addr,
+            auth.store().path().display(),
+            config.data_dir.display()
+        );
+    }
+    Ok(auth)
 }
 
 /// A built server: the log opened, the head folded, the port bound.
@@ -108,8 +147,11 @@ impl Application {
     /// Opens the sled log in `config.data_dir` and binds `config.addr`.
     ///
     /// # Errors
-    /// The log cannot be opened or verified, or the address cannot be bound.
+    /// `config.addr` is not a loopback address and `DATA_DIR/tokens.json` holds
+    /// no active token; the token file does not parse; the log cannot be opened
+    /// or verified, or the address cannot be bound.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        authenticator(&config)?;
         let log: Arc<dyn EventLog> = Arc::new(SledLog::open(&config.data_dir)?);
         Self::with_log(config, log).await
     }
@@ -117,18 +159,24 @@ impl Application {
     /// Like [`Application::build`] over an already opened log.
     ///
     /// # Errors
-    /// The head cannot be folded or the address cannot be bound.
+    /// As [`Application::build`] for tokens; the head cannot be folded or the
+    /// address cannot be bound.
     pub async fn with_log(config: Config, log: Arc<dyn EventLog>) -> anyhow::Result<Application> {
         let notary = match &config.signing_key {
             Some(path) => Some(Notary::open(&config.data_dir, Some(path))?),
             None if config.sign_checkpoints => Some(Notary::open(&config.data_dir, None)?),
             None => None,
         };
+        let auth = authenticator(&config)?;
         let service = tokio::task::spawn_blocking(move || Service::open(log, notary)).await??;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application {
             listener,
-            state: Arc::new(AppState { service, config }),
+            state: Arc::new(AppState {
+                service,
+                config,
+                auth,
+            }),
         })
     }
 

@@ -1,9 +1,11 @@
 //! The ledger service: admission and append of events, and the ledger state of
 //! any log prefix. Shared by the HTTP API and the CLI (`import`).
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, RwLock};
 
-use grantledger_domain::{Envelope, Event};
+use grantledger_domain::events::PersonalDataErased;
+use grantledger_domain::{Envelope, Event, Personal};
 use grantledger_projections::{Ledger, Projection};
 use grantledger_store::checkpoint::SignedCheckpoint;
 use grantledger_store::{leaf_hash, Appended, EventLog, MerkleTree, NewEvent, Record};
@@ -59,6 +61,10 @@ pub struct Service {
     head: RwLock<Ledger>,
     writer: Mutex<()>,
     prefixes: Mutex<Vec<Arc<Ledger>>>,
+    /// Participants whose personal data was ever erased in the log: hidden
+    /// in every answer, whatever prefix is read (kept apart from `head` so
+    /// that readers holding a ledger can check it).
+    erased: RwLock<BTreeSet<Uuid>>,
 }
 
 impl Service {
@@ -75,6 +81,14 @@ impl Service {
         let head = fold_with(log.as_ref(), Ledger::default(), head_seq, |r| {
             tree.push(leaf_hash(&r.hash))
         })?;
+        let erased: BTreeSet<Uuid> = head.erased_participants().copied().collect();
+        // An erasure stored without its key destroyed (a crash in between, or
+        // a verbatim import) loses its key now.
+        if let Some(keys) = log.keys() {
+            for id in &erased {
+                keys.destroy_key(id)?;
+            }
+        }
         Ok(Service {
             log,
             tree: RwLock::new(tree),
@@ -82,7 +96,206 @@ impl Service {
             head: RwLock::new(head),
             writer: Mutex::new(()),
             prefixes: Mutex::new(Vec::new()),
+            erased: RwLock::new(erased),
         })
+    }
+
+    /// Whether `participant`'s personal data was erased (at any seq of the log).
+    pub fn is_erased(&self, participant: &Uuid) -> bool {
+        self.erased
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(participant)
+    }
+
+    /// The event as readers see it (R6): personal data opened with the
+    /// participant's key; `Erased` when the participant was erased (even in
+    /// a v1 record stored in clear, and even when reading a prefix before
+    /// the erasure) or when this data directory has no key for them (an
+    /// imported copy). Events without personal data are returned as they are.
+    /// Does not take the head lock, so it may be called while reading a ledger.
+    pub fn reveal(&self, event: &Event) -> Event {
+        let mut shown = event.clone();
+        if let Some(reg) = shown.registration_mut() {
+            let id = reg.participant_id;
+            reg.personal = if self.is_erased(&id) {
+                Personal::Erased
+            } else {
+                match &reg.personal {
+                    Personal::Clear(f) => Personal::Clear(f.clone()),
+                    Personal::Sealed(blob) => self.open_sealed(&id, blob),
+                    Personal::Erased => Personal::Erased,
+                }
+            };
+        }
+        shown
+    }
+
+    /// Opens a sealed blob with the participant's key; `Erased` without one.
+    fn open_sealed(
+        &self,
+        id: &Uuid,
+        blob: &[u8],
+    ) -> Personal<grantledger_domain::events::PersonalFields> {
+        let key = match self.log.keys().map(|k| k.get_key(id)) {
+            Some(Ok(Some(key))) => key,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "reading a personal-data key failed");
+                return Personal::Erased;
+            }
+            _ => return Personal::Erased,
+        };
+        match crate::personal::open_fields(&key, id, blob) {
+            Ok(f) => Personal::Clear(f),
+            Err(e) => {
+                tracing::error!(participant = %id, error = %e, "sealed personal data does not open");
+                Personal::Erased
+            }
+        }
+    }
+
+    /// The export line of a record (docs/EXPORT.md): personal data never
+    /// opened — sealed blobs show `"[sealed]"` (exports hold no keys and no
+    /// opened names) — and an erased participant's fields as `"[erased]"`
+    /// (also those of a v1 record stored in clear).
+    ///
+    /// # Errors
+    /// The payload does not decode.
+    pub fn export_line(
+        &self,
+        r: &Record,
+    ) -> Result<crate::export::ExportLine, grantledger_domain::DecodeError> {
+        let mut line = crate::export::ExportLine::of(r)?;
+        let mut event = Event::decode(&r.kind, r.schema_version, &r.payload)?;
+        if let Some(reg) = event.registration_mut() {
+            if self.is_erased(&reg.participant_id) {
+                reg.personal = Personal::Erased;
+                line.data = event.data_json();
+            }
+        }
+        Ok(line)
+    }
+
+    /// Seals the personal data of `event` (a registration, or a correction
+    /// replacing one) with its participant's key, making the key first if
+    /// there is none. The key is written before the append that uses it, so
+    /// the append's durability barrier covers it.
+    ///
+    /// # Errors
+    /// 422 (R6) for an erased participant, 500 when there is no key store or
+    /// no randomness, or storage fails.
+    fn seal(&self, event: &Event) -> Result<Option<Event>, ApiError> {
+        let Some(reg) = event.registration() else {
+            return Ok(None);
+        };
+        let id = reg.participant_id;
+        let Personal::Clear(fields) = &reg.personal else {
+            return Err(ApiError::internal("personal data to store is not in clear"));
+        };
+        if self.is_erased(&id) {
+            return Err(ApiError::new(
+                422,
+                "Rule violated",
+                format!(
+                    "the personal data of participant {id} was erased; it is not recorded again"
+                ),
+            )
+            .field("data.participant_id")
+            .rule("R6"));
+        }
+        let keys = self
+            .log
+            .keys()
+            .ok_or_else(|| ApiError::internal("this log keeps no personal-data keys"))?;
+        let key = match keys.get_key(&id)? {
+            Some(k) => k,
+            None => {
+                let k = crate::personal::new_key().map_err(ApiError::internal)?;
+                keys.put_key(&id, &k)?;
+                k
+            }
+        };
+        let blob = crate::personal::seal_fields(&key, &id, fields).map_err(ApiError::internal)?;
+        let mut sealed = event.clone();
+        if let Some(r) = sealed.registration_mut() {
+            r.personal = Personal::Sealed(blob);
+        }
+        Ok(Some(sealed))
+    }
+
+    /// Whether a stored record holds the same event as `event` (idempotent
+    /// repeats). Sealed personal data differs byte for byte at every seal
+    /// (a new nonce), so a registration is compared opened; if its key is
+    /// gone, its personal fields cannot be compared and only the rest is.
+    fn same_content(&self, r: &Record, event: &Event) -> bool {
+        if r.kind != event.kind().as_str() {
+            return false;
+        }
+        if event.registration().is_none() {
+            return event.encode().is_ok_and(|b| b == r.payload);
+        }
+        let Ok(mut stored) = Event::decode(&r.kind, r.schema_version, &r.payload) else {
+            return false;
+        };
+        if let Some(reg) = stored.registration_mut() {
+            if let Personal::Sealed(blob) = &reg.personal {
+                reg.personal = self.open_sealed(&reg.participant_id, blob);
+            }
+        }
+        let mut want = event.clone();
+        if let (Some(s), Some(w)) = (stored.registration(), want.registration_mut()) {
+            if !matches!(s.personal, Personal::Clear(_)) {
+                w.personal = s.personal.clone();
+            }
+        }
+        stored == want
+    }
+
+    /// Erases a participant's personal data (R6): destroys their key
+    /// (durably) and appends `personal_data_erased`. Figures, records and
+    /// hashes stay as they are; every answer shows the fields as erased.
+    ///
+    /// # Errors
+    /// 404 for a participant not registered, 409 when already erased, 400
+    /// for a bad reason, 500 for storage.
+    pub fn erase(
+        &self,
+        participant: Uuid,
+        reason: String,
+        actor: &str,
+    ) -> Result<AppendOutcome, ApiError> {
+        if self
+            .with_head(|l| l.seq_of_participant(&participant))
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!(
+                "no participant {participant} in the log"
+            )));
+        }
+        if self.is_erased(&participant) {
+            return Err(ApiError::new(
+                409,
+                "Conflict",
+                format!("the personal data of participant {participant} is already erased"),
+            )
+            .field("participant_id")
+            .rule("R6"));
+        }
+        let event = Event::PersonalDataErased(PersonalDataErased {
+            participant_id: participant,
+            reason,
+        });
+        event.validate().map_err(ApiError::from)?;
+        self.append(
+            vec![AppendRequest {
+                event_id: None,
+                expected_version: None,
+                event,
+                recorded_at: None,
+                actor: None,
+            }],
+            actor,
+        )
     }
 
     /// The signing key and issued checkpoints, if the service signs.
@@ -281,6 +494,16 @@ impl Service {
                 Some(originals) => (originals, true),
                 None => {
                     let new_events = self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
+                    // Erasure destroys the key (durably) before its event is
+                    // written: a crash in between leaves the data unreadable
+                    // and the erasure to be retried, never the reverse.
+                    for req in &requests {
+                        if let Event::PersonalDataErased(e) = &req.event {
+                            if let Some(keys) = self.log.keys() {
+                                keys.destroy_key(&e.participant_id)?;
+                            }
+                        }
+                    }
                     match self.log.append_deferred(new_events)? {
                         Appended::New(records) => {
                             let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
@@ -289,6 +512,10 @@ impl Service {
                                 head.apply(&envelope(r)?);
                                 tree.push(leaf_hash(&r.hash));
                             }
+                            self.erased
+                                .write()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .extend(head.erased_participants().copied());
                             (records, false)
                         }
                         Appended::Repeated(originals) => (originals, true),
@@ -316,6 +543,9 @@ impl Service {
         for (i, req) in requests.iter().enumerate() {
             let state = scratch.as_ref().unwrap_or(&head);
             state.admit(&req.event).map_err(|r| (i, r.into()))?;
+            let sealed = self.seal(&req.event).map_err(|e| (i, e))?;
+            let event = sealed.as_ref().unwrap_or(&req.event);
+            let payload = event.encode().map_err(|e| (i, ApiError::internal(e)))?;
             let stream = match req.event.stream() {
                 Some(s) => s,
                 None => self.target_stream(&req.event, &out).map_err(|e| (i, e))?,
@@ -326,7 +556,7 @@ impl Service {
                 expected_version: req.expected_version,
                 kind: req.event.kind().as_str().to_string(),
                 schema_version: req.event.schema_version(),
-                payload: req.event.encode(),
+                payload,
                 actor: req.actor.clone().unwrap_or_else(|| actor.to_string()),
                 recorded_at: req.recorded_at,
             };
@@ -338,7 +568,7 @@ impl Service {
                     stream_version: 0,
                     recorded_at: jiff::Timestamp::UNIX_EPOCH,
                     actor: new.actor.clone(),
-                    event: req.event.clone(),
+                    event: event.clone(),
                     hash: [0; 32],
                 });
             }
@@ -433,6 +663,16 @@ impl Service {
                 head.apply(&envelope(r).map_err(|e| e.to_string())?);
                 tree.push(leaf_hash(&r.hash));
             }
+            let erased: Vec<Uuid> = head.erased_participants().copied().collect();
+            if let Some(keys) = self.log.keys() {
+                for id in &erased {
+                    keys.destroy_key(id).map_err(|e| e.to_string())?;
+                }
+            }
+            self.erased
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(erased);
         }
         if let Some(last) = records.last() {
             self.log.wait_durable(last.seq).map_err(|e| e.to_string())?;
@@ -485,8 +725,7 @@ impl Service {
             match stored {
                 None => fresh = fresh.or(Some(i)),
                 Some(r) => {
-                    let same = r.kind == req.event.kind().as_str()
-                        && r.payload == req.event.encode()
+                    let same = self.same_content(&r, &req.event)
                         && req.event.stream().is_none_or(|s| s == r.stream);
                     if !same {
                         return Err((

@@ -108,6 +108,12 @@ pub enum StoreError {
         /// The error of the failed barrier.
         reason: String,
     },
+    /// A participant already has a personal-data key; keys are never replaced.
+    #[error("participant {participant} already has a personal-data key")]
+    KeyExists {
+        /// The participant.
+        participant: uuid::Uuid,
+    },
 }
 
 impl StoreError {

@@ -7,6 +7,7 @@
 //! | `streams` | stream length (big-endian u64) ‖ stream UTF-8 bytes ‖ stream_version (big-endian u64) | seq, big-endian u64 |
 //! | `meta` | `format_version` | `FORMAT_VERSION` (this build's format), big-endian u32 |
 //! | `meta` | `head` | head seq (big-endian u64) ‖ head hash (32 bytes) |
+//! | `personal_keys` | participant id, 16 bytes | the participant's personal-data key, 32 bytes — not part of the log, never exported |
 //!
 //! `by_id`, `streams` and `meta`'s head are derivable from `log`. Big-endian
 //! keys make sled's byte order the numeric order. The stream name is
@@ -35,6 +36,11 @@ pub const BY_ID: &str = "by_id";
 pub const STREAMS: &str = "streams";
 /// The tree of metadata ([`META_FORMAT`], [`META_HEAD`]).
 pub const META: &str = "meta";
+
+/// The tree of per-participant personal-data keys (participant id, 16
+/// bytes → 32-byte key). Beside the log, not derived from it and not part of
+/// it: a copy of the log without this tree reads every sealed name as erased.
+pub const PERSONAL_KEYS: &str = "personal_keys";
 
 /// The `meta` key of the on-disk format version.
 pub const META_FORMAT: &[u8] = b"format_version";
@@ -72,12 +78,13 @@ fn version_of(prefix_len: usize, key: &[u8]) -> Option<u64> {
     decode_u64(&key[prefix_len..])
 }
 
-/// The four trees of one log.
+/// The trees of one log, and the personal-data keys beside it.
 pub(crate) struct Trees {
     log: sled::Tree,
     by_id: sled::Tree,
     streams: sled::Tree,
     meta: sled::Tree,
+    personal_keys: sled::Tree,
 }
 
 impl Trees {
@@ -88,7 +95,54 @@ impl Trees {
             by_id: db.open_tree(BY_ID)?,
             streams: db.open_tree(STREAMS)?,
             meta: db.open_tree(META)?,
+            personal_keys: db.open_tree(PERSONAL_KEYS)?,
         })
+    }
+
+    /// The personal-data key of `participant`, if stored.
+    pub(crate) fn personal_key(
+        &self,
+        participant: &Uuid,
+    ) -> Result<Option<[u8; crate::PERSONAL_KEY_BYTES]>, StoreError> {
+        match self.personal_keys.get(participant.as_bytes())? {
+            None => Ok(None),
+            Some(v) => v.as_ref().try_into().map(Some).map_err(|_| {
+                StoreError::corrupt(
+                    0,
+                    format!("the personal-data key of {participant} is not 32 bytes"),
+                )
+            }),
+        }
+    }
+
+    /// Stores a new personal-data key; refuses to replace one.
+    pub(crate) fn put_personal_key(
+        &self,
+        participant: &Uuid,
+        key: &[u8; crate::PERSONAL_KEY_BYTES],
+    ) -> Result<(), StoreError> {
+        let swapped = self.personal_keys.compare_and_swap(
+            participant.as_bytes(),
+            None as Option<&[u8]>,
+            Some(&key[..]),
+        )?;
+        swapped.map_err(|_| StoreError::KeyExists {
+            participant: *participant,
+        })
+    }
+
+    /// Removes a personal-data key (overwriting it with zeros first, which
+    /// only helps where sled rewrites in place; see docs/FORMAT.md). Returns
+    /// whether there was one.
+    pub(crate) fn remove_personal_key(&self, participant: &Uuid) -> Result<bool, StoreError> {
+        if self.personal_keys.get(participant.as_bytes())?.is_none() {
+            return Ok(false);
+        }
+        self.personal_keys.insert(
+            participant.as_bytes(),
+            &[0u8; crate::PERSONAL_KEY_BYTES][..],
+        )?;
+        Ok(self.personal_keys.remove(participant.as_bytes())?.is_some())
     }
 
     /// Checks `format_version`; writes it when the log is new.

@@ -38,6 +38,7 @@ mod tests;
 pub use chain::{record_hash, Hash, GENESIS_HASH};
 pub use error::{AppendError, StoreError};
 pub use jiff::Timestamp;
+pub use keys::PERSONAL_KEYS;
 pub use mem_log::MemLog;
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
@@ -173,6 +174,46 @@ pub trait EventLog: Send + Sync {
     /// [`StoreError::Corrupt`] naming the first bad seq and why; other
     /// [`StoreError`]s when storage fails.
     fn verify(&self) -> Result<Head, StoreError>;
+
+    /// The store of per-participant personal-data keys kept beside this log
+    /// (never in it), if the log has one.
+    fn keys(&self) -> Option<&dyn KeyStore> {
+        None
+    }
+}
+
+/// The length of a personal-data key in bytes (XChaCha20-Poly1305: 256 bits).
+pub const PERSONAL_KEY_BYTES: usize = 32;
+
+/// Per-participant keys sealing personal data (DESIGN.md "Personal data"):
+/// kept beside the log in their own storage, never in records, never in
+/// exports. Destroying a key erases the participant's personal data while
+/// every record and hash stays as it was.
+pub trait KeyStore: Send + Sync {
+    /// The participant's key, if there is one (none yet, or destroyed).
+    ///
+    /// # Errors
+    /// [`StoreError`] when storage fails or the stored key is malformed.
+    fn get_key(&self, participant: &Uuid) -> Result<Option<[u8; PERSONAL_KEY_BYTES]>, StoreError>;
+
+    /// Stores a new key for the participant. It is written now and durable
+    /// once the next durability barrier runs: put it *before* appending the
+    /// event it sealed, so that the append's barrier covers it (no
+    /// acknowledged event is ever left without its key).
+    ///
+    /// # Errors
+    /// [`StoreError::KeyExists`] when the participant already has a key
+    /// (keys are never replaced); [`StoreError`] when storage fails.
+    fn put_key(&self, participant: &Uuid, key: &[u8; PERSONAL_KEY_BYTES])
+        -> Result<(), StoreError>;
+
+    /// Destroys the participant's key, durably, before returning. Returns
+    /// whether there was one. See docs/FORMAT.md on what sled keeps in its
+    /// segment files until it reuses them.
+    ///
+    /// # Errors
+    /// [`StoreError`] when storage or the durability barrier fails.
+    fn destroy_key(&self, participant: &Uuid) -> Result<bool, StoreError>;
 }
 
 /// Largest seq in `1..=head_seq` with `recorded_at <= at`, by binary search

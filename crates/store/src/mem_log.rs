@@ -12,7 +12,7 @@ use crate::append::{plan, AppendView, Plan};
 use crate::chain::{ChainCheck, StreamCheck};
 use crate::error::{AppendError, StoreError};
 use crate::record::{Appended, Head, NewEvent, Record};
-use crate::{seq_at_by_search, EventLog};
+use crate::{seq_at_by_search, EventLog, KeyStore, PERSONAL_KEY_BYTES};
 
 /// An in-memory event log. Appends are "durable" as soon as they return.
 ///
@@ -24,6 +24,7 @@ use crate::{seq_at_by_search, EventLog};
 #[derive(Debug, Default)]
 pub struct MemLog {
     inner: RwLock<Inner>,
+    keys: RwLock<HashMap<Uuid, [u8; PERSONAL_KEY_BYTES]>>,
 }
 
 #[derive(Debug, Default)]
@@ -153,5 +154,53 @@ impl EventLog for MemLog {
             streams.next(r)?;
         }
         Ok(chain.head())
+    }
+
+    fn keys(&self) -> Option<&dyn KeyStore> {
+        Some(self)
+    }
+}
+
+impl KeyStore for MemLog {
+    fn get_key(&self, participant: &Uuid) -> Result<Option<[u8; PERSONAL_KEY_BYTES]>, StoreError> {
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(keys.get(participant).copied())
+    }
+
+    fn put_key(
+        &self,
+        participant: &Uuid,
+        key: &[u8; PERSONAL_KEY_BYTES],
+    ) -> Result<(), StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if keys.contains_key(participant) {
+            return Err(StoreError::KeyExists {
+                participant: *participant,
+            });
+        }
+        keys.insert(*participant, *key);
+        Ok(())
+    }
+
+    fn destroy_key(&self, participant: &Uuid) -> Result<bool, StoreError> {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(keys.remove(participant).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_log_keys_are_put_once_and_destroyed() {
+        let log = MemLog::new();
+        let who = Uuid::from_u128(1);
+        let keys = log.keys().unwrap();
+        keys.put_key(&who, &[1; 32]).unwrap();
+        assert!(keys.put_key(&who, &[2; 32]).is_err());
+        assert_eq!(keys.get_key(&who).unwrap(), Some([1; 32]));
+        assert!(keys.destroy_key(&who).unwrap());
+        assert_eq!(keys.get_key(&who).unwrap(), None);
     }
 }

@@ -17,7 +17,7 @@ use crate::chain::{ChainCheck, StreamCheck};
 use crate::error::{AppendError, StoreError};
 use crate::keys::Trees;
 use crate::record::{Appended, Head, NewEvent, Record};
-use crate::{seq_at_by_search, EventLog};
+use crate::{seq_at_by_search, EventLog, KeyStore, PERSONAL_KEY_BYTES};
 
 /// How many records at the end of the log [`SledLog::open`] re-verifies.
 pub const OPEN_VERIFY_TAIL_RECORDS: u64 = 1_000;
@@ -465,6 +465,32 @@ impl EventLog for SledLog {
         }
         Ok(verified)
     }
+
+    fn keys(&self) -> Option<&dyn KeyStore> {
+        Some(self)
+    }
+}
+
+/// Keys in the `personal_keys` tree of the same sled database: a key put
+/// before an append is covered by that append's durability barrier.
+impl KeyStore for SledLog {
+    fn get_key(&self, participant: &Uuid) -> Result<Option<[u8; PERSONAL_KEY_BYTES]>, StoreError> {
+        self.trees.personal_key(participant)
+    }
+
+    fn put_key(
+        &self,
+        participant: &Uuid,
+        key: &[u8; PERSONAL_KEY_BYTES],
+    ) -> Result<(), StoreError> {
+        self.trees.put_personal_key(participant, key)
+    }
+
+    fn destroy_key(&self, participant: &Uuid) -> Result<bool, StoreError> {
+        let had = self.trees.remove_personal_key(participant)?;
+        self.barrier()?;
+        Ok(had)
+    }
 }
 
 #[cfg(test)]
@@ -501,6 +527,33 @@ mod tests {
         assert_eq!(again, Appended::Repeated(records.clone()));
         assert_eq!(log.head(), Head::of(&records[0]));
         assert_eq!(log.get(1).unwrap(), Some(records[0].clone()));
+    }
+
+    #[test]
+    fn a_personal_key_survives_a_reopen_and_is_gone_after_destroy() {
+        let dir = tempfile::tempdir().unwrap();
+        let who = Uuid::from_u128(42);
+        {
+            let log = SledLog::open(dir.path()).unwrap();
+            assert_eq!(log.get_key(&who).unwrap(), None);
+            log.put_key(&who, &[7; 32]).unwrap();
+            // Keys are never replaced.
+            assert!(matches!(
+                log.put_key(&who, &[8; 32]),
+                Err(StoreError::KeyExists { .. })
+            ));
+            // The append's barrier makes the key durable with the record.
+            log.append(vec![ev(1, "a", b"p")]).unwrap();
+        }
+        let log = SledLog::open(dir.path()).unwrap();
+        assert_eq!(log.get_key(&who).unwrap(), Some([7; 32]));
+        assert!(log.destroy_key(&who).unwrap());
+        assert!(!log.destroy_key(&who).unwrap());
+        drop(log);
+        let log = SledLog::open(dir.path()).unwrap();
+        assert_eq!(log.keys().unwrap().get_key(&who).unwrap(), None);
+        // The log itself is untouched by keys.
+        assert_eq!(log.verify().unwrap().seq, 1);
     }
 
     #[test]

@@ -131,7 +131,8 @@ fn two_attendances_on_the_same_date_count_together() {
         (on.hours, on.supported_on),
         (hours("40.5"), Some(d("2016-12-05")))
     );
-    assert_eq!(on.evidence.len(), 6);
+    // six attendances and the six sessions that date and cap them
+    assert_eq!(on.evidence.len(), 12);
     assert_eq!(count(&ledger, SUPPORTED, "2016-12-05"), 1);
 }
 

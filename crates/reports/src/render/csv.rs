@@ -7,7 +7,10 @@
 //! the data rows and an empty row. Rows of different blocks have different
 //! widths. Values are locale-free: money with 2 places and no grouping
 //! (`12100.50`), dates ISO (`2017-01-15`), instants RFC 3339 UTC, booleans
-//! `yes`/`no`.
+//! `yes`/`no`; the manifest block ends with an `encoding` row saying so.
+//! Evidence columns hold a count and a range of seqs; the full lists are in
+//! the last block, Evidence. Totals rows (shown in XLSX and HTML) are left
+//! out, so sums over the data rows stay right.
 
 use super::table::{corrections_sections, period_sections, Section};
 use super::RenderError;
@@ -15,6 +18,10 @@ use crate::{CorrectionsReport, PeriodReport};
 
 /// The UTF-8 byte-order mark.
 const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// The last row of the manifest block: how to open the file (Excel detects
+/// the BOM; LibreOffice asks for the character set and separator).
+const ENCODING: &str = "UTF-8 with BOM, comma-separated, decimal point";
 
 pub(super) fn period(report: &PeriodReport) -> Result<Vec<u8>, RenderError> {
     write(&period_sections(report))
@@ -41,6 +48,9 @@ fn write(sections: &[Section]) -> Result<Vec<u8>, RenderError> {
         for row in &table.rows {
             w.write_record(row.iter().map(|c| c.plain()))
                 .map_err(failed)?;
+        }
+        if table.title == "Manifest" {
+            w.write_record(["encoding", ENCODING]).map_err(failed)?;
         }
         out = w.into_inner().map_err(failed)?;
         // The blank separator row, a bare CRLF (the csv crate writes an empty
@@ -103,7 +113,8 @@ mod tests {
                 "Budget",
                 "Budget summary",
                 "Findings",
-                "Series"
+                "Series",
+                "Evidence"
             ]
         );
     }
@@ -145,6 +156,14 @@ mod tests {
             expense.contains(",2017-01-15,2017-02-01,12100.50,2100.50,"),
             "{expense}"
         );
+    }
+
+    #[test]
+    fn csv_manifest_says_how_the_file_is_encoded() {
+        let out = corrections(&fixture::corrections_report()).unwrap();
+        let body = text(&out[BOM.len()..]);
+        let manifest = body.split("\r\n\r\n").next().unwrap();
+        assert!(manifest.ends_with(&format!("encoding,\"{ENCODING}\"")));
     }
 
     #[test]

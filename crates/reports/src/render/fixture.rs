@@ -139,6 +139,7 @@ pub(super) fn period_report() -> PeriodReport {
                 eligible: true,
                 eligible_amount: Czk::from_halere(1_210_050),
                 reasons: vec![],
+                note: None,
                 seqs: vec![55, 61],
             },
             ExpenseRow {
@@ -158,6 +159,7 @@ pub(super) fn period_report() -> PeriodReport {
                     "R4.3: double funding;\nsee the region's grant".to_string(),
                     "R4.1: not yet paid".to_string(),
                 ],
+                note: None,
                 seqs: vec![70],
             },
         ],

@@ -22,6 +22,9 @@ pub(super) enum Cell {
     Empty,
     /// Free text.
     Text(String),
+    /// An identifier or code (ids, document numbers, staff ids, line codes,
+    /// hashes): one token that should never be broken across lines.
+    Id(String),
     /// A whole number (counts, seqs).
     Int(u64),
     /// An exact decimal that is not money (FTE, rates, fractional figures).
@@ -36,6 +39,8 @@ pub(super) enum Cell {
     Month(YearMonth),
     /// An instant (UTC).
     Timestamp(Timestamp),
+    /// A rate in percent (`25` for 25 %).
+    Percent(Decimal),
     /// Yes or no.
     Bool(bool),
 }
@@ -47,9 +52,9 @@ impl Cell {
     pub(super) fn plain(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) | Cell::Id(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
-            Cell::Decimal(d) => d.normalize().to_string(),
+            Cell::Decimal(d) | Cell::Percent(d) => d.normalize().to_string(),
             Cell::Hours(h) => h.to_string(),
             Cell::Money(m) => m.to_string(),
             Cell::Date(d) => d.to_string(),
@@ -63,7 +68,7 @@ impl Cell {
     pub(super) fn is_numeric(&self) -> bool {
         matches!(
             self,
-            Cell::Int(_) | Cell::Decimal(_) | Cell::Hours(_) | Cell::Money(_)
+            Cell::Int(_) | Cell::Decimal(_) | Cell::Hours(_) | Cell::Money(_) | Cell::Percent(_)
         )
     }
 }
@@ -104,14 +109,21 @@ pub(super) struct Table {
     pub headers: Vec<String>,
     /// Data rows.
     pub rows: Vec<Vec<Cell>>,
+    /// A totals row under the data rows (XLSX and HTML show it; CSV leaves
+    /// it out so that sums over the data rows stay right).
+    pub totals: Option<Vec<Cell>>,
+    /// Indexes of rows to highlight (an over-budget line).
+    pub flagged: Vec<usize>,
 }
 
 impl Table {
-    fn new(title: &str, headers: &[&str]) -> Table {
+    pub(super) fn new(title: &str, headers: &[&str]) -> Table {
         Table {
             title: title.to_string(),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            totals: None,
+            flagged: Vec::new(),
         }
     }
 }
@@ -126,14 +138,55 @@ pub(super) struct Section {
     pub tables: Vec<Table>,
 }
 
-/// Seqs as `12, 15, 18` (evidence columns).
-pub(super) fn seqs(seqs: &[u64]) -> Cell {
-    Cell::Text(
-        seqs.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
+/// Seqs as `12, 15, 18` (the full lists of the Evidence section).
+pub(super) fn seq_list(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The evidence column of a table: a count and the range of seqs
+/// (`12 events (seq 55–1290)`); the full lists go to the Evidence section.
+pub(super) fn evidence_summary(seqs: &[u64]) -> Cell {
+    match (seqs.iter().min(), seqs.iter().max()) {
+        (Some(lo), Some(hi)) if seqs.len() == 1 || lo == hi => {
+            Cell::Text(format!("1 event (seq {lo})"))
+        }
+        (Some(lo), Some(hi)) => Cell::Text(format!("{} events (seq {lo}–{hi})", seqs.len())),
+        _ => Cell::Empty,
+    }
+}
+
+/// The header of the evidence column of every table.
+const EVIDENCE: &str = "Evidence";
+
+/// Collects the full seq lists of every row with evidence: the rows of the
+/// Evidence section (table, row, count, seqs), in report order.
+#[derive(Default)]
+struct Evidence {
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Evidence {
+    /// Records the seqs of one row and returns its summary cell.
+    fn cell(&mut self, table: &str, row: String, seqs: &[u64]) -> Cell {
+        if !seqs.is_empty() {
+            self.rows.push(vec![
+                table.into(),
+                Cell::Id(row),
+                Cell::Int(seqs.len() as u64),
+                Cell::Text(seq_list(seqs)),
+            ]);
+        }
+        evidence_summary(seqs)
+    }
+
+    fn table(self) -> Table {
+        let mut t = Table::new("Evidence", &["Table", "Row", "Events", "Seqs"]);
+        t.rows = self.rows;
+        t
+    }
 }
 
 /// `under 25`, `25–54`, `over 54` (R1.2).
@@ -154,12 +207,77 @@ pub(super) fn contract(c: ContractType) -> &'static str {
     }
 }
 
-/// A JSON value of a change as text: strings bare, `null` empty, anything
-/// else compact JSON.
-pub(super) fn json_text(v: &Value) -> String {
+/// A value of a change as readable text: strings bare, numbers as they
+/// are, booleans `yes`/`no`, `null` empty (`(no row)` for a whole row),
+/// lists joined by `; `, an object of figures as `female 4, male 3`, nested
+/// objects as `period: female 4, male 3; cumulative: …`, and a whole row
+/// (field `row`) as `field: value; …` with the field names in words, the
+/// row's key and empty fields left out.
+pub(super) fn value_text(c: &Change, v: &Value) -> String {
+    if c.field == "row" {
+        return match v {
+            Value::Null => "(no row)".to_string(),
+            Value::Object(m) => m
+                .iter()
+                .filter(|(k, v)| k.as_str() != "seqs" && !is_blank(v) && scalar_text(k, v) != c.key)
+                .map(|(k, v)| format!("{}: {}", words(k), nested_text(k, v)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => nested_text(&c.field, other),
+        };
+    }
+    nested_text(&c.field, v)
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// A value nested in a change: objects of scalars as `k v, k v`, deeper
+/// objects as `k: …; k: …`.
+fn nested_text(field: &str, v: &Value) -> String {
+    match v {
+        Value::Object(m) if m.values().all(|v| !v.is_object() && !v.is_array()) => m
+            .iter()
+            .map(|(k, v)| format!("{} {}", words(k), scalar_text(k, v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{}: {}", words(k), nested_text(k, v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| nested_text(field, v))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => scalar_text(field, other),
+    }
+}
+
+/// A scalar as text; enum values of known fields in the report's words
+/// (`from25_to54` → `25–54`, `dpc` → `DPČ`).
+fn scalar_text(field: &str, v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Value::String(s) => match (field, s.as_str()) {
+            ("age_band", "under25") => age_band(AgeBand::Under25).to_string(),
+            ("age_band", "from25_to54") => age_band(AgeBand::From25To54).to_string(),
+            ("age_band", "over54") => age_band(AgeBand::Over54).to_string(),
+            ("contract", "employment") => contract(ContractType::Employment).to_string(),
+            ("contract", "dpp") => contract(ContractType::Dpp).to_string(),
+            ("contract", "dpc") => contract(ContractType::Dpc).to_string(),
+            ("role", role) => words(role),
+            _ => s.clone(),
+        },
         other => other.to_string(),
     }
 }
@@ -174,10 +292,10 @@ fn manifest_rows(m: &ReportManifest) -> Vec<Vec<Cell>> {
             m.known_at.map_or(Cell::Empty, Cell::Timestamp),
         ],
         vec!["at_seq".into(), Cell::Int(m.at_seq)],
-        vec!["head_hash".into(), m.head_hash.as_str().into()],
+        vec!["head_hash".into(), Cell::Id(m.head_hash.clone())],
         vec!["rule_sets".into(), m.rule_sets.join("; ").into()],
         vec!["generator".into(), m.generator.as_str().into()],
-        vec!["body_sha256".into(), m.body_sha256.as_str().into()],
+        vec!["body_sha256".into(), Cell::Id(m.body_sha256.clone())],
     ]
 }
 
@@ -189,10 +307,13 @@ fn period_manifest(r: &PeriodReport) -> Table {
     let p = &r.project;
     let q = &r.period;
     t.rows.extend([
-        vec!["project_id".into(), p.project_id.as_str().into()],
+        vec!["project_id".into(), Cell::Id(p.project_id.clone())],
         vec!["project_name".into(), p.name.as_str().into()],
         vec!["beneficiary".into(), p.beneficiary.as_str().into()],
-        vec!["beneficiary_ico".into(), p.beneficiary_ico.as_str().into()],
+        vec![
+            "beneficiary_ico".into(),
+            Cell::Id(p.beneficiary_ico.clone()),
+        ],
         vec!["project_start".into(), Cell::Date(p.start)],
         vec!["project_end".into(), Cell::Date(p.end)],
         vec!["period_no".into(), Cell::Int(u64::from(q.no))],
@@ -227,8 +348,10 @@ pub(super) fn series_codes(r: &PeriodReport) -> Vec<String> {
 
 /// The sections of a monitoring-period report (R5.3), in report order:
 /// Manifest, Indicators, Supported persons, Expenses, Personnel, Budget
-/// (lines, then totals), Findings, Series.
+/// (lines, then totals), Findings, Series, Evidence (the full seq lists
+/// behind every row; each table shows a count and a range).
 pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
+    let mut ev = Evidence::default();
     let mut indicators = Table::new(
         "Indicators",
         &[
@@ -243,7 +366,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             "Men in period",
             "Women cumulative",
             "Men cumulative",
-            "Evidence seqs",
+            EVIDENCE,
         ],
     );
     for i in &r.indicators {
@@ -256,7 +379,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
                 })
         };
         indicators.rows.push(vec![
-            i.code.as_str().into(),
+            Cell::Id(i.code.clone()),
             i.name.as_str().into(),
             i.unit.as_str().into(),
             i.target.into(),
@@ -267,7 +390,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             g("period", false),
             g("cumulative", true),
             g("cumulative", false),
-            seqs(&i.seqs),
+            ev.cell("Indicators", i.code.clone(), &i.seqs),
         ]);
     }
 
@@ -282,12 +405,12 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             "Hours in period",
             "Hours cumulative",
             "Supported on",
-            "Evidence seqs",
+            EVIDENCE,
         ],
     );
     for p in &r.supported_persons {
         persons.rows.push(vec![
-            p.participant_id.to_string().into(),
+            Cell::Id(p.participant_id.to_string()),
             p.gender.as_str().into(),
             age_band(p.age_band).into(),
             Cell::Date(p.entry_date),
@@ -295,7 +418,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             Cell::Hours(p.hours_in_period),
             Cell::Hours(p.hours),
             Cell::Date(p.supported_on),
-            seqs(&p.seqs),
+            ev.cell("Supported persons", p.participant_id.to_string(), &p.seqs),
         ]);
     }
 
@@ -313,28 +436,50 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             "Activity",
             "Eligible",
             "Eligible amount (CZK)",
-            "Why not eligible",
+            "Why not (fully) eligible",
             "Expense id",
-            "Evidence seqs",
+            EVIDENCE,
         ],
     );
+    let mut sum = [0i64; 3];
     for e in &r.expenses {
+        sum[0] += e.amount.halere();
+        sum[1] += e.vat.halere();
+        sum[2] += e.eligible_amount.halere();
         expenses.rows.push(vec![
-            e.document_no.as_str().into(),
+            Cell::Id(e.document_no.clone()),
             e.supplier.as_str().into(),
-            e.supplier_ico.as_str().into(),
+            Cell::Id(e.supplier_ico.clone()),
             Cell::Date(e.taxable_supply_date),
             e.paid_on.into(),
             Cell::Money(e.amount),
             Cell::Money(e.vat),
-            e.budget_line.as_str().into(),
+            Cell::Id(e.budget_line.clone()),
             e.activity.as_str().into(),
             Cell::Bool(e.eligible),
             Cell::Money(e.eligible_amount),
-            e.reasons.join("; ").into(),
-            e.expense_id.to_string().into(),
-            seqs(&e.seqs),
+            e.reasons
+                .iter()
+                .chain(&e.note)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+                .into(),
+            Cell::Id(e.expense_id.to_string()),
+            ev.cell(
+                "Expenses",
+                format!("{} {}", e.document_no, e.expense_id),
+                &e.seqs,
+            ),
         ]);
+    }
+    if !r.expenses.is_empty() {
+        let mut t = vec![Cell::Empty; expenses.headers.len()];
+        t[0] = format!("Total ({} documents)", r.expenses.len()).into();
+        t[5] = Cell::Money(Czk::from_halere(sum[0]));
+        t[6] = Cell::Money(Czk::from_halere(sum[1]));
+        t[10] = Cell::Money(Czk::from_halere(sum[2]));
+        expenses.totals = Some(t);
     }
 
     let mut personnel = Table::new(
@@ -350,14 +495,14 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             "Project hours",
             "Actual FTE",
             "Timesheet filed",
-            "Evidence seqs",
+            EVIDENCE,
         ],
     );
     for p in &r.personnel {
         personnel.rows.push(vec![
-            p.staff_id.as_str().into(),
+            Cell::Id(p.staff_id.clone()),
             p.name.as_str().into(),
-            p.role.as_str().into(),
+            words(&p.role).into(),
             contract(p.contract).into(),
             Cell::Month(p.month),
             Cell::Hours(p.fund_hours),
@@ -365,7 +510,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             Cell::Hours(p.project_hours),
             Cell::Decimal(p.actual_fte),
             Cell::Bool(p.filed),
-            seqs(&p.seqs),
+            ev.cell("Personnel", format!("{} {}", p.staff_id, p.month), &p.seqs),
         ]);
     }
 
@@ -379,20 +524,39 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             "Eligible cumulative (CZK)",
             "Over budget (CZK)",
             "Remaining (CZK)",
-            "Evidence seqs",
+            EVIDENCE,
         ],
     );
-    for b in &r.budget {
+    let mut sum = [0i64; 5];
+    for (n, b) in r.budget.iter().enumerate() {
+        for (s, m) in sum.iter_mut().zip([
+            b.amount,
+            b.eligible_in_period,
+            b.eligible,
+            b.over_budget,
+            b.remaining,
+        ]) {
+            *s += m.halere();
+        }
+        if b.over_budget.halere() > 0 {
+            budget.flagged.push(n);
+        }
         budget.rows.push(vec![
-            b.code.as_str().into(),
+            Cell::Id(b.code.clone()),
             b.name.as_str().into(),
             Cell::Money(b.amount),
             Cell::Money(b.eligible_in_period),
             Cell::Money(b.eligible),
             Cell::Money(b.over_budget),
             Cell::Money(b.remaining),
-            seqs(&b.seqs),
+            ev.cell("Budget", b.code.clone(), &b.seqs),
         ]);
+    }
+    if !r.budget.is_empty() {
+        let mut t = vec![Cell::from("Total"), Cell::Empty];
+        t.extend(sum.iter().map(|h| Cell::Money(Czk::from_halere(*h))));
+        t.push(Cell::Empty);
+        budget.totals = Some(t);
     }
     let s = &r.budget_summary;
     let mut summary = Table::new("Budget summary", &["Item", "Value"]);
@@ -407,7 +571,7 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
         ],
         vec![
             "Indirect cost rate (%)".into(),
-            Cell::Decimal(s.indirect_rate_pct),
+            Cell::Percent(s.indirect_rate_pct),
         ],
         vec![
             "Indirect costs cumulative (CZK)".into(),
@@ -423,34 +587,28 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
 
     let mut findings = Table::new(
         "Findings",
-        &[
-            "Date",
-            "Rule",
-            "Severity",
-            "Subject",
-            "Message",
-            "Evidence seqs",
-        ],
+        &["Date", "Rule", "Severity", "Subject", "Message", EVIDENCE],
     );
     for f in &r.findings {
         findings.rows.push(vec![
             Cell::Date(f.date),
-            f.rule.into(),
+            rule_title(f.rule).into(),
             f.severity.as_str().into(),
-            f.subject.as_str().into(),
+            Cell::Id(subject(&f.subject)),
             f.message.as_str().into(),
-            seqs(&f.seqs),
+            ev.cell(
+                "Findings",
+                format!("{} {} {}", f.date, f.rule, subject(&f.subject)),
+                &f.seqs,
+            ),
         ]);
     }
 
     let codes = series_codes(r);
-    let mut series = Table {
-        title: "Series".to_string(),
-        headers: std::iter::once("Date".to_string())
-            .chain(codes.iter().cloned())
-            .collect(),
-        rows: Vec::new(),
-    };
+    let mut series = Table::new("Series", &[]);
+    series.headers = std::iter::once("Date".to_string())
+        .chain(codes.iter().cloned())
+        .collect();
     for p in &r.series {
         let mut row = vec![Cell::Date(p.date)];
         row.extend(
@@ -494,7 +652,55 @@ pub(super) fn period_sections(r: &PeriodReport) -> Vec<Section> {
             name: "Series",
             tables: vec![series],
         },
+        Section {
+            name: "Evidence",
+            tables: vec![ev.table()],
+        },
     ]
+}
+
+/// A DOMAIN.md rule id with a short title: `R4.2 budget line limit`.
+pub(super) fn rule_title(rule: &str) -> String {
+    let title = match rule {
+        "R1.2" => "participant records",
+        "R3.2" => "working time",
+        "R3.3" => "monthly fund",
+        "R3.4" => "DPP limits",
+        "R3.5" => "DPČ limit",
+        "R3.6" => "minimum wage",
+        "R4.1" => "dates and payment",
+        "R4.2" => "budget line limit",
+        "R4.3" => "double funding",
+        "R4.5" => "rounding",
+        "R4.6" => "personnel cost evidence",
+        _ => return rule.to_string(),
+    };
+    format!("{rule} {title}")
+}
+
+/// A finding's subject with its kind in words: `budget_line 1.1.4.3` →
+/// `budget line 1.1.4.3`.
+pub(super) fn subject(s: &str) -> String {
+    match s.split_once(' ') {
+        Some((kind, rest)) => format!("{} {rest}", words(kind)),
+        None => s.to_string(),
+    }
+}
+
+/// A snake_case name in words: `hours_in_period` → `hours in period`, with
+/// a few abbreviations kept (`VAT`, `IČO`, `FTE`).
+pub(super) fn words(name: &str) -> String {
+    match name {
+        "vat" => "VAT".to_string(),
+        "supplier_ico" => "supplier IČO".to_string(),
+        "beneficiary_ico" => "beneficiary IČO".to_string(),
+        "document_no" => "document no.".to_string(),
+        "contracted_fte" => "contracted FTE".to_string(),
+        "actual_fte" => "actual FTE".to_string(),
+        "met" => "target met".to_string(),
+        "period" => "in period".to_string(),
+        other => other.replace('_', " "),
+    }
 }
 
 /// The headers of the event columns of a change row.
@@ -522,11 +728,11 @@ pub(super) fn event_cells(c: &CorrectionRef) -> Vec<Cell> {
 /// The change columns of a change row: section, key, field, old, new.
 pub(super) fn change_cells(c: &Change) -> Vec<Cell> {
     vec![
-        c.section.as_str().into(),
-        c.key.as_str().into(),
-        c.field.as_str().into(),
-        json_text(&c.old).into(),
-        json_text(&c.new).into(),
+        words(&c.section).into(),
+        Cell::Id(c.key.clone()),
+        words(&c.field).into(),
+        value_text(c, &c.old).into(),
+        value_text(c, &c.new).into(),
     ]
 }
 
@@ -587,7 +793,7 @@ pub(super) fn corrections_sections(r: &CorrectionsReport) -> Vec<Section> {
     );
     for c in &r.corrections {
         let mut row = event_cells(c);
-        row.push(c.event_id.as_str().into());
+        row.push(Cell::Id(c.event_id.clone()));
         corrections.rows.push(row);
     }
 

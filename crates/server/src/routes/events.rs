@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::blocking;
+use crate::auth::Principal;
 use crate::query::{Params, TIME_PARAMS};
 use crate::request::parse_body;
 use crate::service::envelope;
@@ -30,7 +31,9 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/events/{event_id}", get(one))
 }
 
-/// The JSON of a stored record: the envelope with the payload as `data`.
+/// The JSON of a stored record: the envelope with the payload as `data`
+/// (pass the event through [`Service::reveal`](crate::Service::reveal) first,
+/// so that personal data shows opened or `"[erased]"`).
 pub fn record_json(r: &Record, event: &Event) -> Value {
     json!({
         "seq": r.seq,
@@ -48,9 +51,20 @@ pub fn record_json(r: &Record, event: &Event) -> Value {
 }
 
 /// Appends one event or a batch (EVENTS.md "Appending"): 201 with the stored
-/// envelopes, 200 for an exact repeat.
+/// envelopes, 200 for an exact repeat. The envelopes' `actor` is the
+/// token's `{role}:{name}`.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", operation_id = "append_events",
+    request_body(content = ref("#/components/schemas/AppendRequest"), content_type = "application/json",
+        description = "One event or `{\"events\": [...]}` (atomic; at most `max_batch` events, `max_body_bytes` bytes)",
+        examples(("one" = (value = json!({"kind": "attendance_recorded", "expected_version": 3,
+            "data": {"participant_id": "7ce147a0-8d17-5228-a341-f0bfeb0f0dbc", "session_id": "K03-1-S2", "hours": "6", "sheet_ref": "PL-K03-1-S2"}}))),
+            ("batch" = (value = json!({"events": [{"event_id": "0e4706f4-ed3c-5b03-931f-4d3c3e2472be", "kind": "expense_paid",
+                "data": {"expense_id": "2d10c2db-62e9-54f8-b254-ec7621d0f07f", "paid_on": "2017-04-12"}}]}))))),
+    responses((status = 201, description = "Stored", body = crate::openapi::AppendResponse),
+        (status = 200, description = "An exact repeat of stored `event_id`s: nothing new stored", body = crate::openapi::AppendResponse)))]
 async fn append(
     State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -103,7 +117,8 @@ async fn append(
     }
     let max_batch = state.config.max_batch;
     let requests = parse_body(&body, max_batch)?;
-    let outcome = blocking(&state, move |s| s.service.append(requests, "api")).await?;
+    let actor = principal.actor();
+    let outcome = blocking(&state, move |s| s.service.append(requests, &actor)).await?;
     let head = state.service.log().head();
     let appended: Vec<Value> = outcome
         .records
@@ -126,6 +141,9 @@ async fn append(
 /// The log by range: `?from_seq=1&limit=100` (limit ≤ 1000), optionally only
 /// one `kind` or `stream`, within the prefix chosen by `known_at` / `at_seq`;
 /// `next_from_seq` continues the scan.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", operation_id = "list_events",
+    params(crate::openapi::EventsQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "A page of the log", body = crate::openapi::EventPage)))]
 async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -169,7 +187,7 @@ async fn list(
                 let keep = kind.as_deref().is_none_or(|k| r.kind == k)
                     && stream.as_deref().is_none_or(|st| r.stream == st);
                 if keep {
-                    events.push(record_json(r, &envelope(r)?.event));
+                    events.push(record_json(r, &s.service.reveal(&envelope(r)?.event)));
                     if events.len() == limit {
                         break;
                     }
@@ -189,6 +207,10 @@ async fn list(
 
 /// One envelope with the corrections and void that apply to it in the prefix,
 /// and its effective payload there (`null` if voided).
+#[utoipa::path(get, path = "/api/v1/events/{event_id}", tag = "events", operation_id = "get_event",
+    params(("event_id" = uuid::Uuid, Path, description = "The event id", example = "0e4706f4-ed3c-5b03-931f-4d3c3e2472be"),
+        crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The event", body = crate::openapi::EventDetail)))]
 async fn one(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -207,8 +229,9 @@ async fn one(
             let mut seqs: Vec<u64> = live.map(|x| x.corrected_by.clone()).unwrap_or_default();
             seqs.extend(l.voided_by(seq));
             seqs.sort_unstable();
-            let effective =
-                live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()}));
+            let effective = live.map(|x| {
+                json!({"kind": x.event.kind().as_str(), "data": s.service.reveal(&x.event).data_json()})
+            });
             (Some(seq), seqs, effective)
         })?;
         let not_found = || {
@@ -225,10 +248,10 @@ async fn one(
         let mut corrections = Vec::new();
         for seq in amendments {
             if let Some(r) = s.service.log().get(seq)? {
-                corrections.push(record_json(&r, &envelope(&r)?.event));
+                corrections.push(record_json(&r, &s.service.reveal(&envelope(&r)?.event)));
             }
         }
-        let event = record_json(&record, &envelope(&record)?.event);
+        let event = record_json(&record, &s.service.reveal(&envelope(&record)?.event));
         let voided = effective.is_none() && record_is_fact(&record);
         Ok(Json(json!({
             "event": event,

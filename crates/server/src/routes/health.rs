@@ -15,6 +15,8 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// Liveness plus the durable head: `{"status": "ok", "head": {"seq", "hash"}}`.
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "health",
+    responses((status = 200, description = "Alive", body = crate::openapi::Health)))]
 async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
     let head = state.service.log().head();
     Json(json!({"status": "ok", "head": {"seq": head.seq, "hash": hex::encode(head.hash)}}))

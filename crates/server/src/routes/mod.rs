@@ -1,5 +1,6 @@
 //! The HTTP routes, one `router()` per area.
 
+pub mod erase;
 pub mod events;
 pub mod health;
 pub mod proofs;

@@ -26,6 +26,10 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// `GET /api/v1/checkpoint[?tree_size=N]`: the signed checkpoint (C2SP
 /// signed note, `text/plain`) of the durable head or of the first N records.
+#[utoipa::path(get, path = "/api/v1/checkpoint", tag = "transparency", operation_id = "checkpoint",
+    params(crate::openapi::TreeSizeQuery),
+    responses((status = 200, description = "C2SP signed note", content_type = "text/plain", body = String,
+        example = "grantledger-f991fcdc\n1291\nGl2s8vaAVFyT7jgEGNL9RO8cS1kb1kLECO/Gtma2Zdg=\n\n— grantledger-f991fcdc mV1ouQzq8O+nPqzBkB/V2xERpl2XJU5FFLFQTVHFgF3X3lNQDBVX+wgdzsitTVTO3EGuzyWdpteHeANhrcoOKfSqMw8=\n")))]
 async fn checkpoint(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -40,6 +44,9 @@ async fn checkpoint(
 }
 
 /// `GET /api/v1/checkpoint/key`: the verifier key (`name+keyid+base64`, `text/plain`).
+#[utoipa::path(get, path = "/api/v1/checkpoint/key", tag = "transparency", operation_id = "checkpoint_key",
+    responses((status = 200, description = "The verifier key", content_type = "text/plain", body = String,
+        example = "grantledger-f991fcdc+995d68b9+AaBPU5AxkZe1nHyK5MaGgVegiJ/bZTsPaeUzu1T3TPmu\n")))]
 async fn key(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let notary = state
         .service
@@ -56,6 +63,9 @@ async fn key(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, Ap
 /// (default the head): `{seq, leaf_index, tree_size, record_hash (hex),
 /// leaf_hash, root_hash, proof: [...]}` (hashes base64) and the signed
 /// `checkpoint` of that size.
+#[utoipa::path(get, path = "/api/v1/proofs/inclusion", tag = "transparency", operation_id = "inclusion_proof",
+    params(crate::openapi::InclusionQuery, crate::openapi::TreeSizeQuery),
+    responses((status = 200, description = "The audit path", body = crate::openapi::InclusionProof)))]
 async fn inclusion(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -115,6 +125,9 @@ async fn inclusion(
 /// that the tree of `to` records (default the head) extends the tree of
 /// `from`: `{from, to, root_from, root_to, proof: [...]}` (base64) and the
 /// signed checkpoints of both sizes.
+#[utoipa::path(get, path = "/api/v1/proofs/consistency", tag = "transparency", operation_id = "consistency_proof",
+    params(crate::openapi::ConsistencyQuery),
+    responses((status = 200, description = "The consistency proof", body = crate::openapi::ConsistencyProof)))]
 async fn consistency(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -161,6 +174,8 @@ async fn consistency(
 /// `GET /api/v1/verify`: re-reads every record, recomputes the chain and the
 /// tree and checks every stored checkpoint; `{ok, records, head_hash,
 /// root_hash, checkpoints_checked, first_bad_seq, problem}`.
+#[utoipa::path(get, path = "/api/v1/verify", tag = "transparency", operation_id = "verify",
+    responses((status = 200, description = "The verification report (`ok: false` names the first bad seq)", body = crate::openapi::VerifyReport)))]
 async fn verify(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,

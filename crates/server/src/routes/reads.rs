@@ -24,6 +24,9 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// `GET /api/v1/indicators?as_of=&known_at=|at_seq=`:
 /// `{"indicators": [{code, name, unit, target, value, met, by_gender?, measure}], "manifest"}`.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "figures", operation_id = "indicators",
+    params(crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "Every indicator", body = crate::openapi::IndicatorList)))]
 async fn indicators(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -39,6 +42,10 @@ async fn indicators(
 
 /// `GET /api/v1/participants/{id}`: `{participant_id, hours, supported,
 /// supported_on, gender, entry_date, exit_date, evidence, manifest}` (R1.3–R1.5).
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants", operation_id = "participant",
+    params(("id" = uuid::Uuid, Path, description = "The participant's UUID", example = "7ce147a0-8d17-5228-a341-f0bfeb0f0dbc"),
+        crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The participant's figures", body = crate::openapi::ParticipantFigures)))]
 async fn participant(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -81,6 +88,10 @@ pub fn compliance_router() -> Router<Arc<AppState>> {
 /// project_hours, non_project_hours, indirect_hours, actual_fte, evidence,
 /// manifest}` (R3.2, R3.7). Without `month`: `{staff_id, months: [...], manifest}`
 /// for every month of the contract within the project period.
+#[utoipa::path(get, path = "/api/v1/timesheets/{staff_id}", tag = "figures", operation_id = "timesheets",
+    params(("staff_id" = String, Path, description = "The staff member", example = "ST-01"),
+        crate::openapi::TimesheetQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "One month, or every month", body = crate::openapi::TimesheetAnswer)))]
 async fn timesheets(
     State(state): State<Arc<AppState>>,
     Path(staff_id): Path<String>,
@@ -119,6 +130,9 @@ async fn timesheets(
 /// `GET /api/v1/budget`: per line `{code, name, amount, eligible, remaining,
 /// personnel, evidence}`, `direct_eligible`, `indirect_cost_rate_pct`,
 /// `indirect`, `total_eligible`, `total_budget`, `rounding`, `manifest` (R4).
+#[utoipa::path(get, path = "/api/v1/budget", tag = "figures", operation_id = "budget",
+    params(crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The budget", body = crate::openapi::BudgetFigures)))]
 async fn budget(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -142,6 +156,9 @@ async fn budget(
 /// every finding that has arisen by `as_of` in the prefix. Default `as_of`:
 /// today, up to the day after the project end (when the end-of-project
 /// findings arise).
+#[utoipa::path(get, path = "/api/v1/findings", tag = "figures", operation_id = "findings",
+    params(crate::openapi::FindingsQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The findings", body = crate::openapi::FindingList)))]
 async fn findings(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,

@@ -75,6 +75,15 @@ fn bytes_response(bytes: Vec<u8>, format: Format, name: &str, body_sha256: &str)
 /// `GET /api/v1/reports/period/{no}?format=json|csv|xlsx|html&as_of=&known_at=|at_seq=`:
 /// the monitoring-period report (R5.3). Default `as_of`: the period's end;
 /// default prefix: the head. Header `X-Report-Body-SHA256` = the manifest's `body_sha256`.
+#[utoipa::path(get, path = "/api/v1/reports/period/{no}", tag = "reports", operation_id = "period_report",
+    params(("no" = u32, Path, minimum = 1, description = "The monitoring period number", example = 1),
+        crate::openapi::FormatQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The report, rendered as `format` asks",
+        headers(("Content-Disposition" = String, description = "`inline; filename=\"period-{no}.{json|csv|xlsx|html}\"`"),
+            ("X-Report-Body-SHA256" = String, description = "Hex SHA-256 of the body: the manifest's `body_sha256`")),
+        content((crate::openapi::Report = "application/json"), (String = "text/csv", example = "\u{feff}Manifest\nfield,value\nreport,period 1\nas_of,2017-03-31\n"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/html", example = "<!DOCTYPE html>\n<html lang=\"cs\">…</html>\n")))))]
 async fn period(
     State(state): State<Arc<AppState>>,
     Path(no): Path<u32>,
@@ -104,6 +113,14 @@ async fn period(
 /// the period's report as submitted (the `at_seq` of its `report_submitted`)
 /// beside the report at the chosen prefix (default the head), with every
 /// changed figure and the events that changed it (R5.4).
+#[utoipa::path(get, path = "/api/v1/reports/corrections", tag = "reports", operation_id = "corrections_report",
+    params(crate::openapi::CorrectionsQuery, crate::openapi::FormatQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The report, rendered as `format` asks",
+        headers(("Content-Disposition" = String, description = "`inline; filename=\"corrections-{period_no}.{json|csv|xlsx|html}\"`"),
+            ("X-Report-Body-SHA256" = String, description = "Hex SHA-256 of the body: the manifest's `body_sha256`")),
+        content((crate::openapi::Report = "application/json"), (String = "text/csv"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/html")))))]
 async fn corrections(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -153,6 +170,9 @@ enum Figure {
 /// finding=SUBJECT&rule=RULE` (+ time params): the events behind the figure,
 /// each `{seq, event_id, kind, valid_date, recorded_at, actor, hash, data,
 /// corrected_by: [seq], voided_by, effective}`, and the corrections among them.
+#[utoipa::path(get, path = "/api/v1/explain", tag = "figures", operation_id = "explain",
+    params(crate::openapi::ExplainQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "The figure and the events behind it", body = crate::openapi::Explanation)))]
 async fn explain(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -201,12 +221,14 @@ async fn explain(
     };
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let (found, manifest) = s.service.at(&point, |l| explain_in(l, &figure, point.as_of))?;
+        let show = |e: &grantledger_domain::Event| s.service.reveal(e).data_json();
+        let (found, manifest) =
+            s.service.at(&point, |l| explain_in(l, &figure, point.as_of, &show))?;
         let (what, value, seqs, rows) = found?;
         let mut events = Vec::new();
         for (seq, extra) in rows {
             if let Some(r) = s.service.log().get(seq)? {
-                let mut row = record_json(&r, &envelope(&r)?.event);
+                let mut row = record_json(&r, &s.service.reveal(&envelope(&r)?.event));
                 if let (Some(o), Value::Object(x)) = (row.as_object_mut(), extra) {
                     o.extend(x);
                 }
@@ -221,7 +243,13 @@ async fn explain(
 type Explained = (Value, Value, Vec<u64>, Vec<(u64, Value)>);
 
 /// The figure and the seqs behind it, with per-seq provenance.
-fn explain_in(l: &Ledger, figure: &Figure, as_of: Date) -> Result<Explained, ApiError> {
+/// `show` gives an event's `data` as readers see it (personal data opened or erased).
+fn explain_in(
+    l: &Ledger,
+    figure: &Figure,
+    as_of: Date,
+    show: &dyn Fn(&grantledger_domain::Event) -> Value,
+) -> Result<Explained, ApiError> {
     let (what, value, evidence): (Value, Value, Vec<u64>) = match figure {
         Figure::Indicator(code) => {
             let def = l.project().and_then(|p| p.indicator(code)).ok_or_else(|| {
@@ -299,7 +327,7 @@ fn explain_in(l: &Ledger, figure: &Figure, as_of: Date) -> Result<Explained, Api
                     "corrected_by": live.map(|x| x.corrected_by.clone()).unwrap_or_default(),
                     "voided_by": l.voided_by(seq),
                     "corrects": target,
-                    "effective": live.map(|x| json!({"kind": x.event.kind().as_str(), "data": x.event.data_json()})),
+                    "effective": live.map(|x| json!({"kind": x.event.kind().as_str(), "data": show(&x.event)})),
                 }),
             )
         })
@@ -312,6 +340,9 @@ fn explain_in(l: &Ledger, figure: &Figure, as_of: Date) -> Result<Explained, Api
 /// manifest}`, from one fold of the prefix (the state holds every dated fact;
 /// each step only evaluates it). `month` steps are month ends (and `to`).
 /// Defaults: the project period.
+#[utoipa::path(get, path = "/api/v1/indicators/series", tag = "figures", operation_id = "indicator_series",
+    params(crate::openapi::SeriesQuery, crate::openapi::RecordTimeQuery),
+    responses((status = 200, description = "Every indicator at every step", body = crate::openapi::Series)))]
 async fn series(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,

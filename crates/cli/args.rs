@@ -13,6 +13,25 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Log format on stderr (`RUST_LOG` sets the level; no tokens or personal
+    /// data are ever logged).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "GRANTLEDGER_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The commands.
@@ -35,6 +54,12 @@ pub enum Command {
         /// Most events in one batch.
         #[arg(long, default_value_t = 5_000)]
         max_batch: usize,
+        /// Requests served at once; more wait their turn.
+        #[arg(long, default_value_t = 256)]
+        max_concurrent_requests: usize,
+        /// Requests taking longer are answered 408 (seconds).
+        #[arg(long, default_value_t = 60)]
+        request_timeout_secs: u64,
         /// Sign checkpoints with this key file (C2SP `PRIVATE+KEY+…`, mode
         /// 0600) instead of DATA_DIR/checkpoint.key, which is made on first start.
         #[arg(long, env = "GRANTLEDGER_SIGNING_KEY")]

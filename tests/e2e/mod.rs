@@ -9,6 +9,7 @@ mod demo;
 mod erasure;
 mod fuzz;
 mod import;
+mod limits;
 mod reports;
 mod support;
 mod threshold;

@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             max_body_bytes,
             max_batch,
+            max_concurrent_requests,
+            request_timeout_secs,
             signing_key,
         } => {
             let config = grantledger_server::Config {
@@ -32,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 addr,
                 max_body_bytes,
                 max_batch,
+                max_concurrent_requests,
+                request_timeout_secs,
                 signing_key,
                 ..Default::default()
             };

@@ -23,9 +23,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use grantledger_store::{EventLog, SledLog};
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::ApiError;
 pub use service::Service;
@@ -44,6 +45,8 @@ pub struct Config {
     pub max_batch: usize,
     /// Requests taking longer are answered 408.
     pub request_timeout_secs: u64,
+    /// Requests served at once; more wait their turn.
+    pub max_concurrent_requests: usize,
     /// Sign checkpoints with the key in `DATA_DIR/checkpoint.key` (made on first start).
     pub sign_checkpoints: bool,
     /// Sign with the key at this path instead (C2SP `PRIVATE+KEY+…` encoding, mode 0600).
@@ -58,6 +61,7 @@ impl Default for Config {
             max_body_bytes: 4 * 1024 * 1024,
             max_batch: 5_000,
             request_timeout_secs: 60,
+            max_concurrent_requests: 256,
             sign_checkpoints: true,
             signing_key: None,
         }
@@ -79,6 +83,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let auth = state.auth.clone();
+    let concurrency = state.config.max_concurrent_requests.max(1);
     Router::new()
         .merge(routes::health::router())
         .merge(routes::events::router())
@@ -110,14 +115,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         // Never log tokens: no headers in spans or events, and the
         // Authorization header marked sensitive before anything sees it.
+        // A request id on every request (`x-request-id`, kept if the client sent
+        // one), in the trace span and echoed on the answer.
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().include_headers(false))
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
                 .on_response(DefaultOnResponse::new().include_headers(false)),
         )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
         ]))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(concurrency))
         .with_state(state)
 }
 

@@ -2,6 +2,7 @@
 //! import reproduces every hash; records written with an older payload
 //! schema stay readable and keep their hashes.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -18,8 +19,9 @@ fn run(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string() + &stderr
 }
 
-#[test]
-fn export_then_verbatim_import_reproduces_every_hash() {
+/// The SINEC fixture imported into `a` and exported to `export`; `b` is an
+/// empty place to import into.
+fn exported_fixture() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, out) = (
         dir.path().join("a"),
@@ -40,6 +42,12 @@ fn export_then_verbatim_import_reproduces_every_hash() {
         "-o",
         out.to_str().unwrap(),
     ]);
+    (dir, a, b, out)
+}
+
+#[test]
+fn export_then_verbatim_import_reproduces_every_hash() {
+    let (dir, a, b, out) = exported_fixture();
     run(&[
         "import",
         "--verbatim",
@@ -99,26 +107,7 @@ fn export_then_verbatim_import_reproduces_every_hash() {
 
 #[test]
 fn a_verbatim_import_refuses_a_tampered_line_and_keeps_what_came_before() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b, out) = (
-        dir.path().join("a"),
-        dir.path().join("b"),
-        dir.path().join("export"),
-    );
-    let fixture = fixture_path("fixtures/sinec/events.jsonl");
-    run(&[
-        "import",
-        fixture.to_str().unwrap(),
-        "--data-dir",
-        a.to_str().unwrap(),
-    ]);
-    run(&[
-        "export",
-        "--data-dir",
-        a.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let (dir, _a, b, out) = exported_fixture();
     let text = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let mut line: serde_json::Value = serde_json::from_str(&lines[9]).unwrap();
@@ -222,26 +211,7 @@ fn hex_of(h: [u8; 32]) -> String {
 
 #[test]
 fn a_verbatim_import_refuses_a_line_whose_data_was_edited_but_not_its_payload() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b, out) = (
-        dir.path().join("a"),
-        dir.path().join("b"),
-        dir.path().join("export"),
-    );
-    let fixture = fixture_path("fixtures/sinec/events.jsonl");
-    run(&[
-        "import",
-        fixture.to_str().unwrap(),
-        "--data-dir",
-        a.to_str().unwrap(),
-    ]);
-    run(&[
-        "export",
-        "--data-dir",
-        a.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let (dir, _a, b, out) = exported_fixture();
     let text = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let mut line: serde_json::Value = serde_json::from_str(&lines[4]).unwrap();

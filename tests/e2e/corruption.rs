@@ -13,7 +13,7 @@ use grantledger_store::keys::{encode_head, seq_key, BY_ID, LOG, META, META_HEAD,
 use grantledger_store::{record_hash, Head, Record, OPEN_VERIFY_TAIL_RECORDS};
 use tempfile::TempDir;
 
-use super::support::{bin, fixture_path, Server};
+use super::support::{bin, copy_dir, fixture_path, Server};
 
 /// Records in the SINEC fixture.
 const RECORDS: u64 = 1291;
@@ -104,19 +104,6 @@ impl Sealed {
 
     fn key(&self) -> &str {
         self.key.as_deref().expect("audited() keeps the key")
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

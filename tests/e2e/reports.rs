@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::support::{bin, fixture_path, Server};
+use super::support::{bin, copy_dir, fixture_path, Server};
 
 fn expected(name: &str) -> Value {
     serde_json::from_str(
@@ -316,17 +316,4 @@ fn explain_lists_the_events_behind_a_figure_and_the_series_has_every_step() {
     assert_eq!(daily["series"].as_array().unwrap().len(), 31);
     let (status, problem) = s.get("/api/v1/explain?indicator=P-KONF&participant=x");
     assert_eq!(status, 400, "{problem}");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::blocking;
@@ -64,16 +63,6 @@ async fn erase(
     })?;
     let actor = principal.map_or_else(|| "api".to_string(), |Extension(p)| p.actor());
     let outcome = blocking(&state, move |s| s.service.erase(id, reason, &actor)).await?;
-    let head = state.service.log().head();
-    let appended: Vec<Value> = outcome
-        .records
-        .iter()
-        .map(|r| {
-            json!({"event_id": r.event_id, "seq": r.seq, "stream": r.stream, "stream_version": r.stream_version,
-                   "recorded_at": r.recorded_at, "hash": hex::encode(r.hash)})
-        })
-        .collect();
-    let body =
-        json!({"appended": appended, "head": {"seq": head.seq, "hash": hex::encode(head.hash)}});
+    let body = super::events::appended_json(&outcome.records, state.service.log().head());
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -31,6 +31,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/events/{event_id}", get(one))
 }
 
+/// The answer to an append: `{"appended": [{event_id, seq, stream,
+/// stream_version, recorded_at, hash}], "head": {seq, hash}}` (EVENTS.md).
+pub fn appended_json(records: &[Record], head: grantledger_store::Head) -> Value {
+    let appended: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({"event_id": r.event_id, "seq": r.seq, "stream": r.stream, "stream_version": r.stream_version,
+                   "recorded_at": r.recorded_at, "hash": hex::encode(r.hash)})
+        })
+        .collect();
+    json!({"appended": appended, "head": {"seq": head.seq, "hash": hex::encode(head.hash)}})
+}
+
 /// The JSON of a stored record: the envelope with the payload as `data`
 /// (pass the event through [`Service::reveal`](crate::Service::reveal) first,
 /// so that personal data shows opened or `"[erased]"`).
@@ -119,22 +132,12 @@ async fn append(
     let requests = parse_body(&body, max_batch)?;
     let actor = principal.actor();
     let outcome = blocking(&state, move |s| s.service.append(requests, &actor)).await?;
-    let head = state.service.log().head();
-    let appended: Vec<Value> = outcome
-        .records
-        .iter()
-        .map(|r| {
-            json!({"event_id": r.event_id, "seq": r.seq, "stream": r.stream, "stream_version": r.stream_version,
-                   "recorded_at": r.recorded_at, "hash": hex::encode(r.hash)})
-        })
-        .collect();
+    let body = appended_json(&outcome.records, state.service.log().head());
     let status = if outcome.repeated {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    let body =
-        json!({"appended": appended, "head": {"seq": head.seq, "hash": hex::encode(head.hash)}});
     Ok((status, Json(body)).into_response())
 }
 

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt()
             .with_env_filter(filter())
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_writer(std::io::stderr)
             .init();
     }

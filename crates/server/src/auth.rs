@@ -661,15 +661,13 @@ pub async fn require(
     };
     let allowed = allowed_roles(req.method(), path);
     if !allowed.contains(&principal.role) {
-        let needs: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
         let mut r = ApiError::new(
             403,
             "Forbidden",
             format!(
-                "role {} may not {} {path}; that needs {}",
+                "role {} is not permitted to {} {path}",
                 principal.role,
-                req.method(),
-                needs.join(" or ")
+                req.method()
             ),
         )
         .rule("auth")

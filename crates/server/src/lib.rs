@@ -104,15 +104,15 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(max_body))
-        // Any error answer not already problem+json (extractor rejections,
-        // timeouts) becomes one, so every 4xx/5xx names what went wrong alike.
-        .layer(axum::middleware::map_response(error::problemize))
         // Before routing: 401/403 never depend on whether the route or resource exists.
         .layer(axum::middleware::from_fn_with_state(auth, auth::require))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // Any error answer not already problem+json (extractor rejections,
+        // the timeout's 408) becomes one, so every 4xx/5xx reads alike.
+        .layer(axum::middleware::map_response(error::problemize))
         // Never log tokens: no headers in spans or events, and the
         // Authorization header marked sensitive before anything sees it.
         // A request id on every request (`x-request-id`, kept if the client sent

@@ -38,7 +38,7 @@ pub struct Route {
 const READ: &[u16] = &[400, 401, 403, 405, 500];
 const READ_ONE: &[u16] = &[400, 401, 403, 404, 405, 500];
 const WRITE: &[u16] = &[400, 401, 403, 405, 409, 413, 415, 422, 500];
-const ERASE: &[u16] = &[400, 401, 403, 404, 405, 409, 413, 500];
+const ERASE: &[u16] = &[400, 401, 403, 404, 405, 409, 413, 415, 500];
 
 /// Every route of the router, the one list the document and the tests use.
 pub const ROUTES: &[Route] = &[

@@ -65,7 +65,10 @@ impl Params {
         match self.0.get(name) {
             None => Ok(None),
             Some(v) => v.parse().map(Some).map_err(|_| {
-                ApiError::bad_param(name, format!("`{name}` must be {expected}, not `{v}`"))
+                ApiError::bad_param(
+                    name,
+                    format!("`{name}` must be {expected}, not `{}`", clip(v)),
+                )
             }),
         }
     }
@@ -180,5 +183,13 @@ impl Service {
             };
             (f(l), manifest)
         })
+    }
+}
+
+/// A refused value as quoted back in an error: at most 100 characters.
+pub(crate) fn clip(v: &str) -> String {
+    match v.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &v[..i]),
+        None => v.to_string(),
     }
 }

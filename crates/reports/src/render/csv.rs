@@ -46,7 +46,7 @@ fn write(sections: &[Section]) -> Result<Vec<u8>, RenderError> {
         w.write_record([&table.title]).map_err(failed)?;
         w.write_record(&table.headers).map_err(failed)?;
         for row in &table.rows {
-            w.write_record(row.iter().map(|c| c.plain()))
+            w.write_record(row.iter().map(|c| c.spreadsheet_safe()))
                 .map_err(failed)?;
         }
         if table.title == "Manifest" {
@@ -62,6 +62,21 @@ fn write(sections: &[Section]) -> Result<Vec<u8>, RenderError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_text_cell_starting_with_a_formula_sign_is_not_a_formula() {
+        use super::super::table::Cell;
+        assert_eq!(Cell::Text("=1+1".into()).spreadsheet_safe(), "'=1+1");
+        assert_eq!(
+            Cell::Text("@SUM(A1)".into()).spreadsheet_safe(),
+            "'@SUM(A1)"
+        );
+        assert_eq!(Cell::Text("ERGON".into()).spreadsheet_safe(), "ERGON");
+        assert_eq!(
+            Cell::Money(grantledger_domain::Czk::from_halere(-150)).spreadsheet_safe(),
+            "-1.50"
+        );
+    }
+
     use super::super::fixture;
     use super::*;
 

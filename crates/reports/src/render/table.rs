@@ -64,6 +64,19 @@ impl Cell {
         }
     }
 
+    /// [`Cell::plain`] made safe for spreadsheets: a text starting with `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that no
+    /// spreadsheet runs it as a formula (CSV injection). Numbers are left alone.
+    pub(super) fn spreadsheet_safe(&self) -> String {
+        let text = self.plain();
+        match self {
+            Cell::Text(_) | Cell::Id(_) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                format!("'{text}")
+            }
+            _ => text,
+        }
+    }
+
     /// Whether the cell holds a number (right-aligned in HTML).
     pub(super) fn is_numeric(&self) -> bool {
         matches!(

@@ -46,8 +46,10 @@ async fn erase(
     State(state): State<Arc<AppState>>,
     principal: Option<Extension<Principal>>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    super::events::require_json(&headers)?;
     let id = Uuid::parse_str(&id)
         .map_err(|_| ApiError::bad_param("id", format!("`{id}` is not a participant UUID")))?;
     let body =

@@ -31,6 +31,46 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/events/{event_id}", get(one))
 }
 
+/// Refuses a body that is not plain JSON: a Content-Type other than
+/// `application/json` or a compressed body (415, field `content-type` /
+/// `content-encoding`).
+///
+/// # Errors
+/// 415 problem+json.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(ctype) = headers.get(header::CONTENT_TYPE) {
+        let ctype = ctype.to_str().unwrap_or_default();
+        let essence = ctype
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" {
+            return Err(ApiError::new(
+                415,
+                "Unsupported media type",
+                format!("send the body as Content-Type: application/json, not `{ctype}`"),
+            )
+            .field("content-type")
+            .rule("schema"));
+        }
+    }
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes() != b"identity")
+    {
+        return Err(ApiError::new(
+            415,
+            "Unsupported media type",
+            "compressed request bodies are not accepted",
+        )
+        .field("content-encoding")
+        .rule("schema"));
+    }
+    Ok(())
+}
+
 /// The answer to an append: `{"appended": [{event_id, seq, stream,
 /// stream_version, recorded_at, hash}], "head": {seq, hash}}` (EVENTS.md).
 pub fn appended_json(records: &[Record], head: grantledger_store::Head) -> Value {
@@ -98,36 +138,7 @@ async fn append(
             err
         }
     })?;
-    if let Some(ctype) = headers.get(header::CONTENT_TYPE) {
-        let ctype = ctype.to_str().unwrap_or_default();
-        let essence = ctype
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" {
-            return Err(ApiError::new(
-                415,
-                "Unsupported media type",
-                format!("send the body as Content-Type: application/json, not `{ctype}`"),
-            )
-            .field("content-type")
-            .rule("schema"));
-        }
-    }
-    if headers
-        .get(header::CONTENT_ENCODING)
-        .is_some_and(|v| v.as_bytes() != b"identity")
-    {
-        return Err(ApiError::new(
-            415,
-            "Unsupported media type",
-            "compressed request bodies are not accepted",
-        )
-        .field("content-encoding")
-        .rule("schema"));
-    }
+    require_json(&headers)?;
     let max_batch = state.config.max_batch;
     let requests = parse_body(&body, max_batch)?;
     let actor = principal.actor();
@@ -156,8 +167,12 @@ async fn list(
     let params = Params::parse(q.as_deref(), &allowed)?;
     let kind: Option<String> = params.get("kind", "an event kind")?;
     if let Some(k) = &kind {
-        k.parse::<grantledger_domain::Kind>()
-            .map_err(|e| ApiError::bad_param("kind", e))?;
+        k.parse::<grantledger_domain::Kind>().map_err(|_| {
+            ApiError::bad_param(
+                "kind",
+                format!("`{}` is not an event kind", crate::query::clip(k)),
+            )
+        })?;
     }
     let stream: Option<String> = params.get("stream", "a stream name")?;
     blocking(&state, move |s| {

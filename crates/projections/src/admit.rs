@@ -78,7 +78,7 @@ impl Ledger {
         let Some(seq) = self.seq_of(id) else {
             return Err(refuse(field, "G5", format!("no event {id} in the log")));
         };
-        if self.amendments.contains_key(&seq) {
+        if self.amendment_events.contains_key(&seq) {
             return Err(refuse(
                 field,
                 "G5",

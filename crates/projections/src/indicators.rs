@@ -312,44 +312,19 @@ impl Ledger {
     pub fn staff_fte(&self, role: &str, on: Date) -> (Fte, Vec<u64>) {
         let mut total = Fte::ZERO;
         let mut evidence = Vec::new();
-        for (staff_id, &seq) in &self.ix.staff {
-            let Some(Event::StaffContracted(c)) = self.event(seq) else {
-                continue;
-            };
+        for (staff_id, seq, c) in self.contracts() {
             if c.role.as_str() != role {
                 continue;
             }
-            let mut amendments: Vec<(Date, u64)> = Vec::new();
-            for &a in self
-                .ix
-                .amendments_by_staff
-                .get(staff_id)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(Event::StaffContractAmended(x)) = self.event(a) {
-                    if x.effective_from <= on {
-                        amendments.push((x.effective_from, a));
-                    }
-                }
-            }
-            amendments.sort();
-            let (mut fte, mut end, mut used) = (c.fte.unwrap_or(Fte::ZERO), c.end, vec![seq]);
-            for (_, a) in &amendments {
-                if let Some(Event::StaffContractAmended(x)) = self.event(*a) {
-                    if let Some(f) = x.fte {
-                        fte = f;
-                        used.push(*a);
-                    }
-                    if let Some(e) = x.end {
-                        end = e;
-                        used.push(*a);
-                    }
-                }
-            }
-            if c.start <= on && on <= end {
-                total = total + fte;
-                evidence.extend(used);
+            if let Some(terms) = self.terms_on(staff_id, on) {
+                total = total + terms.fte.unwrap_or(Fte::ZERO);
+                evidence.push(seq);
+                evidence.extend(
+                    self.amendments(staff_id)
+                        .into_iter()
+                        .filter(|(d, _)| *d <= on)
+                        .map(|(_, s)| s),
+                );
             }
         }
         (total, evidence)

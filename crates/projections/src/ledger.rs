@@ -33,11 +33,9 @@ pub struct Ledger {
     pub(crate) live: BTreeMap<u64, Live>,
     /// Every event id in the prefix (facts, corrections and voids) → its seq.
     pub(crate) seq_of: HashMap<Uuid, u64>,
-    /// Seqs of events that are corrections or voids (they are not facts).
-    pub(crate) amendments: BTreeMap<u64, Uuid>,
     /// Target seq → the void's seq.
     pub(crate) voided: BTreeMap<u64, u64>,
-    /// Correction / void seq → (its event id, the event).
+    /// Correction / void seq → (its event id, the event); they are not facts.
     pub(crate) amendment_events: BTreeMap<u64, (Uuid, Event)>,
     pub(crate) ix: Index,
 }
@@ -179,7 +177,6 @@ impl Projection for Ledger {
         self.seq_of.insert(env.event_id, env.seq);
         match &env.event {
             Event::EventCorrected(c) => {
-                self.amendments.insert(env.seq, c.target_event_id);
                 self.amendment_events
                     .insert(env.seq, (env.event_id, env.event.clone()));
                 let Some(&target) = self.seq_of.get(&c.target_event_id) else {
@@ -193,7 +190,6 @@ impl Projection for Ledger {
                 }
             }
             Event::EventVoided(v) => {
-                self.amendments.insert(env.seq, v.target_event_id);
                 self.amendment_events
                     .insert(env.seq, (env.event_id, env.event.clone()));
                 let Some(&target) = self.seq_of.get(&v.target_event_id) else {
@@ -290,9 +286,14 @@ impl Ledger {
     /// The corrections and voids in this prefix with seq > `after`, as
     /// (seq, target seq), in seq order.
     pub fn amendments_after(&self, after: u64) -> Vec<(u64, Option<u64>)> {
-        self.amendments
+        self.amendment_events
             .range(after + 1..)
-            .map(|(s, target)| (*s, self.seq_of.get(target).copied()))
+            .map(|(s, (_, event))| {
+                (
+                    *s,
+                    amendment_target(event).and_then(|t| self.seq_of.get(&t).copied()),
+                )
+            })
             .collect()
     }
 
@@ -316,13 +317,9 @@ impl Ledger {
     /// target's seq, its event id). Corrections are kept by the fold as
     /// amendments, not as facts.
     pub fn amendment(&self, seq: u64) -> Option<(&Event, Option<u64>, String)> {
-        let target = self.amendments.get(&seq)?;
-        let stored = self.amendment_events.get(&seq)?;
-        Some((
-            &stored.1,
-            self.seq_of.get(target).copied(),
-            stored.0.to_string(),
-        ))
+        let (id, event) = self.amendment_events.get(&seq)?;
+        let target = amendment_target(event).and_then(|t| self.seq_of.get(&t).copied());
+        Some((event, target, id.to_string()))
     }
 
     /// The rule sets (`rule_set_adopted`) in force on `as_of`: adopted with
@@ -354,5 +351,14 @@ impl Ledger {
             Some(Event::SessionHeld(s)) => Some(s),
             _ => None,
         }
+    }
+}
+
+/// The event a correction or void targets.
+fn amendment_target(event: &Event) -> Option<Uuid> {
+    match event {
+        Event::EventCorrected(c) => Some(c.target_event_id),
+        Event::EventVoided(v) => Some(v.target_event_id),
+        _ => None,
     }
 }

@@ -140,6 +140,20 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Write a valid, realistic project of any size as JSON Lines for
+    /// `grantledger import` (courses, sessions, attendance, timesheets,
+    /// expenses, corrections, reports); the same N and seed give the same bytes.
+    Gen {
+        /// Number of participants (about 30 events each).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        participants: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The JSON Lines file to write.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Rebuild every projection from seq 1 and check that it equals the
     /// state folded one record at a time with queries in between; compare
     /// every period report built from both. Prints events/s.

@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod erasure;
 mod fuzz;
+mod gen;
 mod import;
 mod limits;
 mod reports;

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod export;
+mod gen;
 mod import;
 mod report;
 mod serve;
@@ -86,6 +87,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
         Command::Report { report } => report::run(report),
         Command::Replay { data_dir } => report::replay(&data_dir),
+        Command::Gen {
+            participants,
+            seed,
+            out,
+        } => gen::run(participants, seed, &out),
         Command::Token { action } => token::run(action),
         Command::CheckConsistency {
             old,

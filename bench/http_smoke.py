@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Rough HTTP numbers for a running grantledger server (stdlib only).
 
-Usage: bench/http_smoke.py http://127.0.0.1:8080 [--writers 8] [--appends 2000]
+Usage: bench/http_smoke.py http://127.0.0.1:8080 --token glt_… [--writers 8] [--appends 2000]
+(a manager token: `serve --demo` prints one; or GRANTLEDGER_TOKEN)
 
 1. Appends `--appends` single-event POSTs (workshops, unique ids) from
    `--writers` threads with keep-alive connections; prints events/s and
@@ -12,7 +13,7 @@ Usage: bench/http_smoke.py http://127.0.0.1:8080 [--writers 8] [--appends 2000]
 Not part of `cargo test`. The proper benchmarks are the performance issue's
 `grantledger bench` and criterion suites; these figures are a first look.
 """
-import argparse, http.client, json, random, statistics, threading, time, urllib.parse, uuid
+import argparse, http.client, json, os, random, threading, time, urllib.parse, uuid
 
 
 def pct(xs, p):
@@ -25,7 +26,9 @@ def main():
     ap.add_argument("base")
     ap.add_argument("--writers", type=int, default=8)
     ap.add_argument("--appends", type=int, default=2000)
+    ap.add_argument("--token", default=os.environ.get("GRANTLEDGER_TOKEN", ""))
     a = ap.parse_args()
+    auth = {"authorization": f"Bearer {a.token}"} if a.token else {}
     u = urllib.parse.urlparse(a.base)
 
     def conn():
@@ -41,7 +44,7 @@ def main():
                 "workshop_id": f"BENCH-{w}-{i}-{uuid.uuid4().hex[:8]}", "date": "2017-03-01",
                 "venue": "Opava", "hours": "3", "attendees": 10}})
             t = time.perf_counter()
-            c.request("POST", "/api/v1/events", body, {"content-type": "application/json"})
+            c.request("POST", "/api/v1/events", body, {"content-type": "application/json", **auth})
             r = c.getresponse(); r.read()
             dt = time.perf_counter() - t
             assert r.status == 201, r.status
@@ -62,7 +65,7 @@ def main():
         xs = []
         for _ in range(200):
             t = time.perf_counter()
-            c.request("GET", "/api/v1/indicators?" + q()); r = c.getresponse(); r.read()
+            c.request("GET", "/api/v1/indicators?" + q(), headers=auth); r = c.getresponse(); r.read()
             xs.append(time.perf_counter() - t)
             assert r.status == 200
         print(f"indicators at {label}: p50 {pct(xs,50)*1e3:.2f} ms, p99 {pct(xs,99)*1e3:.2f} ms (head seq {head})")

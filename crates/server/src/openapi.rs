@@ -1319,30 +1319,6 @@ pub struct ConsistencyProof {
     pub checkpoint_to: Option<String>,
 }
 
-/// `GET /api/v1/verify`.
-#[derive(ToSchema)]
-#[schema(example = json!({"ok": true, "records": 1291, "head_hash": "5c747813cd1d43db2c2ff573e14f53ed596a515f5c34bcb513199f0096da63a4",
-    "root_hash": "Gl2s8vaAVFyT7jgEGNL9RO8cS1kb1kLECO/Gtma2Zdg=", "checkpoints_checked": [363, 703, 1017, 1288, 1291],
-    "first_bad_seq": null, "problem": null}))]
-pub struct VerifyReport {
-    /// Whether everything checked out.
-    pub ok: bool,
-    /// Records read.
-    pub records: u64,
-    /// Hex chain hash of the last record.
-    pub head_hash: String,
-    /// Base64 Merkle root of all records.
-    pub root_hash: String,
-    /// Tree sizes of the signed checkpoints checked.
-    pub checkpoints_checked: Vec<u64>,
-    /// The first record found bad.
-    #[schema(required = true)]
-    pub first_bad_seq: Option<u64>,
-    /// What is wrong, in words.
-    #[schema(required = true)]
-    pub problem: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

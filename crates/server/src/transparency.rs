@@ -111,8 +111,11 @@ pub fn stored_checkpoints(dir: &Path) -> anyhow::Result<Vec<SignedCheckpoint>> {
     Ok(out)
 }
 
-/// The outcome of a full verification.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The outcome of a full verification (`GET /api/v1/verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"ok": true, "records": 1291, "head_hash": "5c747813cd1d43db2c2ff573e14f53ed596a515f5c34bcb513199f0096da63a4",
+    "root_hash": "Gl2s8vaAVFyT7jgEGNL9RO8cS1kb1kLECO/Gtma2Zdg=", "checkpoints_checked": [363, 703, 1017, 1288, 1291],
+    "first_bad_seq": null, "problem": null}))]
 pub struct VerifyReport {
     /// Whether everything checked out.
     pub ok: bool,
@@ -125,8 +128,10 @@ pub struct VerifyReport {
     /// Tree sizes of the signed checkpoints checked (signature and root).
     pub checkpoints_checked: Vec<u64>,
     /// The first record found bad, when it can be named.
+    #[schema(required = true)]
     pub first_bad_seq: Option<u64>,
     /// What is wrong, in words.
+    #[schema(required = true)]
     pub problem: Option<String>,
 }
 

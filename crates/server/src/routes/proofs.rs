@@ -175,7 +175,7 @@ async fn consistency(
 /// tree and checks every stored checkpoint; `{ok, records, head_hash,
 /// root_hash, checkpoints_checked, first_bad_seq, problem}`.
 #[utoipa::path(get, path = "/api/v1/verify", tag = "transparency", operation_id = "verify",
-    responses((status = 200, description = "The verification report (`ok: false` names the first bad seq)", body = crate::openapi::VerifyReport)))]
+    responses((status = 200, description = "The verification report (`ok: false` names the first bad seq)", body = crate::transparency::VerifyReport)))]
 async fn verify(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,

@@ -1,16 +1,16 @@
 //! Tampering with a log behind the server's back: each test imports the SINEC
 //! fixture with the real binary (1291 records, checkpoints pinned by its four
 //! reports signed into `checkpoints/`), damages its own copy of the sled
-//! directory with sled directly, and runs `grantledger verify` on the copy,
-//! which must fail naming the seq (or seq range) and why.
+//! directory with sled directly (through `grantledger_store::raw`, which
+//! knows the layout), and runs `grantledger verify` on the copy, which must
+//! fail naming the seq (or seq range) and why.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use grantledger_store::codec::{decode_record, encode_record};
-use grantledger_store::keys::{encode_head, seq_key, BY_ID, LOG, META, META_HEAD, STREAMS};
-use grantledger_store::{record_hash, Head, Record, OPEN_VERIFY_TAIL_RECORDS};
+use grantledger_store::codec::decode_record;
+use grantledger_store::{raw as store_raw, record_hash, Head, Record, OPEN_VERIFY_TAIL_RECORDS};
 use tempfile::TempDir;
 
 use super::support::{bin, copy_dir, fixture_path, Server};
@@ -118,33 +118,17 @@ fn tamper(data: &Path, f: impl FnOnce(&sled::Db)) {
     std::thread::sleep(Duration::from_millis(50));
 }
 
-fn log(db: &sled::Db) -> sled::Tree {
-    db.open_tree(LOG).unwrap()
-}
-
+/// The stored bytes of record `seq`.
 fn raw(db: &sled::Db, seq: u64) -> Vec<u8> {
-    log(db)
-        .get(seq_key(seq))
-        .unwrap()
-        .unwrap_or_else(|| panic!("seq {seq} is stored"))
-        .to_vec()
+    store_raw::read_record_bytes(db, seq).unwrap_or_else(|e| panic!("seq {seq} is stored: {e}"))
 }
 
 fn record(db: &sled::Db, seq: u64) -> Record {
-    decode_record(seq, &raw(db, seq)).unwrap()
-}
-
-fn put(db: &sled::Db, r: &Record) {
-    log(db)
-        .insert(seq_key(r.seq), encode_record(r).unwrap())
-        .unwrap();
+    store_raw::read_record(db, seq).unwrap()
 }
 
 fn set_meta_head(db: &sled::Db, head: &Head) {
-    db.open_tree(META)
-        .unwrap()
-        .insert(META_HEAD, &encode_head(head)[..])
-        .unwrap();
+    store_raw::set_meta_head(db, head).unwrap();
 }
 
 /// Flips one byte of the payload of `seq` in the stored value, in place.
@@ -158,7 +142,7 @@ fn flip_payload_byte(db: &sled::Db, seq: u64) {
     let after = decode_record(seq, &value).unwrap();
     assert_ne!(after.payload, before.payload);
     assert_eq!(after.hash, before.hash);
-    log(db).insert(seq_key(seq), value).unwrap();
+    store_raw::write_record_bytes(db, seq, &value).unwrap();
 }
 
 /// Runs `grantledger verify` on `data` with extra arguments; returns whether
@@ -253,7 +237,7 @@ fn a_deleted_record_is_named_as_missing() {
     let sealed = Sealed::imported();
     let copy = sealed.copy();
     tamper(&copy, |db| {
-        log(db).remove(seq_key(700)).unwrap().expect("seq 700");
+        store_raw::remove_record(db, 700).expect("seq 700");
     });
     let text = verify_fails(&copy, &[]);
     assert!(
@@ -268,12 +252,8 @@ fn a_truncated_tail_passes_the_chain_but_the_auditors_head_checkpoint_shows_what
     let copy = sealed.copy();
     let keep = RECORDS - 50;
     tamper(&copy, |db| {
-        for seq in keep + 1..=RECORDS {
-            log(db).remove(seq_key(seq)).unwrap().expect("stored");
-        }
-        // indexes are derived: opening rebuilds them from `log`
-        db.open_tree(BY_ID).unwrap().clear().unwrap();
-        db.open_tree(STREAMS).unwrap().clear().unwrap();
+        store_raw::remove_records_after(db, keep).unwrap();
+        // the indexes are built in memory when the log opens
         set_meta_head(db, &Head::of(&record(db, keep)));
     });
     // and the checkpoints kept in the directory that cover the removed records go too
@@ -304,8 +284,8 @@ fn a_swapped_pair_of_records_is_named_at_the_first() {
     let copy = sealed.copy();
     tamper(&copy, |db| {
         let (a, b) = (raw(db, 600), raw(db, 601));
-        log(db).insert(seq_key(600), b).unwrap();
-        log(db).insert(seq_key(601), a).unwrap();
+        store_raw::write_record_bytes(db, 600, &b).unwrap();
+        store_raw::write_record_bytes(db, 601, &a).unwrap();
     });
     let text = verify_fails(&copy, &[]);
     assert!(
@@ -330,6 +310,7 @@ fn a_forged_record_with_a_recomputed_chain_is_exposed_by_an_earlier_signed_check
     let copy = sealed.copy();
     tamper(&copy, |db| {
         let mut prev = record(db, 299).hash;
+        let mut forged = Vec::new();
         for seq in 300..=RECORDS {
             let mut r = record(db, seq);
             if seq == 300 {
@@ -339,11 +320,12 @@ fn a_forged_record_with_a_recomputed_chain_is_exposed_by_an_earlier_signed_check
             r.prev_hash = prev;
             r.hash = record_hash(&prev, &r);
             prev = r.hash;
-            put(db, &r);
             if seq == RECORDS {
                 set_meta_head(db, &Head::of(&r));
             }
+            forged.push(r);
         }
+        store_raw::rewrite_records(db, &forged).unwrap();
     });
     // the forger also removes the checkpoints kept in the directory
     std::fs::remove_dir_all(copy.join("checkpoints")).unwrap();

@@ -1,47 +1,107 @@
 //! `grantledger import`: JSON Lines into the log, in atomic durable batches.
+//!
+//! The file is streamed: a reader thread reads and parses batches of lines
+//! while the calling thread admits and appends the previous batch, so
+//! parsing and admission use both cores and memory stays bounded by two
+//! batches, whatever the file's size.
+
+use std::io::BufRead;
+use std::sync::mpsc;
 
 use anyhow::bail;
 use grantledger_server::request::{parse_item, AppendRequest, Source};
 use grantledger_server::Service;
 
-/// Imports the events of `text` (JSON Lines; blank lines skipped) in batches
-/// of `batch` events. Returns how many new events were stored (exact repeats
-/// of stored events count as nothing new).
+/// Batches parsed ahead of the appender.
+const PARSED_AHEAD: usize = 2;
+
+/// What the reader thread hands over: a parsed batch, then maybe the first
+/// line it could not read or parse.
+enum Parsed {
+    Batch(Vec<(usize, AppendRequest)>),
+    Refused(usize, anyhow::Error),
+}
+
+/// Imports the events read from `input` (JSON Lines; blank lines skipped) in
+/// batches of `batch` events. Returns how many new events were stored (exact
+/// repeats of stored events count as nothing new). `source` names the input
+/// in messages.
 ///
 /// # Errors
 /// The first refused line, named with its number and the field and rule; every
-/// line before it stays stored.
-pub fn import(service: &Service, text: &str, batch: usize, source: &str) -> anyhow::Result<u64> {
+/// line before it stays stored. A read error of `input` likewise.
+pub fn import(
+    service: &Service,
+    input: impl BufRead + Send,
+    batch: usize,
+    source: &str,
+) -> anyhow::Result<u64> {
     let batch = batch.max(1);
-    let mut pending: Vec<(usize, AppendRequest)> = Vec::with_capacity(batch);
-    let mut stored = 0u64;
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if line.trim().is_empty() {
-            continue;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Parsed>(PARSED_AHEAD);
+        scope.spawn(move || read_batches(input, batch, source, &tx));
+        let mut stored = 0u64;
+        let mut last_line = 0;
+        for parsed in rx {
+            match parsed {
+                Parsed::Batch(mut pending) => {
+                    last_line = pending.last().map_or(last_line, |(n, _)| *n);
+                    stored += flush(service, &mut pending, source)?;
+                    eprintln!("stored {stored} new events (to line {last_line})");
+                }
+                Parsed::Refused(line_no, e) => {
+                    return Err(e.context(format!(
+                        "import stopped; {stored} events before line {line_no} are stored"
+                    )));
+                }
+            }
         }
-        let parsed = serde_json::from_str::<serde_json::Value>(line)
-            .map_err(|e| anyhow::anyhow!("{source}:{line_no}: not valid JSON: {e}"))
-            .and_then(|v| {
+        Ok(stored)
+    })
+}
+
+/// The reader thread: parses lines into batches and sends them; stops at the
+/// first bad line (after sending the batch before it) or when the receiver
+/// is gone (the appender refused a batch).
+fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::SyncSender<Parsed>) {
+    let mut pending: Vec<(usize, AppendRequest)> = Vec::with_capacity(batch);
+    for (i, line) in input.lines().enumerate() {
+        let line_no = i + 1;
+        let parsed = line
+            .map_err(|e| anyhow::anyhow!("{source}:{line_no}: cannot be read: {e}"))
+            .and_then(|line| {
+                if line.trim().is_empty() {
+                    return Ok(None);
+                }
+                let v = serde_json::from_str::<serde_json::Value>(&line)
+                    .map_err(|e| anyhow::anyhow!("{source}:{line_no}: not valid JSON: {e}"))?;
                 parse_item(&v, Source::Import)
+                    .map(Some)
                     .map_err(|r| anyhow::anyhow!("{source}:{line_no}: {r}"))
             });
         match parsed {
-            Ok(req) => pending.push((line_no, req)),
+            Ok(None) => {}
+            Ok(Some(req)) => {
+                pending.push((line_no, req));
+                if pending.len() >= batch {
+                    let full = std::mem::replace(&mut pending, Vec::with_capacity(batch));
+                    if tx.send(Parsed::Batch(full)).is_err() {
+                        return;
+                    }
+                }
+            }
             Err(e) => {
-                stored += flush(service, &mut pending, source)?;
-                return Err(e.context(format!(
-                    "import stopped; {stored} events before line {line_no} are stored"
-                )));
+                if !pending.is_empty() && tx.send(Parsed::Batch(pending)).is_err() {
+                    return;
+                }
+                let _ = tx.send(Parsed::Refused(line_no, e));
+                return;
             }
         }
-        if pending.len() >= batch {
-            stored += flush(service, &mut pending, source)?;
-            eprintln!("stored {stored} new events (to line {line_no})");
-        }
     }
-    stored += flush(service, &mut pending, source)?;
-    Ok(stored)
+    if !pending.is_empty() {
+        let _ = tx.send(Parsed::Batch(pending));
+    }
 }
 
 /// Appends the pending lines as one batch; if the batch is refused, appends

@@ -48,16 +48,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             batch,
             verbatim,
         } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
             if data_dir.exists() && !data_dir.is_dir() {
                 anyhow::bail!(
                     "--data-dir {} is a file, not a directory",
                     data_dir.display()
                 );
             }
-            let service = open(&data_dir)?;
+            let reading = || format!("reading {}", file.display());
             if verbatim {
+                let text = std::fs::read_to_string(&file).with_context(reading)?;
+                let service = open(&data_dir)?;
                 let n =
                     export::import_verbatim(&service, &text, batch, &file.display().to_string())?;
                 eprintln!(
@@ -66,7 +66,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 return Ok(());
             }
-            let n = import(&service, &text, batch, &file.display().to_string())?;
+            let input = std::io::BufReader::with_capacity(
+                1 << 20,
+                std::fs::File::open(&file).with_context(reading)?,
+            );
+            let service = open(&data_dir)?;
+            let n = import(&service, input, batch, &file.display().to_string())?;
             eprintln!(
                 "stored {n} new events; head is seq {}",
                 service.log().head().seq

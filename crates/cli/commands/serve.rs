@@ -40,7 +40,7 @@ pub fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             if head == 0 {
                 eprintln!("loading the SINEC demo project (fixtures/sinec) into {}", config.data_dir.display());
                 let state = app.state().clone();
-                let n = tokio::task::spawn_blocking(move || super::import(&state.service, SINEC, 10_000, "fixtures/sinec/events.jsonl"))
+                let n = tokio::task::spawn_blocking(move || super::import(&state.service, SINEC.as_bytes(), 10_000, "fixtures/sinec/events.jsonl"))
                     .await??;
                 eprintln!("loaded {n} events of the SINEC project");
             } else {

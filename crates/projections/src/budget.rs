@@ -1,8 +1,6 @@
 //! Eligible expenses and the budget (DOMAIN.md R4; docs/COMPLIANCE.md
 //! "Eligible expenses and budget").
 
-use std::collections::BTreeMap;
-
 use grantledger_domain::events::{ContractType, ExpenseRecorded};
 use grantledger_domain::{Czk, Date, Event};
 use rust_decimal::Decimal;
@@ -105,7 +103,7 @@ pub(crate) fn to_czk(d: Decimal) -> Czk {
 }
 
 /// The normalised document key of R4.3: supplier IČO + document number.
-fn document_key(e: &ExpenseRecorded) -> (String, String) {
+pub(crate) fn document_key(e: &ExpenseRecorded) -> (String, String) {
     (
         e.supplier.ico.as_str().to_string(),
         e.document_no.trim().to_lowercase(),
@@ -159,12 +157,42 @@ impl Ledger {
 
     /// The eligibility of every live expense, in log order (R4.1–R4.3, R4.6).
     pub fn expense_statuses(&self) -> Vec<ExpenseStatus> {
+        self.cache().statuses().cloned().collect()
+    }
+
+    #[cfg(test)]
+    /// [`Ledger::expense_statuses`], computed from the live facts.
+    pub(crate) fn compute_expense_statuses(&self) -> Vec<ExpenseStatus> {
         let Some(project) = self.project() else {
             return Vec::new();
         };
-        let mut seen: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut seen: std::collections::BTreeMap<(String, String), u64> =
+            std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for (seq, e) in self.expenses() {
+            let first = match seen.get(&document_key(e)) {
+                Some(&first) => Some(first),
+                None => {
+                    seen.insert(document_key(e), seq);
+                    None
+                }
+            };
+            out.push(self.expense_status(project, seq, e, first));
+        }
+        out
+    }
+
+    /// The eligibility of the live expense at `seq`; `first` is the seq of
+    /// the first live expense (in log order) with the same document, if it
+    /// is another one (R4.3).
+    pub(crate) fn expense_status(
+        &self,
+        project: &grantledger_domain::events::ProjectDefined,
+        seq: u64,
+        e: &ExpenseRecorded,
+        first: Option<u64>,
+    ) -> ExpenseStatus {
+        {
             let mut reasons = Vec::new();
             let mut evidence = vec![seq];
             let (paid_on, pay_seqs) = self.payment(e);
@@ -181,15 +209,13 @@ impl Ledger {
                 )),
                 Some(_) => {}
             }
-            if let Some(&first) = seen.get(&document_key(e)) {
+            if let Some(first) = first {
                 evidence.push(first);
                 reasons.push(format!(
                     "R4.3: document {} of {} is claimed twice",
                     e.document_no,
                     e.supplier.ico.as_str()
                 ));
-            } else {
-                seen.insert(document_key(e), seq);
             }
             if let Some(other) = &e.other_funding {
                 reasons.push(format!("R4.3: financed from another source ({other})"));
@@ -250,7 +276,7 @@ impl Ledger {
                 (true, Some(p)) => Some(t.max(p)),
                 _ => None,
             };
-            out.push(ExpenseStatus {
+            ExpenseStatus {
                 seq,
                 expense_id: e.expense_id,
                 budget_line: e.budget_line.to_string(),
@@ -266,21 +292,22 @@ impl Ledger {
                 reasons,
                 note,
                 evidence,
-            });
+            }
         }
-        out
     }
 
     /// The budget as of `as_of` (inclusive); `None` before `project_defined`.
     pub fn budget(&self, as_of: Date) -> Option<Budget> {
         let project = self.project()?;
-        let statuses = self.expense_statuses();
+        let cache = self.cache();
+        let statuses: Vec<&ExpenseStatus> = cache.statuses().collect();
         let mut direct = Decimal::ZERO;
         let mut lines = Vec::new();
         let mut total_budget = Czk::ZERO;
         for line in &project.budget_lines {
             let mine: Vec<&ExpenseStatus> = statuses
                 .iter()
+                .copied()
                 .filter(|s| {
                     s.budget_line == line.code.as_str() && s.eligible_on.is_some_and(|d| d <= as_of)
                 })

@@ -10,7 +10,10 @@ use jiff::ToSpan;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::budget::{PROGRAMME_END, PROGRAMME_START};
+use uuid::Uuid;
+
+use crate::budget::{ExpenseStatus, PROGRAMME_END, PROGRAMME_START};
+use crate::participants::SupportEntry;
 use crate::Ledger;
 
 /// How serious a finding is.
@@ -120,28 +123,54 @@ impl Ledger {
     /// (date, rule, subject). Filter by `date ≤ as_of` for a point in valid time
     /// (see [`Ledger::findings`]).
     pub fn all_findings(&self) -> Vec<Finding> {
-        let mut f = Findings::default();
-        if self.project().is_some() {
-            self.staff_findings(&mut f);
-            self.expense_findings(&mut f);
-            self.participant_findings(&mut f);
-        }
-        let mut out = f.0;
-        for finding in &mut out {
-            finding.seqs = self.with_corrections(&finding.seqs);
-        }
-        out.sort_by(|a, b| {
-            (a.date, a.rule, &a.subject, a.severity).cmp(&(b.date, b.rule, &b.subject, b.severity))
-        });
-        out
+        self.cache().findings().cloned().collect()
     }
 
     /// The findings that have arisen by `as_of` (inclusive).
     pub fn findings(&self, as_of: Date) -> Vec<Finding> {
-        self.all_findings()
-            .into_iter()
-            .filter(|f| f.date <= as_of)
+        self.cache()
+            .findings()
+            .take_while(|f| f.date <= as_of)
+            .cloned()
             .collect()
+    }
+
+    /// The findings over contracts and timesheets (R3.2–R3.6), in the order
+    /// found, evidence with its corrections.
+    pub(crate) fn staff_group(&self) -> Vec<Finding> {
+        let mut f = Findings::default();
+        if self.project().is_some() {
+            self.staff_findings(&mut f);
+        }
+        self.corrected(f)
+    }
+
+    #[cfg(test)]
+    /// The findings over expenses (R4.1–R4.3, R4.6) from their `statuses`.
+    pub(crate) fn expense_group(&self, statuses: &[ExpenseStatus]) -> Vec<Finding> {
+        let mut f = Findings::default();
+        self.expense_findings(&mut f, statuses);
+        self.corrected(f)
+    }
+
+    /// R1.2 for one registered participant (`reg_seq`) with their support `entries`.
+    pub(crate) fn participant_findings(
+        &self,
+        id: &Uuid,
+        reg_seq: u64,
+        entries: &[SupportEntry],
+    ) -> Vec<Finding> {
+        let mut f = Findings::default();
+        self.participant_findings_into(&mut f, id, reg_seq, entries);
+        self.corrected(f)
+    }
+
+    fn corrected(&self, f: Findings) -> Vec<Finding> {
+        let mut out = f.0;
+        for finding in &mut out {
+            finding.seqs = self.with_corrections(&finding.seqs);
+        }
+        out
     }
 
     /// R3.2–R3.6 over contracts and timesheets.
@@ -378,18 +407,57 @@ impl Ledger {
         }
     }
 
+    #[cfg(test)]
     /// R4.1, R4.2, R4.3, R4.6 over expenses.
-    fn expense_findings(&self, f: &mut Findings) {
+    fn expense_findings(&self, f: &mut Findings, statuses: &[ExpenseStatus]) {
         let Some(project) = self.project() else {
             return;
         };
-        let statuses = self.expense_statuses();
-        let expenses: BTreeMap<u64, &grantledger_domain::events::ExpenseRecorded> =
-            self.expenses().into_iter().collect();
+        for s in statuses {
+            self.one_expense_findings(f, project, s);
+        }
+        for line in &project.budget_lines {
+            let mut mine: Vec<_> = statuses
+                .iter()
+                .filter(|s| s.budget_line == line.code.as_str())
+                .filter_map(|s| Some((s.eligible_on?, s.seq, s.eligible_amount)))
+                .collect();
+            mine.sort();
+            line_findings(f, line, &mine);
+        }
+    }
+
+    /// The findings of one expense (R4.1, R4.3, R4.6), evidence with its corrections.
+    pub(crate) fn expense_findings_of(&self, s: &ExpenseStatus) -> Vec<Finding> {
+        let mut f = Findings::default();
+        if let Some(project) = self.project() {
+            self.one_expense_findings(&mut f, project, s);
+        }
+        self.corrected(f)
+    }
+
+    /// R4.2 over every budget line: `lines[i]` holds line i's eligible
+    /// expenses as (eligible on, seq, eligible amount), sorted.
+    pub(crate) fn budget_line_findings(&self, lines: &[Vec<(Date, u64, Decimal)>]) -> Vec<Finding> {
+        let mut f = Findings::default();
+        if let Some(project) = self.project() {
+            for (line, mine) in project.budget_lines.iter().zip(lines) {
+                line_findings(&mut f, line, mine);
+            }
+        }
+        self.corrected(f)
+    }
+
+    fn one_expense_findings(
+        &self,
+        f: &mut Findings,
+        project: &grantledger_domain::events::ProjectDefined,
+        s: &ExpenseStatus,
+    ) {
         let after_end = next_day(project.period.end);
-        for s in &statuses {
-            let Some(e) = expenses.get(&s.seq) else {
-                continue;
+        {
+            let Some(grantledger_domain::Event::ExpenseRecorded(e)) = self.event(s.seq) else {
+                return;
             };
             let subject = format!("expense {}", s.expense_id);
             let t = s.taxable_supply_date;
@@ -464,48 +532,17 @@ impl Ledger {
                 }
             }
         }
-        // R4.2: a line's eligible total first exceeding its amount
-        for line in &project.budget_lines {
-            let mut mine: Vec<_> = statuses
-                .iter()
-                .filter(|s| s.budget_line == line.code.as_str())
-                .filter_map(|s| Some((s.eligible_on?, s.seq, s.eligible_amount)))
-                .collect();
-            mine.sort();
-            let mut total = Decimal::ZERO;
-            let mut seqs = Vec::new();
-            let mut i = 0;
-            while i < mine.len() {
-                let day = mine[i].0;
-                while i < mine.len() && mine[i].0 == day {
-                    total += mine[i].2;
-                    seqs.push(mine[i].1);
-                    i += 1;
-                }
-                if total > line.amount.to_decimal() {
-                    f.push(
-                        "R4.2",
-                        Severity::Error,
-                        format!("budget_line {}", line.code),
-                        day,
-                        seqs.clone(),
-                        format!(
-                            "budget line {} ({}) reached {} CZK on {day}, above its {} CZK",
-                            line.code,
-                            line.name,
-                            crate::budget::to_czk(total),
-                            line.amount
-                        ),
-                    );
-                    break;
-                }
-            }
-        }
     }
 
     /// R1.2: every participant has an exit date once the final period has
     /// ended, and no support is recorded after the exit.
-    fn participant_findings(&self, f: &mut Findings) {
+    fn participant_findings_into(
+        &self,
+        f: &mut Findings,
+        id: &Uuid,
+        seq: u64,
+        entries: &[SupportEntry],
+    ) {
         let Some(project) = self.project() else {
             return;
         };
@@ -519,25 +556,60 @@ impl Ledger {
                 .max()
                 .unwrap_or(project.period.end),
         );
-        for (id, &seq) in &self.ix.participants {
-            let exit = self.ix.exits.get(id).and_then(|s| match self.event(*s) {
-                Some(grantledger_domain::Event::ParticipantExited(x)) => Some((*s, x.exit_date)),
-                _ => None,
-            });
-            match (exit, last) {
-                (None, Some(last)) => f.push("R1.2", Severity::Error, format!("participant {id}"), next_day(last), vec![seq],
-                    format!("participant {id} has no exit date, required by the final report (period ending {last})")),
-                (Some((exit_seq, exit_date)), _) => {
-                    let after: Vec<_> = self.support_entries(id).into_iter().filter(|e| e.date > exit_date).collect();
-                    if let Some(first) = after.first() {
-                        let mut seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
-                        seqs.push(exit_seq);
-                        f.push("R1.2", Severity::Error, format!("participant {id} after exit"), first.date, seqs,
-                            format!("participant {id} exited on {exit_date} but has support recorded on {} (check the dates)", first.date));
-                    }
+        let exit = self.ix.exits.get(id).and_then(|s| match self.event(*s) {
+            Some(grantledger_domain::Event::ParticipantExited(x)) => Some((*s, x.exit_date)),
+            _ => None,
+        });
+        match (exit, last) {
+            (None, Some(last)) => f.push("R1.2", Severity::Error, format!("participant {id}"), next_day(last), vec![seq],
+                format!("participant {id} has no exit date, required by the final report (period ending {last})")),
+            (Some((exit_seq, exit_date)), _) => {
+                let after: Vec<_> = entries.iter().filter(|e| e.date > exit_date).collect();
+                if let Some(first) = after.first() {
+                    let mut seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
+                    seqs.push(exit_seq);
+                    f.push("R1.2", Severity::Error, format!("participant {id} after exit"), first.date, seqs,
+                        format!("participant {id} exited on {exit_date} but has support recorded on {} (check the dates)", first.date));
                 }
-                (None, None) => {}
             }
+            (None, None) => {}
+        }
+    }
+}
+
+/// R4.2 for one budget line: the first date its eligible total (`mine`,
+/// sorted by (eligible on, seq)) exceeds its amount.
+fn line_findings(
+    f: &mut Findings,
+    line: &grantledger_domain::events::BudgetLine,
+    mine: &[(Date, u64, Decimal)],
+) {
+    let mut total = Decimal::ZERO;
+    let mut seqs = Vec::new();
+    let mut i = 0;
+    while i < mine.len() {
+        let day = mine[i].0;
+        while i < mine.len() && mine[i].0 == day {
+            total += mine[i].2;
+            seqs.push(mine[i].1);
+            i += 1;
+        }
+        if total > line.amount.to_decimal() {
+            f.push(
+                "R4.2",
+                Severity::Error,
+                format!("budget_line {}", line.code),
+                day,
+                seqs.clone(),
+                format!(
+                    "budget line {} ({}) reached {} CZK on {day}, above its {} CZK",
+                    line.code,
+                    line.name,
+                    crate::budget::to_czk(total),
+                    line.amount
+                ),
+            );
+            break;
         }
     }
 }

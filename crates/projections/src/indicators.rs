@@ -3,12 +3,32 @@
 
 use std::collections::BTreeSet;
 
-use grantledger_domain::events::{Gender, IndicatorDefinition, Measure};
+use grantledger_domain::events::{IndicatorDefinition, Measure};
 use grantledger_domain::{calendar, Date, Event, Fte, Hours, YearMonth};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
+use crate::derived::{Activities, Cache, Run};
 use crate::Ledger;
+
+/// A municipality's name as compared: trimmed, lower case (R2.2).
+pub(crate) fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// A `listed` filter of municipalities, normalised.
+pub(crate) fn listed(l: &[String]) -> BTreeSet<String> {
+    l.iter().map(|m| norm(m)).collect()
+}
+
+/// Seqs of the runs held by `as_of` (R2.1).
+fn held_runs(cache: &Cache, as_of: Date) -> BTreeSet<u64> {
+    cache
+        .runs()
+        .filter(|r| r.held_on.is_some_and(|d| d <= as_of))
+        .map(|r| r.seq)
+        .collect()
+}
 
 /// A figure: a count (JSON number) or an exact decimal such as an FTE (JSON
 /// string, no trailing zeros: `"0.6"`).
@@ -90,56 +110,126 @@ pub struct IndicatorValue {
 
 impl Ledger {
     /// Every indicator of the project definition, as of `as_of` (inclusive), in
-    /// definition order. Empty before `project_defined`.
+    /// definition order, with its evidence. Empty before `project_defined`.
+    /// The evidence costs a pass over the supported persons; when it is not
+    /// needed use [`Ledger::indicator_values`].
     pub fn indicators(&self, as_of: Date) -> Vec<IndicatorValue> {
+        self.every_indicator(as_of, true)
+    }
+
+    /// [`Ledger::indicators`] without the evidence (every `evidence` is
+    /// empty): the figures only, from the derived dates (a few range sums).
+    pub fn indicator_values(&self, as_of: Date) -> Vec<IndicatorValue> {
+        self.every_indicator(as_of, false)
+    }
+
+    fn every_indicator(&self, as_of: Date, with_evidence: bool) -> Vec<IndicatorValue> {
         let Some(project) = self.project() else {
             return Vec::new();
         };
+        let cache = self.cache();
         project
             .indicators
             .iter()
-            .map(|def| self.indicator(def, as_of))
+            .map(|def| self.indicator_with(&cache, def, as_of, with_evidence))
             .collect()
     }
 
-    /// One indicator as of `as_of`.
+    /// One indicator as of `as_of`, with its evidence.
     pub fn indicator(&self, def: &IndicatorDefinition, as_of: Date) -> IndicatorValue {
+        let cache = self.cache();
+        self.indicator_with(&cache, def, as_of, true)
+    }
+
+    fn indicator_with(
+        &self,
+        cache: &Cache,
+        def: &IndicatorDefinition,
+        as_of: Date,
+        with_evidence: bool,
+    ) -> IndicatorValue {
         let mut by_gender = None;
         let mut actual = None;
         let (value, evidence) = match def.measure {
             Measure::SupportedPersons => {
-                let (n, g, ev) = self.supported_persons(as_of);
+                let g = cache.supported_upto(as_of);
                 by_gender = Some(g);
-                (Figure::Count(n), ev)
+                let ev = if with_evidence {
+                    cache
+                        .persons()
+                        .filter(|(_, p)| p.supported.is_some_and(|(on, _)| on <= as_of))
+                        .flat_map(|(_, p)| p.evidence.iter().copied())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (Figure::Count(g.female + g.male), ev)
             }
             Measure::CourseRunsHeld => {
-                let runs = self.runs_held(as_of);
-                let evidence = self.with_sessions(&runs, as_of);
-                (Figure::Count(runs.len() as u64), evidence)
+                let n = cache.runs_held_upto(as_of);
+                let ev = if with_evidence {
+                    self.with_sessions(&held_runs(cache, as_of), as_of)
+                } else {
+                    Vec::new()
+                };
+                (Figure::Count(n), ev)
             }
             Measure::CourseTypesHeld => {
-                let (n, ev) = self.course_types_held(as_of);
+                let n = cache.courses_held_upto(as_of);
+                let ev = if with_evidence {
+                    self.course_types_evidence(cache, as_of)
+                } else {
+                    Vec::new()
+                };
                 (Figure::Count(n), ev)
             }
             Measure::MunicipalitiesReached => {
-                let (n, ev) = self.municipalities_reached(def.municipalities.as_deref(), as_of);
+                let listed = def.municipalities.as_deref().map(listed);
+                let n = cache
+                    .activities()
+                    .municipalities
+                    .iter()
+                    .filter(|(m, d)| **d <= as_of && listed.as_ref().is_none_or(|l| l.contains(*m)))
+                    .count() as u64;
+                let ev = if with_evidence {
+                    self.municipalities_evidence(listed.as_ref(), as_of)
+                } else {
+                    Vec::new()
+                };
                 (Figure::Count(n), ev)
             }
             Measure::SeminarsAndWorkshopsHeld => {
-                let ev: Vec<u64> = self.dated(
-                    self.ix.seminars.values().chain(self.ix.workshops.values()),
-                    as_of,
-                );
-                (Figure::Count(ev.len() as u64), ev)
+                let dates = &cache.activities().seminars_and_workshops;
+                let n = dates.partition_point(|d| *d <= as_of) as u64;
+                let ev = if with_evidence {
+                    self.dated(
+                        self.ix.seminars.values().chain(self.ix.workshops.values()),
+                        as_of,
+                    )
+                } else {
+                    Vec::new()
+                };
+                (Figure::Count(n), ev)
             }
             Measure::ConferencesHeld => {
-                let ev = self.dated(self.ix.conferences.values(), as_of);
-                (Figure::Count(ev.len() as u64), ev)
+                let dates = &cache.activities().conferences;
+                let n = dates.partition_point(|d| *d <= as_of) as u64;
+                let ev = if with_evidence {
+                    self.dated(self.ix.conferences.values(), as_of)
+                } else {
+                    Vec::new()
+                };
+                (Figure::Count(n), ev)
             }
             Measure::InternshipsCompleted => {
-                let all = self.ix.internships_by_participant.values().flatten();
-                let ev = self.dated(all, as_of);
-                (Figure::Count(ev.len() as u64), ev)
+                let n = cache.internships_upto(as_of);
+                let ev = if with_evidence {
+                    let all = self.ix.internships_by_participant.values().flatten();
+                    self.dated(all, as_of)
+                } else {
+                    Vec::new()
+                };
+                (Figure::Count(n), ev)
             }
             Measure::StaffFte => {
                 let role = def.role.as_ref().map(|r| r.as_str()).unwrap_or_default();
@@ -156,6 +246,9 @@ impl Ledger {
             Figure::Decimal(target_dec)
         };
         let mut evidence = evidence;
+        if !with_evidence {
+            evidence.clear();
+        }
         evidence.sort_unstable();
         evidence.dedup();
         IndicatorValue {
@@ -173,7 +266,7 @@ impl Ledger {
     }
 
     /// Seqs among `seqs` whose event's valid date is ≤ `as_of`.
-    fn dated<'a>(&self, seqs: impl Iterator<Item = &'a u64>, as_of: Date) -> Vec<u64> {
+    pub(crate) fn dated<'a>(&self, seqs: impl Iterator<Item = &'a u64>, as_of: Date) -> Vec<u64> {
         seqs.copied()
             .filter(|s| {
                 self.event(*s)
@@ -183,74 +276,83 @@ impl Ledger {
             .collect()
     }
 
-    /// R1.3–R1.5: supported persons as of `as_of`, by gender, with evidence
-    /// (each person's registration and the entries up to their crossing).
-    fn supported_persons(&self, as_of: Date) -> (u64, ByGender, Vec<u64>) {
-        let mut by = ByGender::default();
-        let mut evidence = Vec::new();
-        for (id, &reg_seq) in &self.ix.participants {
-            let Some(reg) = self.registration(id) else {
-                continue;
-            };
-            let entries = self.support_entries(id);
-            let Some(on) = self.crossing_date(&entries).filter(|d| *d <= as_of) else {
-                continue;
-            };
-            match reg.gender {
-                Gender::Female => by.female += 1,
-                Gender::Male => by.male += 1,
+    /// A run's derived state (R2.1): the date on which its sessions' hours
+    /// (summed by date) first reach the course's planned hours. `None` if
+    /// no live run has this id; `held_on` is `None` when its course is not
+    /// live or it never reaches them.
+    pub(crate) fn run_state(&self, run_id: &str) -> Option<Run> {
+        let &seq = self.ix.runs.get(run_id)?;
+        let Some(Event::CourseRunScheduled(run)) = self.event(seq) else {
+            return None;
+        };
+        let planned = match self
+            .ix
+            .courses
+            .get(run.course_id.as_str())
+            .and_then(|s| self.event(*s))
+        {
+            Some(Event::CourseDefined(c)) => Some(c.planned_hours),
+            _ => None,
+        };
+        let held_on = planned.and_then(|planned| {
+            if Hours::ZERO >= planned {
+                return Some(Date::MIN);
             }
-            evidence.push(reg_seq);
-            evidence.extend(
-                entries
-                    .iter()
-                    .filter(|e| e.date <= on)
-                    .flat_map(|e| e.seqs()),
-            );
-        }
-        (by.female + by.male, by, evidence)
-    }
-
-    /// R2.1: seqs of the runs held as of `as_of`: their sessions dated ≤ `as_of`
-    /// sum to at least the course's planned hours.
-    pub(crate) fn runs_held(&self, as_of: Date) -> BTreeSet<u64> {
-        let mut held = BTreeSet::new();
-        for (run_id, &run_seq) in &self.ix.runs {
-            let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) else {
-                continue;
-            };
-            let planned = match self
-                .ix
-                .courses
-                .get(run.course_id.as_str())
-                .and_then(|s| self.event(*s))
-            {
-                Some(Event::CourseDefined(c)) => c.planned_hours,
-                _ => continue,
-            };
-            let done: Hours = self
+            let mut sessions: Vec<(Date, Hours)> = self
                 .ix
                 .sessions_by_run
                 .get(run_id)
                 .into_iter()
                 .flatten()
                 .filter_map(|s| match self.event(*s) {
-                    Some(Event::SessionHeld(x)) if x.date <= as_of => Some(x.hours),
+                    Some(Event::SessionHeld(x)) => Some((x.date, x.hours)),
                     _ => None,
                 })
-                .sum();
-            if done >= planned {
-                held.insert(run_seq);
-            }
-        }
-        held
+                .collect();
+            sessions.sort_unstable();
+            let mut done = Hours::ZERO;
+            sessions.into_iter().find_map(|(d, h)| {
+                done = done.saturating_add(h);
+                (done >= planned).then_some(d)
+            })
+        });
+        Some(Run {
+            seq,
+            course_id: run.course_id.to_string(),
+            held_on,
+        })
     }
 
-    /// R2.1: courses with at least one held run; evidence = the held runs and their courses.
-    fn course_types_held(&self, as_of: Date) -> (u64, Vec<u64>) {
+    /// The activities' dates: seminars and workshops, conferences, and each
+    /// municipality's first seminar.
+    pub(crate) fn activities(&self) -> Activities {
+        let mut out = Activities::default();
+        for &seq in self.ix.seminars.values().chain(self.ix.workshops.values()) {
+            if let Some(d) = self.event(seq).and_then(Event::valid_date) {
+                out.seminars_and_workshops.push(d);
+            }
+            if let Some(Event::SeminarHeld(s)) = self.event(seq) {
+                let m = norm(&s.municipality);
+                let first = out.municipalities.entry(m).or_insert(s.date);
+                *first = (*first).min(s.date);
+            }
+        }
+        for &seq in self.ix.conferences.values() {
+            if let Some(d) = self.event(seq).and_then(Event::valid_date) {
+                out.conferences.push(d);
+            }
+        }
+        out.seminars_and_workshops.sort_unstable();
+        out.conferences.sort_unstable();
+        out
+    }
+
+    /// R2.1 evidence of the course types held: the held runs, their courses
+    /// and their sessions dated ≤ `as_of`.
+    fn course_types_evidence(&self, cache: &Cache, as_of: Date) -> Vec<u64> {
         let mut courses = BTreeSet::new();
         let mut evidence = Vec::new();
-        for run_seq in self.runs_held(as_of) {
+        for run_seq in held_runs(cache, as_of) {
             if let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) {
                 if let Some(&c) = self.ix.courses.get(run.course_id.as_str()) {
                     courses.insert(c);
@@ -260,12 +362,26 @@ impl Ledger {
         }
         evidence.extend(courses.iter().copied());
         let runs: BTreeSet<u64> = evidence.iter().copied().collect();
-        (courses.len() as u64, self.with_sessions(&runs, as_of))
+        self.with_sessions(&runs, as_of)
+    }
+
+    /// R2.2/R2.3 evidence: the seminars dated ≤ `as_of` in a `listed` municipality.
+    fn municipalities_evidence(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> Vec<u64> {
+        let mut evidence = Vec::new();
+        for &seq in self.ix.seminars.values() {
+            let Some(Event::SeminarHeld(s)) = self.event(seq) else {
+                continue;
+            };
+            if s.date <= as_of && listed.is_none_or(|l| l.contains(&norm(&s.municipality))) {
+                evidence.push(seq);
+            }
+        }
+        evidence
     }
 
     /// `seqs` plus the sessions dated ≤ `as_of` of the runs among them: the
     /// events that decide whether a run is held (R2.1).
-    fn with_sessions(&self, seqs: &BTreeSet<u64>, as_of: Date) -> Vec<u64> {
+    pub(crate) fn with_sessions(&self, seqs: &BTreeSet<u64>, as_of: Date) -> Vec<u64> {
         let mut out: Vec<u64> = seqs.iter().copied().collect();
         for &seq in seqs {
             if let Some(Event::CourseRunScheduled(run)) = self.event(seq) {
@@ -283,26 +399,6 @@ impl Ledger {
             }
         }
         out
-    }
-
-    /// R2.2/R2.3: distinct municipalities of seminars dated ≤ `as_of`; when
-    /// `listed` is given only those in it count (compared trimmed, case-insensitively).
-    fn municipalities_reached(&self, listed: Option<&[String]>, as_of: Date) -> (u64, Vec<u64>) {
-        let norm = |s: &str| s.trim().to_lowercase();
-        let listed: Option<BTreeSet<String>> = listed.map(|l| l.iter().map(|m| norm(m)).collect());
-        let mut reached = BTreeSet::new();
-        let mut evidence = Vec::new();
-        for &seq in self.ix.seminars.values() {
-            let Some(Event::SeminarHeld(s)) = self.event(seq) else {
-                continue;
-            };
-            let m = norm(&s.municipality);
-            if s.date <= as_of && listed.as_ref().is_none_or(|l| l.contains(&m)) {
-                reached.insert(m);
-                evidence.push(seq);
-            }
-        }
-        (reached.len() as u64, evidence)
     }
 
     /// R3.7 / R2 P-MAN-FTE: the contracted FTE in force on `on` of the staff
@@ -333,7 +429,7 @@ impl Ledger {
     /// R3.7: the actual FTE of the staff with `role` in the last complete
     /// month on or before `as_of` (within the project period): Σ charged
     /// project hours ÷ fund. `None` when there is no such month.
-    fn actual_fte(&self, role: &str, as_of: Date) -> Option<ActualFte> {
+    pub(crate) fn actual_fte(&self, role: &str, as_of: Date) -> Option<ActualFte> {
         let period = self.project()?.period;
         let day = as_of.min(period.end);
         let month = if day == day.last_of_month() {

@@ -38,6 +38,9 @@ pub struct Ledger {
     /// Correction / void seq → (its event id, the event); they are not facts.
     pub(crate) amendment_events: BTreeMap<u64, (Uuid, Event)>,
     pub(crate) ix: Index,
+    /// Derived dates of the measures (crossing dates, held dates, findings),
+    /// brought up to date by the next query.
+    pub(crate) derived: crate::derived::Derived,
 }
 
 /// Natural ids → seq of the live event that carries them.
@@ -57,6 +60,8 @@ pub(crate) struct Index {
     pub enrolments: BTreeMap<(Uuid, String), u64>,
     pub attendance: BTreeMap<(Uuid, String), u64>,
     pub attendance_by_participant: BTreeMap<Uuid, BTreeSet<u64>>,
+    /// Session id (live or not) → seqs of the attendances naming it.
+    pub attendance_by_session: BTreeMap<String, BTreeSet<u64>>,
     pub internships_by_participant: BTreeMap<Uuid, BTreeSet<u64>>,
     pub exits: BTreeMap<Uuid, u64>,
     pub erased: BTreeMap<Uuid, u64>,
@@ -138,6 +143,7 @@ impl Index {
                     seq,
                     add,
                 );
+                member(&mut self.attendance_by_session, s(&e.session_id), seq, add);
             }
             Event::InternshipCompleted(e) => member(
                 &mut self.internships_by_participant,
@@ -184,9 +190,11 @@ impl Projection for Ledger {
                 };
                 if let Some(live) = self.live.get_mut(&target) {
                     self.ix.index(target, &live.event, false);
+                    self.derived.touch(&live.event);
                     live.event = (*c.replacement).clone();
                     live.corrected_by.push(env.seq);
                     self.ix.index(target, &live.event, true);
+                    self.derived.touch(&live.event);
                 }
             }
             Event::EventVoided(v) => {
@@ -197,11 +205,13 @@ impl Projection for Ledger {
                 };
                 if let Some(live) = self.live.remove(&target) {
                     self.ix.index(target, &live.event, false);
+                    self.derived.touch(&live.event);
                     self.voided.insert(target, env.seq);
                 }
             }
             event => {
                 self.ix.index(env.seq, event, true);
+                self.derived.touch(event);
                 self.live.insert(
                     env.seq,
                     Live {

@@ -13,6 +13,7 @@
 
 mod admit;
 mod budget;
+mod derived;
 mod findings;
 mod indicators;
 mod ledger;

@@ -135,6 +135,40 @@ impl Ledger {
         })
     }
 
+    /// A participant's derived state: crossing date and gender (when
+    /// registered and over the threshold) with the evidence up to the
+    /// crossing, internship dates and findings (R1.2).
+    pub(crate) fn person_state(&self, id: &Uuid) -> crate::derived::Person {
+        let mut out = crate::derived::Person {
+            internships: self
+                .ix
+                .internships_by_participant
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| self.event(*s).and_then(Event::valid_date))
+                .collect(),
+            ..Default::default()
+        };
+        let (Some(reg), Some(&reg_seq)) = (self.registration(id), self.ix.participants.get(id))
+        else {
+            return out;
+        };
+        let entries = self.support_entries(id);
+        if let Some(on) = self.crossing_date(&entries) {
+            out.supported = Some((on, reg.gender));
+            out.evidence.push(reg_seq);
+            out.evidence.extend(
+                entries
+                    .iter()
+                    .filter(|e| e.date <= on)
+                    .flat_map(|e| e.seqs()),
+            );
+        }
+        out.findings = self.participant_findings(id, reg_seq, &entries);
+        out
+    }
+
     /// The seq of a participant's registration, if registered in this prefix.
     pub fn seq_of_participant(&self, id: &Uuid) -> Option<u64> {
         self.ix.participants.get(id).copied()

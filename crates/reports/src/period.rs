@@ -342,7 +342,7 @@ impl PeriodReport {
 
         // indicators
         let now = ledger.indicators(end);
-        let then = ledger.indicators(before);
+        let then = ledger.indicator_values(before);
         let indicators = now
             .iter()
             .map(|n| {
@@ -528,7 +528,7 @@ impl PeriodReport {
             series.push(SeriesPoint {
                 date,
                 values: ledger
-                    .indicators(date)
+                    .indicator_values(date)
                     .into_iter()
                     .map(|v| (v.code, v.value))
                     .collect(),

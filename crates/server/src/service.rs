@@ -1,7 +1,7 @@
 //! The ledger service: admission and append of events, and the ledger state of
 //! any log prefix. Shared by the HTTP API and the CLI (`import`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use grantledger_domain::events::PersonalDataErased;
@@ -19,19 +19,33 @@ use crate::ApiError;
 const REPLAY_CHUNK: usize = 4096;
 /// Older prefixes kept folded for repeated point-in-time queries.
 const PREFIX_CACHE: usize = 4;
+/// Default spacing of the snapshots of the head state kept for older
+/// prefixes (records): a query at any prefix folds at most this many records
+/// after the nearest snapshot (or cached prefix) below it.
+pub const SNAPSHOT_EVERY: u64 = 32_768;
 
 /// Decodes a stored record into an envelope.
 ///
 /// # Errors
 /// A storage error naming the seq when the payload does not decode.
 pub fn envelope(r: &Record) -> Result<Envelope, grantledger_store::StoreError> {
-    let event = Event::decode(&r.kind, r.schema_version, &r.payload).map_err(|e| {
+    decode_event(r).map(|event| envelope_of(r, event))
+}
+
+/// Decodes a stored record's event (upcast to the current schema).
+fn decode_event(r: &Record) -> Result<Event, grantledger_store::StoreError> {
+    Event::decode(&r.kind, r.schema_version, &r.payload).map_err(|e| {
         grantledger_store::StoreError::Corrupt {
             seq: r.seq,
             reason: e.to_string(),
         }
-    })?;
-    Ok(Envelope {
+    })
+}
+
+/// The envelope of a stored record whose event is already decoded (the
+/// event as stored: sealed personal data stays sealed).
+fn envelope_of(r: &Record, event: Event) -> Envelope {
+    Envelope {
         seq: r.seq,
         event_id: r.event_id,
         stream: r.stream.clone(),
@@ -40,7 +54,7 @@ pub fn envelope(r: &Record) -> Result<Envelope, grantledger_store::StoreError> {
         actor: r.actor.clone(),
         event,
         hash: r.hash,
-    })
+    }
 }
 
 /// What an append did.
@@ -61,6 +75,10 @@ pub struct Service {
     head: RwLock<Ledger>,
     writer: Mutex<()>,
     prefixes: Mutex<Vec<Arc<Ledger>>>,
+    /// Snapshots of the head state every `snapshot_every` records (by seq):
+    /// the starting points of older prefixes.
+    snapshots: Mutex<BTreeMap<u64, Arc<Ledger>>>,
+    snapshot_every: u64,
     /// Participants whose personal data was ever erased in the log: hidden
     /// in every answer, whatever prefix is read (kept apart from `head` so
     /// that readers holding a ledger can check it).
@@ -76,11 +94,34 @@ impl Service {
         log: Arc<dyn EventLog>,
         notary: Option<Notary>,
     ) -> Result<Service, grantledger_store::StoreError> {
+        Service::open_with(log, notary, SNAPSHOT_EVERY)
+    }
+
+    /// [`Service::open`] with snapshots of the head state every
+    /// `snapshot_every` records (0 = none: older prefixes fold from seq 1).
+    ///
+    /// # Errors
+    /// As [`Service::open`].
+    pub fn open_with(
+        log: Arc<dyn EventLog>,
+        notary: Option<Notary>,
+        snapshot_every: u64,
+    ) -> Result<Service, grantledger_store::StoreError> {
         let head_seq = log.head().seq;
         let mut tree = MerkleTree::new();
-        let head = fold_with(log.as_ref(), Ledger::default(), head_seq, |r| {
-            tree.push(leaf_hash(&r.hash))
-        })?;
+        let mut snapshots = BTreeMap::new();
+        let mut head = Ledger::default();
+        loop {
+            let upto = match snapshot_every {
+                0 => head_seq,
+                k => ((head.at_seq() / k + 1) * k).min(head_seq),
+            };
+            head = fold_with(log.as_ref(), head, upto, |r| tree.push(leaf_hash(&r.hash)))?;
+            if upto >= head_seq || head.at_seq() < upto {
+                break;
+            }
+            snapshots.insert(head.at_seq(), Arc::new(head.clone()));
+        }
         let erased: BTreeSet<Uuid> = head.erased_participants().copied().collect();
         // An erasure stored without its key destroyed (a crash in between, or
         // a verbatim import) loses its key now.
@@ -96,6 +137,8 @@ impl Service {
             head: RwLock::new(head),
             writer: Mutex::new(()),
             prefixes: Mutex::new(Vec::new()),
+            snapshots: Mutex::new(snapshots),
+            snapshot_every,
             erased: RwLock::new(erased),
         })
     }
@@ -437,16 +480,35 @@ impl Service {
         self.older_prefix(at_seq)
     }
 
-    /// Folds (or takes from the cache) a prefix older than the head.
+    /// Folds (or takes from the cache) a prefix older than the head: from the
+    /// nearest snapshot or cached prefix at or below it.
     fn older_prefix(&self, at_seq: u64) -> Result<Arc<Ledger>, ApiError> {
-        let cached = {
+        let (cached, base) = {
             let cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
-            cache.iter().find(|l| l.at_seq() == at_seq).cloned()
+            let exact = cache.iter().find(|l| l.at_seq() == at_seq).cloned();
+            let below = cache
+                .iter()
+                .filter(|l| l.at_seq() < at_seq)
+                .max_by_key(|l| l.at_seq())
+                .cloned();
+            (exact, below)
         };
         Ok(match cached {
             Some(l) => l,
             None => {
-                let l = Arc::new(fold(self.log.as_ref(), Ledger::default(), at_seq)?);
+                let snapshot = self
+                    .snapshots
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .range(..=at_seq)
+                    .next_back()
+                    .map(|(_, l)| l.clone());
+                let start = [base, snapshot]
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|l| l.at_seq())
+                    .map_or_else(Ledger::default, |l| (*l).clone());
+                let l = Arc::new(fold(self.log.as_ref(), start, at_seq)?);
                 let mut cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
                 cache.insert(0, l.clone());
                 cache.truncate(PREFIX_CACHE);
@@ -493,7 +555,8 @@ impl Service {
             match self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
                 Some(originals) => (originals, true),
                 None => {
-                    let new_events = self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
+                    let (new_events, stored_events) =
+                        self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
                     // Erasure destroys the key (durably) before its event is
                     // written: a crash in between leaves the data unreadable
                     // and the erasure to be retried, never the reverse.
@@ -508,14 +571,15 @@ impl Service {
                         Appended::New(records) => {
                             let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
                             let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
-                            for r in &records {
-                                head.apply(&envelope(r)?);
+                            for (r, event) in records.iter().zip(stored_events) {
+                                head.apply(&envelope_of(r, event));
                                 tree.push(leaf_hash(&r.hash));
                             }
                             self.erased
                                 .write()
                                 .unwrap_or_else(|p| p.into_inner())
                                 .extend(head.erased_participants().copied());
+                            self.maybe_snapshot(&head);
                             (records, false)
                         }
                         Appended::Repeated(originals) => (originals, true),
@@ -530,16 +594,30 @@ impl Service {
         Ok(AppendOutcome { records, repeated })
     }
 
+    /// Keeps a snapshot of `head` when it is `snapshot_every` records or more
+    /// past the last one.
+    fn maybe_snapshot(&self, head: &Ledger) {
+        if self.snapshot_every == 0 {
+            return;
+        }
+        let mut snapshots = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
+        let last = snapshots.keys().next_back().copied().unwrap_or(0);
+        if head.at_seq() >= last + self.snapshot_every {
+            snapshots.insert(head.at_seq(), Arc::new(head.clone()));
+        }
+    }
+
     /// Runs the admission rules over the batch, each event against the state
     /// including the batch's earlier events, and builds the records to write.
     fn admit(
         &self,
         requests: &[AppendRequest],
         actor: &str,
-    ) -> Result<Vec<NewEvent>, (usize, ApiError)> {
+    ) -> Result<(Vec<NewEvent>, Vec<Event>), (usize, ApiError)> {
         let head = self.head.read().unwrap_or_else(|p| p.into_inner());
         let mut scratch = (requests.len() > 1).then(|| head.clone());
         let mut out = Vec::with_capacity(requests.len());
+        let mut stored = Vec::with_capacity(requests.len());
         for (i, req) in requests.iter().enumerate() {
             let state = scratch.as_ref().unwrap_or(&head);
             state.admit(&req.event).map_err(|r| (i, r.into()))?;
@@ -573,8 +651,9 @@ impl Service {
                 });
             }
             out.push(new);
+            stored.push(sealed.unwrap_or_else(|| req.event.clone()));
         }
-        Ok(out)
+        Ok((out, stored))
     }
 
     /// Appends exported records verbatim (`import --verbatim`): no admission
@@ -663,6 +742,7 @@ impl Service {
                 head.apply(&envelope(r).map_err(|e| e.to_string())?);
                 tree.push(leaf_hash(&r.hash));
             }
+            self.maybe_snapshot(&head);
             let erased: Vec<Uuid> = head.erased_participants().copied().collect();
             if let Some(keys) = self.log.keys() {
                 for id in &erased {
@@ -777,6 +857,10 @@ pub fn fold(
 
 /// [`fold`], also handing every record read to `on_record`.
 ///
+/// Pipelined: a reader thread reads records in chunks of [`REPLAY_CHUNK`]
+/// and decodes their events while the calling thread applies the previous
+/// chunk, so a replay uses two cores.
+///
 /// # Errors
 /// A storage error, or a record that does not decode.
 pub fn fold_with(
@@ -785,20 +869,143 @@ pub fn fold_with(
     to_seq: u64,
     mut on_record: impl FnMut(&Record),
 ) -> Result<Ledger, grantledger_store::StoreError> {
-    let mut next = ledger.at_seq() + 1;
-    while next <= to_seq {
-        let want = usize::try_from(to_seq - next + 1)
-            .unwrap_or(usize::MAX)
-            .min(REPLAY_CHUNK);
-        let records = log.read_range(next, want)?;
-        if records.is_empty() {
-            break;
-        }
-        for r in &records {
-            ledger.apply(&envelope(r)?);
-            on_record(r);
-        }
-        next = records.last().map_or(to_seq + 1, |r| r.seq + 1);
+    type Chunk = Result<Vec<(Record, Event)>, grantledger_store::StoreError>;
+    let from = ledger.at_seq() + 1;
+    if from > to_seq {
+        return Ok(ledger);
     }
-    Ok(ledger)
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+        scope.spawn(move || {
+            let mut next = from;
+            while next <= to_seq {
+                let want = usize::try_from(to_seq - next + 1)
+                    .unwrap_or(usize::MAX)
+                    .min(REPLAY_CHUNK);
+                let chunk: Chunk = log.read_range(next, want).and_then(|records| {
+                    records
+                        .into_iter()
+                        .map(|r| decode_event(&r).map(|e| (r, e)))
+                        .collect()
+                });
+                let done = match &chunk {
+                    Ok(c) => match c.last() {
+                        Some((r, _)) => {
+                            next = r.seq + 1;
+                            false
+                        }
+                        None => true,
+                    },
+                    Err(_) => true,
+                };
+                if tx.send(chunk).is_err() || done {
+                    return;
+                }
+            }
+        });
+        for chunk in rx {
+            for (r, event) in chunk? {
+                ledger.apply(&envelope_of(&r, event));
+                on_record(&r);
+            }
+        }
+        Ok(ledger)
+    })
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    //! Snapshots never change an answer: every figure at any (prefix, date)
+    //! is the same from a service keeping snapshots every few records as
+    //! from one folding every prefix from seq 1.
+
+    use std::sync::{Arc, OnceLock};
+
+    use grantledger_domain::Date;
+    use grantledger_store::MemLog;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
+
+    fn requests() -> Vec<AppendRequest> {
+        SINEC
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
+                parse_item(&v, Source::Import).expect("fixture line parses")
+            })
+            .collect()
+    }
+
+    /// The fixture appended in uneven batches to a service keeping snapshots
+    /// every `every` records (so that snapshots are taken both while
+    /// appending and, after a reopen, while opening).
+    fn service(every: u64) -> Service {
+        let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+        let first = Service::open_with(log.clone(), None, every).expect("opens");
+        let reqs = requests();
+        let mut i = 0;
+        let mut size = 1;
+        while i < reqs.len() {
+            let end = (i + size).min(reqs.len());
+            first
+                .append(reqs[i..end].to_vec(), "test")
+                .expect("fixture batch is admitted");
+            i = end;
+            size = size % 97 + 13;
+        }
+        Service::open_with(log, None, every).expect("reopens")
+    }
+
+    fn figures(l: &Ledger, as_of: Date) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}",
+            l.indicators(as_of),
+            l.findings(as_of),
+            l.budget(as_of),
+            l.participant_ids()
+                .map(|id| l.participant(id, as_of))
+                .collect::<Vec<_>>()
+        )
+    }
+
+    fn services() -> &'static (Service, Service, Service) {
+        static S: OnceLock<(Service, Service, Service)> = OnceLock::new();
+        S.get_or_init(|| (service(0), service(50), service(7)))
+    }
+
+    #[test]
+    fn snapshots_are_taken_while_appending_and_opening() {
+        let (none, some, every) = services();
+        assert!(none.snapshots.lock().unwrap().is_empty());
+        let some = some.snapshots.lock().unwrap();
+        assert!(some.len() >= 1291 / 50, "{} snapshots", some.len());
+        assert!(
+            some.keys().all(|s| s % 50 == 0),
+            "opening snapshots every 50"
+        );
+        assert_eq!(every.snapshots.lock().unwrap().len(), 1291 / 7);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Every figure at a random prefix and date is the same with and
+        /// without snapshots.
+        #[test]
+        fn snapshots_never_change_an_answer(at_seq in 1u64..=1291, day in 0i64..800) {
+            let (none, some, every) = services();
+            let as_of = Date::constant(2016, 10, 1).checked_add(jiff::Span::new().days(day)).unwrap();
+            let expected = none.read(Some(at_seq), |l| figures(l, as_of)).unwrap();
+            prop_assert_eq!(&some.read(Some(at_seq), |l| figures(l, as_of)).unwrap(), &expected);
+            prop_assert_eq!(&every.read(Some(at_seq), |l| figures(l, as_of)).unwrap(), &expected);
+            // A ledger folded from seq 1, outside any service.
+            let folded = fold(none.log().as_ref(), Ledger::default(), at_seq).unwrap();
+            prop_assert_eq!(&figures(&folded, as_of), &expected);
+        }
+    }
 }

@@ -26,11 +26,14 @@ mod chain;
 pub mod checkpoint;
 pub mod codec;
 mod error;
+mod index;
 pub mod keys;
 mod mem_log;
 pub mod merkle;
+pub mod raw;
 mod record;
 mod sled_log;
+mod v1;
 
 #[cfg(test)]
 mod tests;
@@ -44,7 +47,10 @@ pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
 };
 pub use record::{Appended, Head, NewEvent, Record};
-pub use sled_log::{SledLog, OPEN_LOCK_WAIT, OPEN_VERIFY_TAIL_RECORDS};
+pub use sled_log::{
+    SledLog, CACHE_CAPACITY_BYTES, CHUNK_MAX_BYTES, CHUNK_MAX_RECORDS, OPEN_LOCK_WAIT,
+    OPEN_VERIFY_TAIL_RECORDS, SEAL_BYTES, SEAL_RECORDS,
+};
 pub use uuid::Uuid;
 
 /// An append-only, hash-chained event log.

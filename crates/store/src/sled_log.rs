@@ -1,40 +1,112 @@
 //! [`SledLog`]: the [`EventLog`] on sled 0.34.7, with a durability barrier
 //! (flush + fsync of sled's files and directories) shared by concurrent
 //! appenders (group commit).
+//!
+//! Format 2 (docs/FORMAT.md): the records live in chunks of consecutive
+//! records, one sled value each (tree `chunks`, keyed by the first seq); an
+//! append writes its batch as one chunk (or a few, for big batches) in one
+//! atomic sled operation. The writer merges the small chunks at the end of
+//! the log once they hold [`SEAL_RECORDS`] records or [`SEAL_BYTES`]
+//! bytes. The event-id and stream indexes, and the list of chunk starts, are
+//! kept in memory and built at open.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+use std::time::{Duration, Instant, SystemTime};
 
 use jiff::Timestamp;
 use uuid::Uuid;
 
 use crate::append::{plan, AppendView, Plan};
 use crate::chain::{ChainCheck, StreamCheck};
+use crate::codec::{self, decode_chunk, ChunkBuilder};
 use crate::error::{AppendError, StoreError};
-use crate::keys::Trees;
+use crate::index::Index;
+use crate::keys::{self, Found, Trees, V1_BY_ID, V1_LOG, V1_STREAMS};
 use crate::record::{Appended, Head, NewEvent, Record};
 use crate::{seq_at_by_search, EventLog, KeyStore, PERSONAL_KEY_BYTES};
 
 /// How many records at the end of the log [`SledLog::open`] re-verifies.
 pub const OPEN_VERIFY_TAIL_RECORDS: u64 = 1_000;
 
+/// The most records one chunk written by an append holds (a bigger batch is
+/// split into several chunks, written in one atomic sled batch).
+pub const CHUNK_MAX_RECORDS: usize = 8_192;
+
+/// A chunk written by an append is closed once its records' bytes reach this
+/// size (bytes), so a chunk stays below about this size plus one record.
+///
+/// Kept under sled 0.34's blob threshold (segment size / 4 = 128 KiB):
+/// larger values go to one file each and leaves holding them are rewritten
+/// whole, which measured 2.8× the encoded size on disk (1.4× below it).
+pub const CHUNK_MAX_BYTES: usize = 120 << 10;
+
+/// A chunk with at least this many records is sealed: never merged again.
+/// The unsealed chunks at the end of the log are merged into one as soon
+/// as they hold this many records (or [`SEAL_BYTES`]) in two chunks or more.
+pub const SEAL_RECORDS: usize = 2_048;
+
+/// A chunk value of at least this many bytes is sealed (see [`SEAL_RECORDS`]).
+pub const SEAL_BYTES: usize = 64 << 10;
+
+/// sled's page cache size for a log, in bytes (sled's default is 1 GiB).
+pub const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
+
 /// The event log stored with sled in one directory.
 ///
-/// One writer at a time assigns seqs and writes a batch in one multi-tree
-/// transaction; then the appender waits for a durability barrier covering
-/// its records. Readers see only records covered by a completed barrier.
+/// One writer at a time assigns seqs and writes a batch as one chunk value
+/// (one atomic sled write); then the appender waits for a durability
+/// barrier covering its records. Readers see only records covered by a
+/// completed barrier.
+///
+/// Memory: the in-memory indexes take about 50 bytes per record (≈ 50 MB
+/// for 10^6 records) plus sled's cache ([`CACHE_CAPACITY_BYTES`]).
 pub struct SledLog {
     dir: PathBuf,
     db: sled::Db,
     trees: Trees,
-    /// Serialises appends (seq assignment and the write).
-    writer: Mutex<()>,
+    /// Serialises appends (seq assignment, the write, compaction) and holds
+    /// the unsealed chunks at the end of the log.
+    writer: Mutex<Writer>,
+    /// The first seq of every chunk, ascending. Held for writing while a
+    /// compaction replaces chunks, so that a reader's lookup of a chunk
+    /// never falls between the old chunks and the merged one.
+    starts: RwLock<Vec<u64>>,
+    /// Event id → seq and stream → seqs of everything written.
+    index: RwLock<Index>,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    /// What the last barrier fsynced.
+    sync_memo: Mutex<SyncMemo>,
+}
+
+/// A chunk's size, as the writer tracks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ChunkInfo {
+    first_seq: u64,
+    records: usize,
+    bytes: usize,
+}
+
+impl ChunkInfo {
+    fn sealed(&self) -> bool {
+        self.records >= SEAL_RECORDS || self.bytes >= SEAL_BYTES
+    }
+}
+
+/// The writer's state.
+#[derive(Debug, Default)]
+struct Writer {
+    /// The unsealed chunks at the end of the log, in seq order.
+    tail: Vec<ChunkInfo>,
 }
 
 #[derive(Debug)]
@@ -82,21 +154,51 @@ impl SledLog {
         std::fs::create_dir_all(dir)?;
         let db = open_db(dir)?;
         let trees = Trees::open(&db)?;
-        trees.check_format()?;
-        let head = recover(&trees)?;
-        let log = SledLog {
+        match trees.check_format(&db)? {
+            Found::V1 => crate::v1::upgrade(&db, &trees)?,
+            Found::Current => {
+                for name in [V1_LOG, V1_BY_ID, V1_STREAMS] {
+                    if keys::has_tree(&db, name) {
+                        tracing::info!(tree = name, "dropping a tree left by the format 1 upgrade");
+                        db.drop_tree(name)?;
+                    }
+                }
+            }
+        }
+        let scanned = scan(&trees)?;
+        let mut log = SledLog {
             dir: dir.to_path_buf(),
             db,
             trees,
-            writer: Mutex::new(()),
+            writer: Mutex::new(Writer::default()),
+            starts: RwLock::new(scanned.chunks.iter().map(|c| c.first_seq).collect()),
+            index: RwLock::new(scanned.index),
             sync: Mutex::new(SyncState {
-                written: head,
-                durable: head,
+                written: Head::EMPTY,
+                durable: Head::EMPTY,
                 flushing: false,
                 failed: None,
             }),
             synced: Condvar::new(),
+            sync_memo: Mutex::new(SyncMemo::default()),
         };
+        let head = log.recover(scanned.last)?;
+        {
+            let s = log.sync.get_mut().unwrap_or_else(PoisonError::into_inner);
+            s.written = head;
+            s.durable = head;
+        }
+        let tail_len = scanned
+            .chunks
+            .iter()
+            .rev()
+            .take_while(|c| !c.sealed())
+            .count();
+        let mut writer = Writer {
+            tail: scanned.chunks[scanned.chunks.len() - tail_len..].to_vec(),
+        };
+        log.settle_tail(&mut writer)?;
+        *log.writer.get_mut().unwrap_or_else(PoisonError::into_inner) = writer;
         log.barrier()?;
         Ok(log)
     }
@@ -110,6 +212,12 @@ impl SledLog {
     #[cfg(test)]
     pub(crate) fn raw_db(&self) -> &sled::Db {
         &self.db
+    }
+
+    /// The trees, for tests.
+    #[cfg(test)]
+    pub(crate) fn trees_for_test(&self) -> &Trees {
+        &self.trees
     }
 
     fn sync_state(&self) -> MutexGuard<'_, SyncState> {
@@ -126,7 +234,10 @@ impl SledLog {
     /// metadata nor the device cache).
     fn barrier(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        sync_dir_tree(&self.dir)?;
+        self.sync_memo
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sync(&self.dir)?;
         Ok(())
     }
 
@@ -169,10 +280,382 @@ impl SledLog {
 
     /// The durable record at `seq` (which must be in `1..=durable`).
     fn durable_record(&self, seq: u64) -> Result<Record, StoreError> {
-        self.trees
-            .record(seq)?
-            .ok_or_else(|| StoreError::corrupt(seq, "record missing"))
+        self.record_at(seq)
     }
+
+    fn starts(&self) -> RwLockReadGuard<'_, Vec<u64>> {
+        self.starts.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn starts_mut(&self) -> RwLockWriteGuard<'_, Vec<u64>> {
+        self.starts.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn index(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The chunk that should hold `seq`: `(first seq, value)`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] naming `seq` when no chunk starts at or
+    /// before it or the chunk is gone.
+    fn chunk_holding(&self, seq: u64) -> Result<(u64, sled::IVec), StoreError> {
+        let starts = self.starts();
+        let i = starts.partition_point(|s| *s <= seq);
+        if i == 0 {
+            return Err(missing(seq, starts.first().copied()));
+        }
+        let first = starts[i - 1];
+        match self.trees.chunk(first)? {
+            Some(value) => Ok((first, value)),
+            None => Err(missing(seq, starts.get(i).copied())),
+        }
+    }
+
+    /// The record at `seq` (written, maybe not durable).
+    fn record_at(&self, seq: u64) -> Result<Record, StoreError> {
+        let (first, value) = self.chunk_holding(seq)?;
+        let chunk = decode_chunk(first, &value)?;
+        if !chunk.contains(seq) {
+            return Err(missing(seq, self.next_start(seq)));
+        }
+        chunk.record(seq)
+    }
+
+    /// The first chunk start after `seq`, if any.
+    fn next_start(&self, seq: u64) -> Option<u64> {
+        let starts = self.starts();
+        starts.get(starts.partition_point(|s| *s <= seq)).copied()
+    }
+
+    /// Calls `f(seq, record)` for each record with seq in `from..=to`, in
+    /// order (a missing record is [`StoreError::Corrupt`] naming it); stops
+    /// early if `f` returns false. Looks up one chunk at a time, so a
+    /// compaction may run between two chunks without harm.
+    fn for_each(
+        &self,
+        from: u64,
+        to: u64,
+        mut f: impl FnMut(u64, Record) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut seq = from;
+        while seq <= to {
+            let (first, value) = self.chunk_holding(seq)?;
+            let chunk = decode_chunk(first, &value)?;
+            if !chunk.contains(seq) {
+                return Err(missing(seq, self.next_start(seq)));
+            }
+            let last = chunk.last_seq().min(to);
+            for s in seq..=last {
+                if !f(s, chunk.record(s)?)? {
+                    return Ok(());
+                }
+            }
+            match last.checked_add(1) {
+                Some(next) => seq = next,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The records at `seqs` (ascending), reading each chunk once.
+    fn records_at(&self, seqs: &[(u64, u64)], stream: &str) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::with_capacity(seqs.len());
+        let mut i = 0;
+        while let Some(&(_, seq)) = seqs.get(i) {
+            let (first, value) = self.chunk_holding(seq)?;
+            let chunk = decode_chunk(first, &value)?;
+            if !chunk.contains(seq) {
+                return Err(missing(seq, self.next_start(seq)));
+            }
+            while let Some(&(version, seq)) = seqs.get(i).filter(|(_, s)| chunk.contains(*s)) {
+                let r = chunk.record(seq)?;
+                if r.stream != stream || r.stream_version != version {
+                    return Err(StoreError::corrupt(
+                        seq,
+                        format!("the stream index points {stream:?} v{version} to another record"),
+                    ));
+                }
+                out.push(r);
+                i += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Start-up checks after the scan; returns the head. See [`SledLog::open`].
+    fn recover(&self, last: u64) -> Result<Head, StoreError> {
+        let meta_head = self.trees.meta_head()?;
+        if let Some((meta_seq, _)) = meta_head {
+            if meta_seq > last {
+                return Err(StoreError::corrupt(
+                    last + 1,
+                    format!("meta says the head is seq {meta_seq} but the log ends at seq {last}"),
+                ));
+            }
+        }
+        let from = last.saturating_sub(OPEN_VERIFY_TAIL_RECORDS - 1).max(1);
+        let start = if from > 1 {
+            Head::of(&self.record_at(from - 1)?)
+        } else {
+            Head::EMPTY
+        };
+        let mut chain = ChainCheck::after(start);
+        self.for_each(from, last, |seq, r| {
+            chain.next(seq, &r)?;
+            Ok(true)
+        })?;
+        let head = chain.head();
+        match meta_head {
+            Some((seq, hash)) if seq == last => {
+                if hash != head.hash {
+                    return Err(StoreError::corrupt(
+                        last,
+                        "meta's head hash differs from the last record's hash",
+                    ));
+                }
+            }
+            _ => {
+                if last > 0 {
+                    tracing::warn!(last, "meta head behind the log; rewriting it");
+                }
+                self.trees.set_meta_head(&head)?;
+            }
+        }
+        Ok(head)
+    }
+
+    /// Stores `records` (consecutive, following the written head): chunks,
+    /// meta head, chunk starts and indexes; then merges the unsealed tail if
+    /// it is due. A storage error here leaves the outcome unknown: the
+    /// caller refuses further appends.
+    fn write(&self, writer: &mut Writer, records: &[Record]) -> Result<(), StoreError> {
+        let Some(last) = records.last() else {
+            return Ok(());
+        };
+        let mut values = Vec::new();
+        let mut infos = Vec::new();
+        let mut builder: Option<ChunkBuilder> = None;
+        for r in records {
+            let b = builder.get_or_insert_with(|| ChunkBuilder::new(r.seq));
+            b.push(r)?;
+            if b.len() >= CHUNK_MAX_RECORDS || b.body_bytes() >= CHUNK_MAX_BYTES {
+                let b = builder.take().expect("a chunk is being built");
+                finish_chunk(b, &mut values, &mut infos)?;
+            }
+        }
+        if let Some(b) = builder {
+            finish_chunk(b, &mut values, &mut infos)?;
+        }
+
+        self.trees.put_chunks(values)?;
+        self.trees.set_meta_head(&Head::of(last))?;
+        self.starts_mut().extend(infos.iter().map(|c| c.first_seq));
+        {
+            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+            index.reserve(records.len());
+            for r in records {
+                index.add(r.seq, r.event_id, &r.stream, r.stream_version)?;
+            }
+        }
+        for info in infos {
+            if info.sealed() {
+                // A sealed chunk follows: close the small ones before it.
+                if writer.tail.len() >= 2 {
+                    self.compact(&writer.tail)?;
+                }
+                writer.tail.clear();
+            } else {
+                writer.tail.push(info);
+                self.settle_tail(writer)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges the unsealed tail into one chunk if it holds two chunks or more
+    /// and [`SEAL_RECORDS`] records or [`SEAL_BYTES`] bytes.
+    fn settle_tail(&self, writer: &mut Writer) -> Result<(), StoreError> {
+        let records: usize = writer.tail.iter().map(|c| c.records).sum();
+        let bytes: usize = writer.tail.iter().map(|c| c.bytes).sum();
+        if writer.tail.len() >= 2 && (records >= SEAL_RECORDS || bytes >= SEAL_BYTES) {
+            self.compact(&writer.tail)?;
+            writer.tail.clear();
+        }
+        Ok(())
+    }
+
+    /// Replaces the consecutive chunks `run` (at least two) by one chunk
+    /// under the first one's key, in one atomic sled batch.
+    fn compact(&self, run: &[ChunkInfo]) -> Result<(), StoreError> {
+        let Some(head) = run.first() else {
+            return Ok(());
+        };
+        let mut merged = ChunkBuilder::new(head.first_seq);
+        for c in run {
+            let value = self
+                .trees
+                .chunk(c.first_seq)?
+                .ok_or_else(|| missing(c.first_seq, None))?;
+            let chunk = decode_chunk(c.first_seq, &value)?;
+            if chunk.first_seq() != merged.next_seq() {
+                return Err(missing(merged.next_seq(), Some(chunk.first_seq())));
+            }
+            for seq in chunk.first_seq()..=chunk.last_seq() {
+                let bytes = chunk.record_bytes(seq).expect("the chunk holds its seqs");
+                merged.push_encoded(bytes)?;
+            }
+        }
+        let records = merged.len();
+        let value = merged.finish()?;
+        let removed: Vec<u64> = run[1..].iter().map(|c| c.first_seq).collect();
+        let mut starts = self.starts_mut();
+        self.trees.replace_chunks(head.first_seq, value, &removed)?;
+        starts.retain(|s| removed.binary_search(s).is_err());
+        tracing::debug!(
+            first_seq = head.first_seq,
+            chunks = run.len(),
+            records,
+            "merged the unsealed chunks"
+        );
+        Ok(())
+    }
+}
+
+/// Closes a chunk being built by an append.
+fn finish_chunk(
+    b: ChunkBuilder,
+    values: &mut Vec<(u64, Vec<u8>)>,
+    infos: &mut Vec<ChunkInfo>,
+) -> Result<(), StoreError> {
+    let first_seq = b.next_seq() - b.len() as u64;
+    let records = b.len();
+    let value = b.finish()?;
+    infos.push(ChunkInfo {
+        first_seq,
+        records,
+        bytes: value.len(),
+    });
+    values.push((first_seq, value));
+    Ok(())
+}
+
+/// "record missing" naming `seq`, with the next stored seq if known.
+fn missing(seq: u64, next: Option<u64>) -> StoreError {
+    match next {
+        Some(next) if next > seq => {
+            StoreError::corrupt(seq, format!("record missing (next stored seq is {next})"))
+        }
+        _ => StoreError::corrupt(seq, "record missing"),
+    }
+}
+
+/// What [`scan`] found.
+struct Scanned {
+    chunks: Vec<ChunkInfo>,
+    index: Index,
+    /// The last seq (0 when empty).
+    last: u64,
+}
+
+/// One part of the scan: the chunks of a key range, checked to be
+/// consecutive, and their records' index fields.
+#[derive(Default)]
+struct ScanPart {
+    chunks: Vec<ChunkInfo>,
+    entries: Vec<(u64, Uuid, String, u64)>,
+    /// The seq after the last record seen.
+    next: Option<u64>,
+}
+
+/// Logs shorter than this (last chunk start) are scanned on one thread.
+const PARALLEL_SCAN_MIN_SEQ: u64 = 50_000;
+
+/// Reads every chunk (decoding only the index fields of each record) on two
+/// threads, checking that the chunks tile `1..=last` and that event ids and
+/// stream versions are consistent; builds the in-memory indexes.
+fn scan(trees: &Trees) -> Result<Scanned, StoreError> {
+    let last_start = match trees.chunks.last()? {
+        None => 0,
+        Some((k, _)) => keys::decode_u64(&k)
+            .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))?,
+    };
+    let (a, b) = if last_start >= PARALLEL_SCAN_MIN_SEQ {
+        let mid = last_start / 2;
+        std::thread::scope(|s| {
+            let second =
+                s.spawn(|| scan_part(trees, (Bound::Included(mid), Bound::Unbounded), None));
+            let first = scan_part(trees, (Bound::Unbounded, Bound::Excluded(mid)), Some(1));
+            let second = second
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Codec("the scan thread panicked".into())));
+            (first, second)
+        })
+    } else {
+        let all = scan_part(trees, (Bound::Unbounded, Bound::Unbounded), Some(1));
+        (all, Ok(ScanPart::default()))
+    };
+    let mut a = a?;
+    let next = a.next.unwrap_or(1);
+    match (&b, b.as_ref().ok().and_then(|b| b.chunks.first())) {
+        (Ok(_), Some(first)) if first.first_seq != next => {
+            return Err(missing(next, Some(first.first_seq)));
+        }
+        _ => {}
+    }
+    let b = b?;
+    let mut index = Index::default();
+    index.reserve(a.entries.len() + b.entries.len());
+    for (seq, id, stream, version) in a.entries.drain(..).chain(b.entries) {
+        index.add(seq, id, &stream, version)?;
+    }
+    a.chunks.extend(b.chunks);
+    let last = b.next.or(a.next).map_or(0, |n| n - 1);
+    Ok(Scanned {
+        chunks: a.chunks,
+        index,
+        last,
+    })
+}
+
+fn scan_part(
+    trees: &Trees,
+    range: (Bound<u64>, Bound<u64>),
+    mut expected: Option<u64>,
+) -> Result<ScanPart, StoreError> {
+    let mut part = ScanPart::default();
+    for item in keys::chunk_entries(&trees.chunks, range) {
+        let (first, value) = item?;
+        if let Some(e) = expected {
+            if first > e {
+                return Err(missing(e, Some(first)));
+            }
+            if first < e {
+                return Err(StoreError::corrupt(
+                    first,
+                    format!("a chunk starting at seq {first} overlaps the chunk before it"),
+                ));
+            }
+        }
+        let chunk = decode_chunk(first, &value)?;
+        for seq in chunk.first_seq()..=chunk.last_seq() {
+            let bytes = chunk.record_bytes(seq).expect("the chunk holds its seqs");
+            let f = codec::decode_index_fields(seq, bytes)?;
+            part.entries
+                .push((seq, f.event_id, f.stream.to_owned(), f.stream_version));
+        }
+        part.chunks.push(ChunkInfo {
+            first_seq: first,
+            records: chunk.len(),
+            bytes: value.len(),
+        });
+        let next = chunk.last_seq() + 1;
+        expected = Some(next);
+        part.next = Some(next);
+    }
+    Ok(part)
 }
 
 /// How long [`SledLog::open`] waits for a locked directory to be released.
@@ -185,7 +668,11 @@ pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let deadline = Instant::now() + OPEN_LOCK_WAIT;
     let mut pause = Duration::from_millis(5);
     loop {
-        match sled::Config::new().path(dir).open() {
+        match sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .open()
+        {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 if Instant::now() >= deadline {
@@ -201,97 +688,73 @@ pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// Start-up recovery; returns the head. See [`SledLog::open`].
-fn recover(trees: &Trees) -> Result<Head, StoreError> {
-    let last = trees.last_seq()?;
-    let meta_head = trees.meta_head()?;
-    if let Some((meta_seq, _)) = meta_head {
-        if meta_seq > last {
-            return Err(StoreError::corrupt(
-                last + 1,
-                format!("meta says the head is seq {meta_seq} but the log ends at seq {last}"),
-            ));
-        }
-    }
-
-    let from = last.saturating_sub(OPEN_VERIFY_TAIL_RECORDS - 1).max(1);
-    let start = if from > 1 {
-        Head::of(
-            &trees
-                .record(from - 1)?
-                .ok_or_else(|| StoreError::corrupt(from - 1, "record missing"))?,
-        )
-    } else {
-        Head::EMPTY
-    };
-    let mut chain = ChainCheck::after(start);
-    let mut indexed = true;
-    trees.for_each(from, last, |seq, r| {
-        chain.next(seq, &r)?;
-        indexed = indexed && trees.indexed(&r)?;
-        Ok(true)
-    })?;
-    if indexed && from > 1 {
-        if let Some(first) = trees.record(1)? {
-            indexed = trees.indexed(&first)?;
-        }
-    }
-    let head = chain.head();
-
-    if !indexed {
-        tracing::warn!(last, "indexes do not cover the log; rebuilding them");
-        let rebuilt = trees.rebuild_indexes(last)?;
-        if rebuilt != head {
-            return Err(StoreError::corrupt(
-                last,
-                "the chain changed while rebuilding",
-            ));
-        }
-    }
-    match meta_head {
-        Some((seq, hash)) if seq == last => {
-            if hash != head.hash {
-                return Err(StoreError::corrupt(
-                    last,
-                    "meta's head hash differs from the last record's hash",
-                ));
-            }
-        }
-        _ => {
-            if last > 0 {
-                tracing::warn!(last, "meta head behind the log; rewriting it");
-            }
-            trees.set_meta_head(&head)?;
-        }
-    }
-    Ok(head)
+/// What the previous barrier saw of sled's files, so that a barrier fsyncs
+/// only what changed since: sled's `db` file always; `conf`, `snap.*` and
+/// the files under `blobs/` when new or when their length or modification
+/// time changed; a directory when the set of sled's names in it changed.
+/// Other files in the data directory (tokens, checkpoints) belong to their
+/// own writers, which make them durable themselves.
+#[derive(Debug, Default)]
+struct SyncMemo {
+    files: HashMap<PathBuf, (u64, Option<SystemTime>)>,
+    dirs: HashMap<PathBuf, Vec<OsString>>,
 }
 
-/// fsyncs every file and directory under `dir` (and `dir` itself). Files
-/// that vanish meanwhile (sled removes old snapshots) are skipped.
-fn sync_dir_tree(dir: &Path) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let file_type = match entry.file_type() {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        if file_type.is_dir() {
-            match sync_dir_tree(&path) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                other => other?,
+/// Whether `name` in the log's directory is one of sled 0.34.7's files.
+fn is_sled_name(name: &str) -> bool {
+    name == "db" || name == "conf" || name == "blobs" || name.starts_with("snap.")
+}
+
+impl SyncMemo {
+    /// fsyncs sled's files and directories under `dir` that changed since
+    /// the previous call (see [`SyncMemo`]). Files that vanish meanwhile
+    /// (sled removes old snapshots) are skipped.
+    fn sync(&mut self, dir: &Path) -> io::Result<()> {
+        self.sync_dir(dir, true)
+    }
+
+    fn sync_dir(&mut self, dir: &Path, root: bool) -> io::Result<()> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if root && !name.to_str().is_some_and(is_sled_name) {
+                continue;
             }
-        } else if file_type.is_file() {
-            match File::open(&path) {
-                Ok(f) => f.sync_all()?,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            names.push(name.clone());
+            let path = entry.path();
+            let meta = match entry.metadata() {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),
+            };
+            if meta.is_dir() {
+                match self.sync_dir(&path, false) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    other => other?,
+                }
+            } else if meta.is_file() {
+                let stamp = (meta.len(), meta.modified().ok());
+                let always = root && name == "db";
+                if always || self.files.get(&path) != Some(&stamp) {
+                    match File::open(&path) {
+                        Ok(f) => f.sync_all()?,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    }
+                    self.files.insert(path, stamp);
+                }
             }
         }
+        names.sort();
+        if self.dirs.get(dir) != Some(&names) {
+            sync_dir(dir)?;
+            self.files
+                .retain(|p, _| p.parent() != Some(dir) || p.exists());
+            self.dirs.insert(dir.to_path_buf(), names);
+        }
+        Ok(())
     }
-    sync_dir(dir)
 }
 
 #[cfg(unix)]
@@ -306,7 +769,7 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 
 /// The writer's view: everything written, durable or not.
 struct WriterView<'a> {
-    trees: &'a Trees,
+    log: &'a SledLog,
     written: Head,
 }
 
@@ -316,28 +779,21 @@ impl AppendView for WriterView<'_> {
     }
 
     fn find_by_id(&self, event_id: &Uuid) -> Result<Option<Record>, StoreError> {
-        match self.trees.seq_of(event_id)? {
-            None => Ok(None),
-            Some(seq) => {
-                let r = self.trees.record(seq)?.ok_or_else(|| {
-                    StoreError::corrupt(seq, format!("by_id points {event_id} to a missing record"))
-                })?;
-                if r.event_id != *event_id {
-                    return Err(StoreError::corrupt(
-                        seq,
-                        format!("by_id points {event_id} to a record of another event"),
-                    ));
-                }
-                Ok(Some(r))
-            }
+        let Some(seq) = self.log.index().seq_of(event_id) else {
+            return Ok(None);
+        };
+        let r = self.log.record_at(seq)?;
+        if r.event_id != *event_id {
+            return Err(StoreError::corrupt(
+                seq,
+                format!("the event-id index points {event_id} to a record of another event"),
+            ));
         }
+        Ok(Some(r))
     }
 
     fn current_version(&self, stream: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .trees
-            .last_stream_entry(stream, u64::MAX)?
-            .map_or(0, |(version, _)| version))
+        Ok(self.log.index().version(stream, u64::MAX))
     }
 }
 
@@ -354,7 +810,7 @@ impl EventLog for SledLog {
     }
 
     fn append_deferred(&self, batch: Vec<NewEvent>) -> Result<Appended, AppendError> {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let written = {
             let s = self.sync_state();
             if let Some(reason) = &s.failed {
@@ -365,14 +821,15 @@ impl EventLog for SledLog {
             }
             s.written
         };
-        let view = WriterView {
-            trees: &self.trees,
-            written,
-        };
+        let view = WriterView { log: self, written };
         match plan(&view, batch, Timestamp::now())? {
             Plan::Repeated(originals) => Ok(Appended::Repeated(originals)),
             Plan::New(records) => {
-                self.trees.write(&records)?;
+                if let Err(e) = self.write(&mut writer, &records) {
+                    tracing::error!(error = %e, "writing a batch failed; refusing appends");
+                    self.sync_state().failed = Some(e.to_string());
+                    return Err(e.into());
+                }
                 self.sync_state().written = records.last().map_or(written, Head::of);
                 Ok(Appended::New(records))
             }
@@ -388,8 +845,9 @@ impl EventLog for SledLog {
         let from = from_seq.max(1);
         let end = from_seq.saturating_add(limit as u64); // exclusive
         let to = end.saturating_sub(1).min(durable);
-        let mut out = Vec::new();
-        self.trees.for_each(from, to, |_, r| {
+        let mut out =
+            Vec::with_capacity(to.saturating_sub(from).saturating_add(1).min(1 << 16) as usize);
+        self.for_each(from, to, |_, r| {
             out.push(r);
             Ok(true)
         })?;
@@ -405,34 +863,18 @@ impl EventLog for SledLog {
 
     fn seq_of(&self, event_id: &Uuid) -> Result<Option<u64>, StoreError> {
         let durable = self.durable().seq;
-        Ok(self.trees.seq_of(event_id)?.filter(|seq| *seq <= durable))
+        Ok(self.index().seq_of(event_id).filter(|seq| *seq <= durable))
     }
 
     fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<Record>, StoreError> {
         let durable = self.durable().seq;
-        let mut out = Vec::new();
-        for (version, seq) in self.trees.stream_seqs(stream, from_version)? {
-            if seq > durable {
-                break;
-            }
-            let r = self.durable_record(seq)?;
-            if r.stream != stream || r.stream_version != version {
-                return Err(StoreError::corrupt(
-                    seq,
-                    format!("streams index points {stream:?} v{version} to another record"),
-                ));
-            }
-            out.push(r);
-        }
-        Ok(out)
+        let seqs = self.index().stream_seqs(stream, from_version, durable);
+        self.records_at(&seqs, stream)
     }
 
     fn stream_version(&self, stream: &str) -> Result<u64, StoreError> {
         let durable = self.durable().seq;
-        Ok(self
-            .trees
-            .last_stream_entry(stream, durable)?
-            .map_or(0, |(version, _)| version))
+        Ok(self.index().version(stream, durable))
     }
 
     fn seq_at(&self, at: Timestamp) -> Result<u64, StoreError> {
@@ -445,13 +887,16 @@ impl EventLog for SledLog {
         let head = self.durable();
         let mut chain = ChainCheck::after(Head::EMPTY);
         let mut streams = StreamCheck::default();
-        self.trees.for_each(1, head.seq, |seq, r| {
+        self.for_each(1, head.seq, |seq, r| {
             chain.next(seq, &r)?;
             streams.next(&r)?;
-            if !self.trees.indexed(&r)? {
+            let index = self.index();
+            if index.seq_of(&r.event_id) != Some(seq)
+                || index.seq_of_version(&r.stream, r.stream_version) != Some(seq)
+            {
                 return Err(StoreError::corrupt(
                     seq,
-                    "the by_id or streams index does not point to this record (reopen to rebuild)",
+                    "the in-memory index does not point to this record (reopen to rebuild it)",
                 ));
             }
             Ok(true)
@@ -504,14 +949,15 @@ mod tests {
         let log = SledLog::open(dir.path()).unwrap();
         // Write as append does, but stop before the barrier.
         let view = WriterView {
-            trees: &log.trees,
+            log: &log,
             written: Head::EMPTY,
         };
         let Plan::New(records) = plan(&view, vec![ev(1, "a", b"p")], Timestamp::now()).unwrap()
         else {
             panic!("expected new records");
         };
-        log.trees.write(&records).unwrap();
+        log.write(&mut log.writer.lock().unwrap(), &records)
+            .unwrap();
         log.sync_state().written = Head::of(&records[0]);
 
         assert_eq!(log.head(), Head::EMPTY);

@@ -10,11 +10,14 @@
 //!   R1.2 and corrected breaches (docs/COMPLIANCE.md).
 
 mod admit;
+mod bench;
 mod budget;
 mod corrections;
+mod derived;
 mod findings;
 mod indicators;
 mod properties;
+mod reference;
 mod support;
 mod supported_persons;
 mod timesheets;

@@ -54,6 +54,20 @@ enum Op {
     Void {
         target: usize,
     },
+    Internship {
+        person: usize,
+        day: i64,
+        quarters: i64,
+    },
+    Exit {
+        person: usize,
+        day: i64,
+    },
+    /// A correction of course `C{course}`'s planned hours.
+    Replan {
+        course: usize,
+        quarters: i64,
+    },
 }
 
 /// New values for a correction; each kind takes the fields it has.
@@ -108,6 +122,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..TOWNS.len(), 0..DAYS).prop_map(|(town, day)| Op::Seminar { town, day }),
         2 => (0..64usize, change()).prop_map(|(target, change)| Op::Correct { target, change }),
         1 => (0..64usize).prop_map(|target| Op::Void { target }),
+        1 => (0..4usize, 0..DAYS, 2..=32i64).prop_map(|(person, day, quarters)| Op::Internship { person, day, quarters }),
+        1 => (0..4usize, 0..DAYS).prop_map(|(person, day)| Op::Exit { person, day }),
+        1 => (0..2usize, 2..=48i64).prop_map(|(course, quarters)| Op::Replan { course, quarters }),
     ]
 }
 
@@ -204,8 +221,10 @@ fn build(plan: &Plan) -> Built {
     let mut b = Builder::default();
     b.fact(project_with_threshold("5"));
     b.fact(organization(ORG));
-    b.fact(course("C0", "6"));
-    b.fact(course("C1", "10"));
+    let courses = [
+        b.fact(course("C0", "6")).expect("course C0"),
+        b.fact(course("C1", "10")).expect("course C1"),
+    ];
     for (i, c) in plan.runs.iter().enumerate() {
         b.fact(run(
             &format!("R{i}"),
@@ -294,6 +313,22 @@ fn build(plan: &Plan) -> Built {
                         TOWNS[c.town],
                         &day(c.day).to_string(),
                     ),
+                    Event::InternshipCompleted(i) => {
+                        let who = if c.rename {
+                            persons[c.person % persons.len()]
+                        } else {
+                            i.participant_id
+                        };
+                        internship(
+                            who,
+                            "2016-10-01",
+                            &day(c.day).to_string(),
+                            &quarters(c.quarters),
+                        )
+                    }
+                    Event::ParticipantExited(x) => {
+                        exited(x.participant_id, &day(c.day).to_string())
+                    }
                     other => panic!("{} is not a target", other.kind()),
                 };
                 let admitted = b.amend(
@@ -329,6 +364,38 @@ fn build(plan: &Plan) -> Built {
                 assert_eq!(
                     admitted, !was_voided,
                     "void of fact {n} (already voided: {was_voided})"
+                );
+            }
+            Op::Internship {
+                person: p,
+                day: offset,
+                quarters: q,
+            } => {
+                let who = persons[p % persons.len()];
+                let end = day(*offset).to_string();
+                if let Some(n) = b.fact(internship(who, "2016-10-01", &end, &quarters(*q))) {
+                    b.targets.push(n);
+                }
+            }
+            Op::Exit {
+                person: p,
+                day: offset,
+            } => {
+                let who = persons[p % persons.len()];
+                if let Some(n) = b.fact(exited(who, &day(*offset).to_string())) {
+                    b.targets.push(n);
+                }
+            }
+            Op::Replan {
+                course: c,
+                quarters: q,
+            } => {
+                let n = courses[c % courses.len()];
+                let replacement = course(&format!("C{c}"), &quarters(*q));
+                let _ = b.amend(
+                    corrected(b.ids[n], &replacement),
+                    n,
+                    Some(replacement.clone()),
                 );
             }
         }
@@ -481,4 +548,70 @@ proptest! {
             }
         }
     }
+
+    /// (4) The derived dates (kept incrementally, queried after every
+    /// envelope, and built at once on a fresh replay) answer exactly like the
+    /// straightforward computation: indicators with and without evidence,
+    /// findings at a date and all findings, expense statuses.
+    #[test]
+    fn cached_measures_equal_the_straightforward_computation(
+        plan in plan(),
+        picks in prop::collection::vec(-2..DAYS + 3, 1..6),
+    ) {
+        let b = build(&plan);
+        let mut ledger = Ledger::default();
+        for (i, env) in b.log.envelopes.iter().enumerate() {
+            ledger.apply(env);
+            let as_of = day(picks[i % picks.len()]);
+            same_as_reference(&ledger, as_of)?;
+            if i % 5 == 0 {
+                same_as_reference(&ledger, d("2018-10-01"))?;
+                // a clone answers alike and goes on on its own
+                let copy = ledger.clone();
+                same_as_reference(&copy, as_of)?;
+            }
+        }
+        let fresh = replay(&b.log.envelopes);
+        for as_of in as_of_dates(7).chain([d("2018-10-01")]) {
+            same_as_reference(&fresh, as_of)?;
+            same_as_reference(&ledger, as_of)?;
+        }
+        prop_assert_eq!(fresh.all_findings(), ledger.all_findings());
+    }
+}
+
+/// The cached answers of `l` at `as_of` equal the reference computation.
+fn same_as_reference(l: &Ledger, as_of: Date) -> Result<(), TestCaseError> {
+    let want = l.ref_indicators(as_of);
+    prop_assert_eq!(
+        &l.indicators(as_of),
+        &want,
+        "indicators as of {} at_seq {}",
+        as_of,
+        l.at_seq()
+    );
+    let values: Vec<IndicatorValue> = want
+        .into_iter()
+        .map(|mut v| {
+            v.evidence.clear();
+            v
+        })
+        .collect();
+    prop_assert_eq!(
+        &l.indicator_values(as_of),
+        &values,
+        "values as of {}",
+        as_of
+    );
+    let all = l.ref_all_findings();
+    prop_assert_eq!(
+        &l.all_findings(),
+        &all,
+        "all findings at_seq {}",
+        l.at_seq()
+    );
+    let upto: Vec<_> = all.into_iter().filter(|f| f.date <= as_of).collect();
+    prop_assert_eq!(&l.findings(as_of), &upto, "findings as of {}", as_of);
+    prop_assert_eq!(&l.expense_statuses(), &l.compute_expense_statuses());
+    Ok(())
 }

@@ -400,7 +400,7 @@ async fn series(
                 .into_iter()
                 .map(|d| {
                     let values: serde_json::Map<String, Value> = l
-                        .indicators(d)
+                        .indicator_values(d)
                         .into_iter()
                         .map(|v| (v.code, serde_json::to_value(v.value).unwrap_or_default()))
                         .collect();

@@ -1,0 +1,627 @@
+//! Derived dates of the measures, kept per ledger and brought up to date
+//! lazily (the performance issue "fast measures").
+//!
+//! Everything `as_of`-dependent in the indicators and findings is "the date
+//! on which X becomes true", which does not depend on `as_of`: the date a
+//! participant crosses the support threshold (R1.3–R1.5), the date a run
+//! becomes held (R2.1), an activity's date, the date a finding arises. The
+//! [`Cache`] keeps those dates (with counts by date) so that a query is a
+//! range sum over a few hundred dates instead of a pass over the log.
+//!
+//! [`Projection::apply`](crate::Projection::apply) only marks what an event
+//! touches as dirty ([`Cache::touch`], for the payload before and after a
+//! correction or void); the next query recomputes the dirty participants,
+//! runs, courses and groups of findings ([`Cache::refresh`]). Until the first
+//! query nothing is tracked (a replay pays nothing): the first query computes
+//! everything once.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::{RwLock, RwLockReadGuard};
+
+use grantledger_domain::events::Gender;
+use grantledger_domain::{Date, Event};
+use uuid::Uuid;
+
+use crate::budget::ExpenseStatus;
+use crate::findings::Finding;
+use crate::indicators::ByGender;
+use crate::Ledger;
+
+/// The derived state behind a lock, so that `&Ledger` queries can bring it
+/// up to date. Equal whatever its content (it is a function of the ledger).
+#[derive(Default)]
+pub(crate) struct Derived(RwLock<Cache>);
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived(RwLock::new(
+            self.0.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        ))
+    }
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Derived {}
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Derived")
+    }
+}
+
+impl Derived {
+    /// Marks what `event` (a live payload added, or removed by a correction
+    /// or void) touches as dirty.
+    pub(crate) fn touch(&mut self, event: &Event) {
+        self.0
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .touch(event);
+    }
+}
+
+/// What changed since the last refresh.
+#[derive(Clone, Debug, Default)]
+struct Dirty {
+    all: bool,
+    participants: HashSet<Uuid>,
+    sessions: HashSet<String>,
+    runs: HashSet<String>,
+    courses: HashSet<String>,
+    activities: bool,
+    /// Staff ids whose contract, amendments or timesheets changed.
+    staff: HashSet<String>,
+    /// Expense ids whose expense or payments changed.
+    expenses: HashSet<Uuid>,
+}
+
+impl Dirty {
+    fn is_clean(&self) -> bool {
+        !self.all
+            && self.participants.is_empty()
+            && self.sessions.is_empty()
+            && self.runs.is_empty()
+            && self.courses.is_empty()
+            && !self.activities
+            && self.staff.is_empty()
+            && self.expenses.is_empty()
+    }
+}
+
+/// One participant's derived state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Person {
+    /// When registered and over the threshold: the crossing date and gender.
+    pub supported: Option<(Date, Gender)>,
+    /// The registration and the support entries up to the crossing date.
+    pub evidence: Vec<u64>,
+    /// Valid dates (last days) of the live internships.
+    pub internships: Vec<Date>,
+    /// The participant's findings (R1.2), in the order found.
+    pub findings: Vec<Finding>,
+}
+
+/// One run's derived state.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    /// Seq of the live `course_run_scheduled`.
+    pub seq: u64,
+    /// Its course.
+    pub course_id: String,
+    /// The date it becomes held (R2.1), if ever.
+    pub held_on: Option<Date>,
+}
+
+/// A live expense's seq, document key (R4.3) and staff id (R4.6).
+type ExpenseKeys = (u64, (String, String), Option<String>);
+
+/// One expense's derived state.
+#[derive(Clone, Debug)]
+pub(crate) struct Expense {
+    /// Its eligibility.
+    pub status: ExpenseStatus,
+    /// Its findings (R4.1, R4.3, R4.6), in the order found.
+    findings: Vec<Finding>,
+}
+
+/// Order of findings with equal (date, rule, subject, severity): the order
+/// they were found in (staff, expenses by seq then budget lines, then
+/// participants by id); the owner is the seq (zero-padded) or the id.
+type FindingKey = (
+    Date,
+    &'static str,
+    String,
+    crate::Severity,
+    u8,
+    String,
+    usize,
+);
+
+const STAFF: u8 = 0;
+const EXPENSES: u8 = 1;
+const PARTICIPANTS: u8 = 2;
+
+/// Counts by date.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counts(BTreeMap<Date, u64>);
+
+impl Counts {
+    fn add(&mut self, d: Date) {
+        *self.0.entry(d).or_default() += 1;
+    }
+
+    fn remove(&mut self, d: Date) {
+        if let Some(n) = self.0.get_mut(&d) {
+            *n -= 1;
+            if *n == 0 {
+                self.0.remove(&d);
+            }
+        }
+    }
+
+    /// How many dates are ≤ `as_of`.
+    pub fn upto(&self, as_of: Date) -> u64 {
+        self.0.range(..=as_of).map(|(_, n)| n).sum()
+    }
+}
+
+/// The activities (seminars, workshops, conferences): few, recomputed together.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Activities {
+    /// Dates of the live seminars and workshops, sorted.
+    pub seminars_and_workshops: Vec<Date>,
+    /// Valid dates (last days) of the live conferences, sorted.
+    pub conferences: Vec<Date>,
+    /// Municipality (trimmed, lower case) → its earliest seminar date.
+    pub municipalities: BTreeMap<String, Date>,
+}
+
+/// The derived dates of one ledger.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cache {
+    /// Whether anything has been computed; until then nothing is tracked.
+    built: bool,
+    dirty: Dirty,
+    persons: HashMap<Uuid, Person>,
+    /// Supported persons by crossing date, by gender.
+    supported: BTreeMap<Date, ByGender>,
+    internships: Counts,
+    runs: HashMap<String, Run>,
+    runs_held: Counts,
+    /// Course id → the date its first run becomes held.
+    courses: HashMap<String, Date>,
+    courses_held: Counts,
+    activities: Activities,
+    staff_findings: Vec<Finding>,
+    /// Live expenses by seq.
+    expenses: BTreeMap<u64, Expense>,
+    /// Expense id → seq, document key and staff id of the live expense indexed.
+    expense_keys: HashMap<Uuid, ExpenseKeys>,
+    /// Document key (R4.3) → seqs of the live expenses with it.
+    documents: HashMap<(String, String), std::collections::BTreeSet<u64>>,
+    /// Staff id → ids of the live expenses naming them (R4.6).
+    expenses_by_staff: HashMap<String, HashSet<Uuid>>,
+    /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
+    lines: HashMap<String, BTreeMap<(Date, u64), rust_decimal::Decimal>>,
+    line_findings: Vec<Finding>,
+    findings: BTreeMap<FindingKey, Finding>,
+}
+
+fn key(f: &Finding, section: u8, owner: &str, i: usize) -> FindingKey {
+    (
+        f.date,
+        f.rule,
+        f.subject.clone(),
+        f.severity,
+        section,
+        owner.to_string(),
+        i,
+    )
+}
+
+fn seq_owner(seq: u64) -> String {
+    format!("{seq:020}")
+}
+
+/// After every expense's seq.
+const LINES_OWNER: &str = "~";
+
+impl Cache {
+    fn touch(&mut self, event: &Event) {
+        if !self.built {
+            return;
+        }
+        let d = &mut self.dirty;
+        match event {
+            Event::ProjectDefined(_) => d.all = true,
+            Event::CourseDefined(c) => {
+                d.courses.insert(c.course_id.to_string());
+            }
+            Event::CourseRunScheduled(r) => {
+                d.runs.insert(r.run_id.to_string());
+            }
+            Event::SessionHeld(s) => {
+                d.runs.insert(s.run_id.to_string());
+                d.sessions.insert(s.session_id.to_string());
+            }
+            Event::SeminarHeld(_) | Event::WorkshopHeld(_) | Event::ConferenceHeld(_) => {
+                d.activities = true
+            }
+            Event::ParticipantRegistered(p) => {
+                d.participants.insert(p.participant_id);
+            }
+            Event::AttendanceRecorded(a) => {
+                d.participants.insert(a.participant_id);
+            }
+            Event::InternshipCompleted(i) => {
+                d.participants.insert(i.participant_id);
+            }
+            Event::ParticipantExited(x) => {
+                d.participants.insert(x.participant_id);
+            }
+            Event::StaffContracted(e) => {
+                d.staff.insert(e.staff_id.to_string());
+            }
+            Event::StaffContractAmended(e) => {
+                d.staff.insert(e.staff_id.to_string());
+            }
+            Event::TimesheetFiled(e) => {
+                d.staff.insert(e.staff_id.to_string());
+            }
+            Event::ExpenseRecorded(e) => {
+                d.expenses.insert(e.expense_id);
+            }
+            Event::ExpensePaid(e) => {
+                d.expenses.insert(e.expense_id);
+            }
+            Event::OrganizationJoined(_)
+            | Event::ParticipantEnrolled(_)
+            | Event::PersonalDataErased(_)
+            | Event::ReportSubmitted(_)
+            | Event::RuleSetAdopted(_)
+            | Event::EventCorrected(_)
+            | Event::EventVoided(_) => {}
+        }
+    }
+
+    /// Brings every dirty part up to date with `l` (everything on the first call).
+    fn refresh(&mut self, l: &Ledger) {
+        if !self.built || self.dirty.all {
+            *self = Cache {
+                built: true,
+                dirty: Dirty {
+                    participants: l
+                        .ix
+                        .participants
+                        .keys()
+                        .chain(l.ix.internships_by_participant.keys())
+                        .copied()
+                        .collect(),
+                    runs: l.ix.runs.keys().cloned().collect(),
+                    courses: l
+                        .ix
+                        .courses
+                        .keys()
+                        .chain(l.ix.runs_by_course.keys())
+                        .cloned()
+                        .collect(),
+                    activities: true,
+                    staff: l
+                        .ix
+                        .staff
+                        .keys()
+                        .chain(l.ix.amendments_by_staff.keys())
+                        .chain(l.ix.timesheets.keys().map(|(id, _)| id))
+                        .cloned()
+                        .collect(),
+                    expenses: l.ix.expenses.keys().copied().collect(),
+                    ..Dirty::default()
+                },
+                ..Cache::default()
+            };
+        }
+        let mut d = std::mem::take(&mut self.dirty);
+        for sid in &d.sessions {
+            for &seq in l.ix.attendance_by_session.get(sid).into_iter().flatten() {
+                if let Some(Event::AttendanceRecorded(a)) = l.event(seq) {
+                    d.participants.insert(a.participant_id);
+                }
+            }
+        }
+        for cid in &d.courses {
+            for &seq in l.ix.runs_by_course.get(cid).into_iter().flatten() {
+                if let Some(Event::CourseRunScheduled(r)) = l.event(seq) {
+                    d.runs.insert(r.run_id.to_string());
+                }
+            }
+        }
+        for rid in &d.runs {
+            if let Some(old) = self.runs.remove(rid) {
+                if let Some(on) = old.held_on {
+                    self.runs_held.remove(on);
+                }
+                d.courses.insert(old.course_id);
+            }
+            if let Some(new) = l.run_state(rid) {
+                if let Some(on) = new.held_on {
+                    self.runs_held.add(on);
+                }
+                d.courses.insert(new.course_id.clone());
+                self.runs.insert(rid.clone(), new);
+            }
+        }
+        for cid in &d.courses {
+            if let Some(on) = self.courses.remove(cid) {
+                self.courses_held.remove(on);
+            }
+            let held_on =
+                l.ix.runs_by_course
+                    .get(cid)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&seq| match l.event(seq) {
+                        Some(Event::CourseRunScheduled(r)) => self
+                            .runs
+                            .get(r.run_id.as_str())
+                            .filter(|run| run.seq == seq)
+                            .and_then(|run| run.held_on),
+                        _ => None,
+                    })
+                    .min();
+            if let Some(on) = held_on {
+                self.courses_held.add(on);
+                self.courses.insert(cid.clone(), on);
+            }
+        }
+        for id in &d.participants {
+            if let Some(old) = self.persons.remove(id) {
+                if let Some((on, g)) = old.supported {
+                    let c = self.supported.entry(on).or_default();
+                    match g {
+                        Gender::Female => c.female -= 1,
+                        Gender::Male => c.male -= 1,
+                    }
+                    if c.female + c.male == 0 {
+                        self.supported.remove(&on);
+                    }
+                }
+                for &on in &old.internships {
+                    self.internships.remove(on);
+                }
+                for (i, f) in old.findings.iter().enumerate() {
+                    self.findings
+                        .remove(&key(f, PARTICIPANTS, &id.to_string(), i));
+                }
+            }
+            let new = l.person_state(id);
+            if let Some((on, g)) = new.supported {
+                let c = self.supported.entry(on).or_default();
+                match g {
+                    Gender::Female => c.female += 1,
+                    Gender::Male => c.male += 1,
+                }
+            }
+            for &on in &new.internships {
+                self.internships.add(on);
+            }
+            for (i, f) in new.findings.iter().enumerate() {
+                self.findings
+                    .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
+            }
+            if new.supported.is_some() || !new.internships.is_empty() || !new.findings.is_empty() {
+                self.persons.insert(*id, new);
+            }
+        }
+        if d.activities {
+            self.activities = l.activities();
+        }
+        if !d.staff.is_empty() {
+            for (i, f) in self.staff_findings.iter().enumerate() {
+                self.findings.remove(&key(f, STAFF, "", i));
+            }
+            self.staff_findings = l.staff_group();
+            for (i, f) in self.staff_findings.iter().enumerate() {
+                self.findings.insert(key(f, STAFF, "", i), f.clone());
+            }
+        }
+        if !d.expenses.is_empty() || !d.staff.is_empty() {
+            self.refresh_expenses(l, d);
+        }
+    }
+
+    /// Recomputes the expenses that changed, those naming a staff member
+    /// who changed, and those sharing a document with either (R4.3).
+    fn refresh_expenses(&mut self, l: &Ledger, d: Dirty) {
+        let mut ids = d.expenses;
+        for st in &d.staff {
+            ids.extend(self.expenses_by_staff.get(st).into_iter().flatten());
+        }
+        let mut documents = HashSet::new();
+        // first unindex every changed id (its old seq, document and staff) …
+        for id in &ids {
+            if let Some((seq, doc, staff)) = self.expense_keys.remove(id) {
+                if let Some(set) = self.documents.get_mut(&doc) {
+                    set.remove(&seq);
+                    if set.is_empty() {
+                        self.documents.remove(&doc);
+                    }
+                }
+                if let Some(st) = staff {
+                    if let Some(set) = self.expenses_by_staff.get_mut(&st) {
+                        set.remove(id);
+                        if set.is_empty() {
+                            self.expenses_by_staff.remove(&st);
+                        }
+                    }
+                }
+                self.remove_expense(seq);
+                documents.insert(doc);
+            }
+        }
+        // … then index them as they are now
+        for id in &ids {
+            let Some(&seq) = l.ix.expenses.get(id) else {
+                continue;
+            };
+            let Some(Event::ExpenseRecorded(e)) = l.event(seq) else {
+                continue;
+            };
+            let doc = crate::budget::document_key(e);
+            let staff = e.staff_id.as_ref().map(|s| s.to_string());
+            self.documents.entry(doc.clone()).or_default().insert(seq);
+            if let Some(st) = &staff {
+                self.expenses_by_staff
+                    .entry(st.clone())
+                    .or_default()
+                    .insert(*id);
+            }
+            self.expense_keys.insert(*id, (seq, doc.clone(), staff));
+            documents.insert(doc);
+        }
+        let mut todo = std::collections::BTreeSet::new();
+        for doc in &documents {
+            todo.extend(self.documents.get(doc).into_iter().flatten().copied());
+        }
+        let Some(project) = l.project() else {
+            return;
+        };
+        for seq in todo {
+            self.remove_expense(seq);
+            let Some(Event::ExpenseRecorded(e)) = l.event(seq) else {
+                continue;
+            };
+            let first = self
+                .documents
+                .get(&crate::budget::document_key(e))
+                .and_then(|set| set.first().copied())
+                .filter(|f| *f < seq);
+            let status = l.expense_status(project, seq, e, first);
+            let findings = l.expense_findings_of(&status);
+            let owner = seq_owner(seq);
+            for (i, f) in findings.iter().enumerate() {
+                self.findings.insert(key(f, EXPENSES, &owner, i), f.clone());
+            }
+            if let Some(on) = status.eligible_on {
+                self.lines
+                    .entry(status.budget_line.clone())
+                    .or_default()
+                    .insert((on, seq), status.eligible_amount);
+            }
+            self.expenses.insert(seq, Expense { status, findings });
+        }
+        for (i, f) in self.line_findings.iter().enumerate() {
+            self.findings.remove(&key(f, EXPENSES, LINES_OWNER, i));
+        }
+        let lines: Vec<Vec<_>> = project
+            .budget_lines
+            .iter()
+            .map(|line| {
+                self.lines
+                    .get(line.code.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|((on, seq), amount)| (*on, *seq, *amount))
+                    .collect()
+            })
+            .collect();
+        self.line_findings = l.budget_line_findings(&lines);
+        for (i, f) in self.line_findings.iter().enumerate() {
+            self.findings
+                .insert(key(f, EXPENSES, LINES_OWNER, i), f.clone());
+        }
+    }
+
+    /// Forgets the derived state of the expense at `seq` (not its indexes).
+    fn remove_expense(&mut self, seq: u64) {
+        let Some(old) = self.expenses.remove(&seq) else {
+            return;
+        };
+        let owner = seq_owner(seq);
+        for (i, f) in old.findings.iter().enumerate() {
+            self.findings.remove(&key(f, EXPENSES, &owner, i));
+        }
+        if let Some(on) = old.status.eligible_on {
+            if let Some(line) = self.lines.get_mut(&old.status.budget_line) {
+                line.remove(&(on, seq));
+                if line.is_empty() {
+                    self.lines.remove(&old.status.budget_line);
+                }
+            }
+        }
+    }
+
+    /// Supported persons with a crossing date ≤ `as_of`, by gender.
+    pub fn supported_upto(&self, as_of: Date) -> ByGender {
+        let mut by = ByGender::default();
+        for (_, g) in self.supported.range(..=as_of) {
+            by.female += g.female;
+            by.male += g.male;
+        }
+        by
+    }
+
+    /// The participants' derived states (those supported, with internships or findings).
+    pub fn persons(&self) -> impl Iterator<Item = (&Uuid, &Person)> {
+        self.persons.iter()
+    }
+
+    /// Live internships dated ≤ `as_of`.
+    pub fn internships_upto(&self, as_of: Date) -> u64 {
+        self.internships.upto(as_of)
+    }
+
+    /// Runs held by `as_of`.
+    pub fn runs_held_upto(&self, as_of: Date) -> u64 {
+        self.runs_held.upto(as_of)
+    }
+
+    /// Every run's derived state.
+    pub fn runs(&self) -> impl Iterator<Item = &Run> {
+        self.runs.values()
+    }
+
+    /// Courses with a run held by `as_of`.
+    pub fn courses_held_upto(&self, as_of: Date) -> u64 {
+        self.courses_held.upto(as_of)
+    }
+
+    /// The activities.
+    pub fn activities(&self) -> &Activities {
+        &self.activities
+    }
+
+    /// The eligibility of every live expense, in log order.
+    pub fn statuses(&self) -> impl Iterator<Item = &ExpenseStatus> {
+        self.expenses.values().map(|e| &e.status)
+    }
+
+    /// Every finding, sorted by (date, rule, subject, severity), then in the order found.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.values()
+    }
+}
+
+impl Ledger {
+    /// The derived dates, brought up to date.
+    pub(crate) fn cache(&self) -> RwLockReadGuard<'_, Cache> {
+        {
+            let guard = self.derived.0.read().unwrap_or_else(|p| p.into_inner());
+            if guard.built && guard.dirty.is_clean() {
+                return guard;
+            }
+        }
+        {
+            let mut guard = self.derived.0.write().unwrap_or_else(|p| p.into_inner());
+            if !guard.built || !guard.dirty.is_clean() {
+                guard.refresh(self);
+            }
+        }
+        self.derived.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+}

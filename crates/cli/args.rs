@@ -162,6 +162,10 @@ pub enum Command {
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
     },
+    /// Whole-run benchmarks (performance issue) on generated logs of each
+    /// size: durable import, replay, point-in-time queries and concurrent
+    /// appends over HTTP against a served copy; figures beside the targets.
+    Bench(crate::commands::bench::BenchArgs),
 }
 
 /// Token management.

@@ -82,8 +82,23 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
         match parsed {
             Ok(None) => {}
             Ok(Some(req)) => {
+                // A report pins a signed checkpoint of the log up to its
+                // at_seq, which needs the records before it stored: it ends
+                // the batch before it and goes alone.
+                let alone = matches!(req.event, grantledger_domain::Event::ReportSubmitted(_));
+                if alone
+                    && !pending.is_empty()
+                    && tx
+                        .send(Parsed::Batch(std::mem::replace(
+                            &mut pending,
+                            Vec::with_capacity(batch),
+                        )))
+                        .is_err()
+                {
+                    return;
+                }
                 pending.push((line_no, req));
-                if pending.len() >= batch {
+                if alone || pending.len() >= batch {
                     let full = std::mem::replace(&mut pending, Vec::with_capacity(batch));
                     if tx.send(Parsed::Batch(full)).is_err() {
                         return;

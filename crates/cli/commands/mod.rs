@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod bench;
 mod export;
 mod gen;
 mod import;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => verify::verify(&data_dir, &checkpoint, key.as_deref()),
         Command::Report { report } => report::run(report),
         Command::Replay { data_dir } => report::replay(&data_dir),
+        Command::Bench(args) => bench::run(args),
         Command::Gen {
             participants,
             seed,

@@ -15,9 +15,11 @@
 //! query nothing is tracked (a replay pays nothing): the first query computes
 //! everything once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use imbl::{HashMap, OrdMap, OrdSet};
 
 use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Event};
@@ -30,6 +32,8 @@ use crate::Ledger;
 
 /// The derived state behind a lock, so that `&Ledger` queries can bring it
 /// up to date. Equal whatever its content (it is a function of the ledger).
+/// Cloning it is cheap: the big parts of the [`Cache`] are persistent maps
+/// or `Arc`s, shared until one copy refreshes them.
 #[derive(Default)]
 pub(crate) struct Derived(RwLock<Cache>);
 
@@ -149,7 +153,7 @@ const PARTICIPANTS: u8 = 2;
 
 /// Counts by date.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Counts(BTreeMap<Date, u64>);
+pub(crate) struct Counts(OrdMap<Date, u64>);
 
 impl Counts {
     fn add(&mut self, d: Date) {
@@ -190,27 +194,27 @@ pub(crate) struct Cache {
     dirty: Dirty,
     persons: HashMap<Uuid, Person>,
     /// Supported persons by crossing date, by gender.
-    supported: BTreeMap<Date, ByGender>,
+    supported: OrdMap<Date, ByGender>,
     internships: Counts,
     runs: HashMap<String, Run>,
     runs_held: Counts,
     /// Course id → the date its first run becomes held.
     courses: HashMap<String, Date>,
     courses_held: Counts,
-    activities: Activities,
-    staff_findings: Vec<Finding>,
+    activities: Arc<Activities>,
+    staff_findings: Arc<Vec<Finding>>,
     /// Live expenses by seq.
-    expenses: BTreeMap<u64, Expense>,
+    expenses: OrdMap<u64, Expense>,
     /// Expense id → seq, document key and staff id of the live expense indexed.
     expense_keys: HashMap<Uuid, ExpenseKeys>,
     /// Document key (R4.3) → seqs of the live expenses with it.
-    documents: HashMap<(String, String), std::collections::BTreeSet<u64>>,
+    documents: HashMap<(String, String), OrdSet<u64>>,
     /// Staff id → ids of the live expenses naming them (R4.6).
-    expenses_by_staff: HashMap<String, HashSet<Uuid>>,
+    expenses_by_staff: HashMap<String, imbl::HashSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
-    lines: HashMap<String, BTreeMap<(Date, u64), rust_decimal::Decimal>>,
-    line_findings: Vec<Finding>,
-    findings: BTreeMap<FindingKey, Finding>,
+    lines: HashMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
+    line_findings: Arc<Vec<Finding>>,
+    findings: OrdMap<FindingKey, Finding>,
 }
 
 fn key(f: &Finding, section: u8, owner: &str, i: usize) -> FindingKey {
@@ -419,13 +423,13 @@ impl Cache {
             }
         }
         if d.activities {
-            self.activities = l.activities();
+            self.activities = Arc::new(l.activities());
         }
         if !d.staff.is_empty() {
             for (i, f) in self.staff_findings.iter().enumerate() {
                 self.findings.remove(&key(f, STAFF, "", i));
             }
-            self.staff_findings = l.staff_group();
+            self.staff_findings = Arc::new(l.staff_group());
             for (i, f) in self.staff_findings.iter().enumerate() {
                 self.findings.insert(key(f, STAFF, "", i), f.clone());
             }
@@ -499,7 +503,7 @@ impl Cache {
             let first = self
                 .documents
                 .get(&crate::budget::document_key(e))
-                .and_then(|set| set.first().copied())
+                .and_then(|set| set.get_min().copied())
                 .filter(|f| *f < seq);
             let status = l.expense_status(project, seq, e, first);
             let findings = l.expense_findings_of(&status);
@@ -530,7 +534,7 @@ impl Cache {
                     .collect()
             })
             .collect();
-        self.line_findings = l.budget_line_findings(&lines);
+        self.line_findings = Arc::new(l.budget_line_findings(&lines));
         for (i, f) in self.line_findings.iter().enumerate() {
             self.findings
                 .insert(key(f, EXPENSES, LINES_OWNER, i), f.clone());

@@ -1,7 +1,9 @@
 //! The ledger state of a log prefix: live facts keyed by the `seq` of the event
 //! that created them, and indexes from natural ids to those seqs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use imbl::{OrdMap, OrdSet};
 
 use grantledger_domain::{Envelope, Event, YearMonth};
 use jiff::Timestamp;
@@ -25,56 +27,137 @@ pub struct Live {
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
 /// [`crate::replay`]); query it with the measure methods at any `as_of`.
+///
+/// Its maps are persistent (`imbl`), so a clone is O(1) and shares them;
+/// an `apply` to either copy then copies only the tree paths it touches (a
+/// scratch copy for a batch, or a snapshot of the head kept while the head
+/// moves on).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ledger {
     pub(crate) at_seq: u64,
     pub(crate) head_hash: [u8; 32],
     pub(crate) head_recorded_at: Option<Timestamp>,
-    pub(crate) live: BTreeMap<u64, Live>,
+    pub(crate) live: Facts,
     /// Every event id in the prefix (facts, corrections and voids) → its seq.
-    pub(crate) seq_of: HashMap<Uuid, u64>,
+    pub(crate) seq_of: OrdMap<Uuid, u64>,
     /// Target seq → the void's seq.
-    pub(crate) voided: BTreeMap<u64, u64>,
+    pub(crate) voided: OrdMap<u64, u64>,
     /// Correction / void seq → (its event id, the event); they are not facts.
-    pub(crate) amendment_events: BTreeMap<u64, (Uuid, Event)>,
+    pub(crate) amendment_events: OrdMap<u64, (Uuid, Event)>,
     pub(crate) ix: Index,
     /// Derived dates of the measures (crossing dates, held dates, findings),
     /// brought up to date by the next query.
     pub(crate) derived: crate::derived::Derived,
 }
 
+/// The live facts by seq: a persistent vector with one slot per seq from the
+/// first fact's on (`None` for corrections, voids and voided facts), each
+/// fact behind an `Arc` so that copying a shared chunk copies pointers. Seqs come
+/// from the store's gap-free counter and are applied in order, so appending is
+/// the common case; it is cheaper than a persistent map keyed by seq, and a
+/// clone shares every chunk (a write copies only the chunk it touches).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Facts {
+    /// The seq of slot 0.
+    first: u64,
+    slots: imbl::Vector<Option<Arc<Live>>>,
+}
+
+impl Facts {
+    fn slot(&self, seq: u64) -> Option<usize> {
+        let i = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        (i < self.slots.len()).then_some(i)
+    }
+
+    pub(crate) fn get(&self, seq: &u64) -> Option<&Live> {
+        self.slots.get(self.slot(*seq)?)?.as_deref()
+    }
+
+    pub(crate) fn get_mut(&mut self, seq: &u64) -> Option<&mut Live> {
+        let i = self.slot(*seq)?;
+        self.slots.get_mut(i)?.as_mut().map(Arc::make_mut)
+    }
+
+    pub(crate) fn remove(&mut self, seq: &u64) -> Option<Live> {
+        let i = self.slot(*seq)?;
+        self.slots.get_mut(i)?.take().map(Arc::unwrap_or_clone)
+    }
+
+    pub(crate) fn insert(&mut self, seq: u64, live: Live) {
+        if self.slots.is_empty() {
+            self.first = seq;
+        }
+        while seq < self.first {
+            self.slots.push_front(None);
+            self.first -= 1;
+        }
+        let i = usize::try_from(seq - self.first).expect("seq fits in memory");
+        while self.slots.len() <= i {
+            self.slots.push_back(None);
+        }
+        self.slots.set(i, Some(Arc::new(live)));
+    }
+
+    /// The live facts in seq order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Live> {
+        self.slots.iter().flatten().map(|l| &**l)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &Live)> {
+        (self.first..)
+            .zip(self.slots.iter())
+            .filter_map(|(seq, l)| Some((seq, l.as_deref()?)))
+    }
+}
+
+impl PartialEq for Facts {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Facts {}
+
+impl std::ops::Index<&u64> for Facts {
+    type Output = Live;
+
+    fn index(&self, seq: &u64) -> &Live {
+        self.get(seq).expect("a live fact at this seq")
+    }
+}
+
 /// Natural ids → seq of the live event that carries them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Index {
     pub project: Option<u64>,
-    pub organizations: BTreeMap<String, u64>,
-    pub courses: BTreeMap<String, u64>,
-    pub runs: BTreeMap<String, u64>,
-    pub runs_by_course: BTreeMap<String, BTreeSet<u64>>,
-    pub sessions: BTreeMap<String, u64>,
-    pub sessions_by_run: BTreeMap<String, BTreeSet<u64>>,
-    pub seminars: BTreeMap<String, u64>,
-    pub workshops: BTreeMap<String, u64>,
-    pub conferences: BTreeMap<String, u64>,
-    pub participants: BTreeMap<Uuid, u64>,
-    pub enrolments: BTreeMap<(Uuid, String), u64>,
-    pub attendance: BTreeMap<(Uuid, String), u64>,
-    pub attendance_by_participant: BTreeMap<Uuid, BTreeSet<u64>>,
+    pub organizations: OrdMap<String, u64>,
+    pub courses: OrdMap<String, u64>,
+    pub runs: OrdMap<String, u64>,
+    pub runs_by_course: OrdMap<String, OrdSet<u64>>,
+    pub sessions: OrdMap<String, u64>,
+    pub sessions_by_run: OrdMap<String, OrdSet<u64>>,
+    pub seminars: OrdMap<String, u64>,
+    pub workshops: OrdMap<String, u64>,
+    pub conferences: OrdMap<String, u64>,
+    pub participants: OrdMap<Uuid, u64>,
+    pub enrolments: OrdMap<(Uuid, String), u64>,
+    pub attendance: OrdMap<(Uuid, String), u64>,
+    pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: BTreeMap<String, BTreeSet<u64>>,
-    pub internships_by_participant: BTreeMap<Uuid, BTreeSet<u64>>,
-    pub exits: BTreeMap<Uuid, u64>,
-    pub erased: BTreeMap<Uuid, u64>,
-    pub staff: BTreeMap<String, u64>,
-    pub amendments_by_staff: BTreeMap<String, BTreeSet<u64>>,
-    pub timesheets: BTreeMap<(String, YearMonth), u64>,
-    pub expenses: BTreeMap<Uuid, u64>,
-    pub payments_by_expense: BTreeMap<Uuid, BTreeSet<u64>>,
-    pub reports: BTreeMap<u32, BTreeSet<u64>>,
-    pub rule_sets: BTreeSet<u64>,
+    pub attendance_by_session: OrdMap<String, OrdSet<u64>>,
+    pub internships_by_participant: OrdMap<Uuid, OrdSet<u64>>,
+    pub exits: OrdMap<Uuid, u64>,
+    pub erased: OrdMap<Uuid, u64>,
+    pub staff: OrdMap<String, u64>,
+    pub amendments_by_staff: OrdMap<String, OrdSet<u64>>,
+    pub timesheets: OrdMap<(String, YearMonth), u64>,
+    pub expenses: OrdMap<Uuid, u64>,
+    pub payments_by_expense: OrdMap<Uuid, OrdSet<u64>>,
+    pub reports: OrdMap<u32, OrdSet<u64>>,
+    pub rule_sets: OrdSet<u64>,
 }
 
-fn put<K: Ord>(map: &mut BTreeMap<K, u64>, key: K, seq: u64, add: bool) {
+fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
     if add {
         map.insert(key, seq);
     } else if map.get(&key) == Some(&seq) {
@@ -82,9 +165,14 @@ fn put<K: Ord>(map: &mut BTreeMap<K, u64>, key: K, seq: u64, add: bool) {
     }
 }
 
-fn member<K: Ord>(map: &mut BTreeMap<K, BTreeSet<u64>>, key: K, seq: u64, add: bool) {
+fn member<K: Ord + Clone>(map: &mut OrdMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
     if add {
-        map.entry(key).or_default().insert(seq);
+        // not `entry`: an imbl entry looks the key up two or three times
+        if let Some(set) = map.get_mut(&key) {
+            set.insert(seq);
+        } else {
+            map.insert(key, OrdSet::unit(seq));
+        }
     } else if let Some(set) = map.get_mut(&key) {
         set.remove(&seq);
         if set.is_empty() {
@@ -235,6 +323,14 @@ impl Ledger {
     /// The chain hash of the record at [`Ledger::at_seq`] (zeros when empty).
     pub fn head_hash(&self) -> [u8; 32] {
         self.head_hash
+    }
+
+    /// Sets the chain hash of the record at [`Ledger::at_seq`], for a caller
+    /// that applied envelopes before the store computed their hashes (a
+    /// batch admitted in place: every other envelope field is known before
+    /// the write). Only the head's hash is kept, so only it needs setting.
+    pub fn set_head_hash(&mut self, hash: [u8; 32]) {
+        self.head_hash = hash;
     }
 
     /// The `recorded_at` of the record at [`Ledger::at_seq`] (`None` when empty).

@@ -57,6 +57,17 @@ fn envelope_of(r: &Record, event: Event) -> Envelope {
     }
 }
 
+/// Brings a ledger's derived dates up to date (the crossing dates, held
+/// dates and findings that every point-in-time answer reads), so that a
+/// snapshot taken of it, and every prefix folded from that snapshot, only
+/// recomputes what the records after it touch.
+fn warm(ledger: &Ledger) {
+    if let Some(day) = ledger.project().map(|p| p.period.end) {
+        let _ = ledger.indicator_values(day);
+        let _ = ledger.findings(day);
+    }
+}
+
 /// What an append did.
 #[derive(Debug)]
 pub struct AppendOutcome {
@@ -120,6 +131,7 @@ impl Service {
             if upto >= head_seq || head.at_seq() < upto {
                 break;
             }
+            warm(&head);
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
         let erased: BTreeSet<Uuid> = head.erased_participants().copied().collect();
@@ -483,32 +495,14 @@ impl Service {
     /// Folds (or takes from the cache) a prefix older than the head: from the
     /// nearest snapshot or cached prefix at or below it.
     fn older_prefix(&self, at_seq: u64) -> Result<Arc<Ledger>, ApiError> {
-        let (cached, base) = {
+        let cached = {
             let cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
-            let exact = cache.iter().find(|l| l.at_seq() == at_seq).cloned();
-            let below = cache
-                .iter()
-                .filter(|l| l.at_seq() < at_seq)
-                .max_by_key(|l| l.at_seq())
-                .cloned();
-            (exact, below)
+            cache.iter().find(|l| l.at_seq() == at_seq).cloned()
         };
         Ok(match cached {
             Some(l) => l,
             None => {
-                let snapshot = self
-                    .snapshots
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .range(..=at_seq)
-                    .next_back()
-                    .map(|(_, l)| l.clone());
-                let start = [base, snapshot]
-                    .into_iter()
-                    .flatten()
-                    .max_by_key(|l| l.at_seq())
-                    .map_or_else(Ledger::default, |l| (*l).clone());
-                let l = Arc::new(fold(self.log.as_ref(), start, at_seq)?);
+                let l = Arc::new(self.fold_prefix(at_seq)?);
                 let mut cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
                 cache.insert(0, l.clone());
                 cache.truncate(PREFIX_CACHE);
@@ -554,6 +548,7 @@ impl Service {
             }
             match self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
                 Some(originals) => (originals, true),
+                None if batch => self.append_in_place(&requests, actor, at)?,
                 None => {
                     let (new_events, stored_events) =
                         self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
@@ -594,6 +589,147 @@ impl Service {
         Ok(AppendOutcome { records, repeated })
     }
 
+    /// A batch's admission and append (under the writer lock): each event is
+    /// admitted against the head state and applied to it at once, so that
+    /// the next one sees it, without copying the state; the records get the
+    /// seqs and record times applied (the batch is written after the head's
+    /// seq, with explicit `recorded_at`). If an event is refused or the store
+    /// refuses the batch, the head state is folded again from the log (its
+    /// nearest snapshot) to what it was, and the error returned.
+    fn append_in_place(
+        &self,
+        requests: &[AppendRequest],
+        actor: &str,
+        at: impl Fn(usize, ApiError) -> ApiError,
+    ) -> Result<(Vec<Record>, bool), ApiError> {
+        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+        let base = head.at_seq();
+        let now = jiff::Timestamp::now();
+        let mut out: Vec<NewEvent> = Vec::with_capacity(requests.len());
+        let mut refused = None;
+        for (i, req) in requests.iter().enumerate() {
+            match self.admit_one(&head, req, actor, &out) {
+                Ok((mut new, event)) => {
+                    let prev = head.head_recorded_at();
+                    let recorded_at = new
+                        .recorded_at
+                        .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
+                    new.recorded_at = Some(recorded_at);
+                    head.apply(&Envelope {
+                        seq: base + i as u64 + 1,
+                        event_id: new.event_id,
+                        stream: new.stream.clone(),
+                        stream_version: 0,
+                        recorded_at,
+                        actor: new.actor.clone(),
+                        event,
+                        hash: [0; 32],
+                    });
+                    out.push(new);
+                }
+                Err(e) => {
+                    refused = Some(at(i, e));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = refused {
+            self.restore_head(&mut head, base)?;
+            return Err(e);
+        }
+        // Erasure destroys the key (durably) before its event is written: a
+        // crash in between leaves the data unreadable and the erasure to be
+        // retried, never the reverse.
+        for req in requests {
+            if let Event::PersonalDataErased(e) = &req.event {
+                if let Some(keys) = self.log.keys() {
+                    if let Err(err) = keys.destroy_key(&e.participant_id) {
+                        self.restore_head(&mut head, base)?;
+                        return Err(err.into());
+                    }
+                }
+            }
+        }
+        let expected: Vec<(u64, Option<jiff::Timestamp>)> = out
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (base + i as u64 + 1, n.recorded_at))
+            .collect();
+        match self.log.append_deferred(out) {
+            Ok(Appended::New(records)) => {
+                let same = records
+                    .iter()
+                    .map(|r| (r.seq, Some(r.recorded_at)))
+                    .eq(expected.iter().copied());
+                if same {
+                    if let Some(last) = records.last() {
+                        head.set_head_hash(last.hash);
+                    }
+                } else {
+                    // Not expected (the writer lock orders appends): fold
+                    // the written records instead.
+                    tracing::warn!("a batch was stored at other seqs than admitted; refolding");
+                    let last = records.last().map_or(base, |r| r.seq);
+                    self.log.wait_durable(last)?;
+                    self.restore_head(&mut head, last)?;
+                }
+                let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
+                for r in &records {
+                    tree.push(leaf_hash(&r.hash));
+                }
+                self.erased
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(head.erased_participants().copied());
+                self.maybe_snapshot(&head);
+                Ok((records, false))
+            }
+            Ok(Appended::Repeated(originals)) => {
+                self.restore_head(&mut head, base)?;
+                Ok((originals, true))
+            }
+            Err(e) => {
+                self.restore_head(&mut head, base)?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Puts the head state back to the prefix `seq ≤ at_seq` by folding the
+    /// log from the nearest snapshot (after waiting until that prefix is
+    /// durable: earlier appends may still be waiting for their barrier).
+    fn restore_head(&self, head: &mut Ledger, at_seq: u64) -> Result<(), ApiError> {
+        self.log.wait_durable(at_seq)?;
+        *head = self.fold_prefix(at_seq)?;
+        Ok(())
+    }
+
+    /// The state of the prefix `seq ≤ at_seq`, folded from the nearest
+    /// snapshot (or cached prefix) at or below it.
+    fn fold_prefix(&self, at_seq: u64) -> Result<Ledger, ApiError> {
+        let cached = {
+            let cache = self.prefixes.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .iter()
+                .filter(|l| l.at_seq() <= at_seq)
+                .max_by_key(|l| l.at_seq())
+                .cloned()
+        };
+        let snapshot = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .range(..=at_seq)
+            .next_back()
+            .map(|(_, l)| l.clone());
+        let start = [cached, snapshot]
+            .into_iter()
+            .flatten()
+            .max_by_key(|l| l.at_seq())
+            .map_or_else(Ledger::default, |l| (*l).clone());
+        Ok(fold(self.log.as_ref(), start, at_seq)?)
+    }
+
     /// Keeps a snapshot of `head` when it is `snapshot_every` records or more
     /// past the last one.
     fn maybe_snapshot(&self, head: &Ledger) {
@@ -603,57 +739,61 @@ impl Service {
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
         let last = snapshots.keys().next_back().copied().unwrap_or(0);
         if head.at_seq() >= last + self.snapshot_every {
+            warm(head);
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
     }
 
-    /// Runs the admission rules over the batch, each event against the state
-    /// including the batch's earlier events, and builds the records to write.
+    /// Runs the admission rules over a single event against the head state
+    /// and builds the record to write (see [`Service::append_in_place`] for
+    /// batches).
     fn admit(
         &self,
         requests: &[AppendRequest],
         actor: &str,
     ) -> Result<(Vec<NewEvent>, Vec<Event>), (usize, ApiError)> {
         let head = self.head.read().unwrap_or_else(|p| p.into_inner());
-        let mut scratch = (requests.len() > 1).then(|| head.clone());
         let mut out = Vec::with_capacity(requests.len());
         let mut stored = Vec::with_capacity(requests.len());
         for (i, req) in requests.iter().enumerate() {
-            let state = scratch.as_ref().unwrap_or(&head);
-            state.admit(&req.event).map_err(|r| (i, r.into()))?;
-            let sealed = self.seal(&req.event).map_err(|e| (i, e))?;
-            let event = sealed.as_ref().unwrap_or(&req.event);
-            let payload = event.encode().map_err(|e| (i, ApiError::internal(e)))?;
-            let stream = match req.event.stream() {
-                Some(s) => s,
-                None => self.target_stream(&req.event, &out).map_err(|e| (i, e))?,
-            };
-            let new = NewEvent {
-                event_id: req.event_id.unwrap_or_else(Uuid::now_v7),
-                stream,
-                expected_version: req.expected_version,
-                kind: req.event.kind().as_str().to_string(),
-                schema_version: req.event.schema_version(),
-                payload,
-                actor: req.actor.clone().unwrap_or_else(|| actor.to_string()),
-                recorded_at: req.recorded_at,
-            };
-            if let Some(s) = scratch.as_mut() {
-                s.apply(&Envelope {
-                    seq: head.at_seq() + i as u64 + 1,
-                    event_id: new.event_id,
-                    stream: new.stream.clone(),
-                    stream_version: 0,
-                    recorded_at: jiff::Timestamp::UNIX_EPOCH,
-                    actor: new.actor.clone(),
-                    event: event.clone(),
-                    hash: [0; 32],
-                });
-            }
+            let (new, event) = self
+                .admit_one(&head, req, actor, &out)
+                .map_err(|e| (i, e))?;
             out.push(new);
-            stored.push(sealed.unwrap_or_else(|| req.event.clone()));
+            stored.push(event);
         }
         Ok((out, stored))
+    }
+
+    /// Admits one event against `state` and builds its record (`pending`:
+    /// the batch's records before it); returns the record and the event as
+    /// stored (personal data sealed).
+    fn admit_one(
+        &self,
+        state: &Ledger,
+        req: &AppendRequest,
+        actor: &str,
+        pending: &[NewEvent],
+    ) -> Result<(NewEvent, Event), ApiError> {
+        state.admit(&req.event)?;
+        let sealed = self.seal(&req.event)?;
+        let event = sealed.unwrap_or_else(|| req.event.clone());
+        let payload = event.encode().map_err(ApiError::internal)?;
+        let stream = match req.event.stream() {
+            Some(s) => s,
+            None => self.target_stream(&req.event, pending)?,
+        };
+        let new = NewEvent {
+            event_id: req.event_id.unwrap_or_else(Uuid::now_v7),
+            stream,
+            expected_version: req.expected_version,
+            kind: req.event.kind().as_str().to_string(),
+            schema_version: req.event.schema_version(),
+            payload,
+            actor: req.actor.clone().unwrap_or_else(|| actor.to_string()),
+            recorded_at: req.recorded_at,
+        };
+        Ok((new, event))
     }
 
     /// Appends exported records verbatim (`import --verbatim`): no admission

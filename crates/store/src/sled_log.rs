@@ -689,9 +689,10 @@ pub(crate) fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
 }
 
 /// What the previous barrier saw of sled's files, so that a barrier fsyncs
-/// only what changed since: sled's `db` file always; `conf`, `snap.*` and
-/// the files under `blobs/` when new or when their length or modification
-/// time changed; a directory when the set of sled's names in it changed.
+/// only what changed since: sled's `db` file always; `conf` and `snap.*`
+/// when new or when their length or modification time changed; the files
+/// under `blobs/` (written once under a new name) when new; a directory when
+/// the set of sled's names in it changed.
 /// Other files in the data directory (tokens, checkpoints) belong to their
 /// own writers, which make them durable themselves.
 #[derive(Debug, Default)]
@@ -723,6 +724,10 @@ impl SyncMemo {
             }
             names.push(name.clone());
             let path = entry.path();
+            if !root && self.files.contains_key(&path) {
+                // sled writes a blob once, under a new name: already synced.
+                continue;
+            }
             let meta = match entry.metadata() {
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -749,8 +754,11 @@ impl SyncMemo {
         names.sort();
         if self.dirs.get(dir) != Some(&names) {
             sync_dir(dir)?;
-            self.files
-                .retain(|p, _| p.parent() != Some(dir) || p.exists());
+            self.files.retain(|p, _| {
+                p.parent() != Some(dir)
+                    || p.file_name()
+                        .is_some_and(|n| names.binary_search_by(|x| x.as_os_str().cmp(n)).is_ok())
+            });
             self.dirs.insert(dir.to_path_buf(), names);
         }
         Ok(())

@@ -3,6 +3,8 @@
 //! bench -- --ignored --nocapture`. Prints replay speed, clone time, the
 //! ledger's memory (RSS growth) and the time of `indicators` / `findings` at
 //! 20 pseudo-random dates, then at the head while the last events are applied.
+//! `GL_BENCH_CLONES` sets how many clones are timed (100), `GL_BENCH_DATES`
+//! how many dates (20); `GL_BENCH_REPLAY_ONLY` stops after replay and clones.
 
 use std::time::{Duration, Instant};
 
@@ -97,15 +99,45 @@ fn bench() {
     }
     let el = t.elapsed();
     println!(
-        "replay: {:.3} s, {:.2} M events/s; RSS growth {} MiB",
+        "replay: {:.3} s, {:.0} events/s ({:.2} M events/s); RSS {} MiB, growth {} MiB",
         el.as_secs_f64(),
+        body.len() as f64 / el.as_secs_f64(),
         body.len() as f64 / el.as_secs_f64() / 1e6,
+        rss_kib() / 1024,
         rss_kib().saturating_sub(rss0) / 1024
     );
     let t = Instant::now();
     let copy = ledger.clone();
     println!("clone: {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
     drop(copy);
+    // `GL_BENCH_CLONES` clones (100 unless set), each dropped before the next.
+    let n_clones: u32 = std::env::var("GL_BENCH_CLONES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let t = Instant::now();
+    for _ in 0..n_clones {
+        std::hint::black_box(ledger.clone());
+    }
+    println!(
+        "{n_clones} clones: {:.3} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    // A scratch copy for one batch: clone, apply the last events to the copy.
+    let t = Instant::now();
+    let mut scratch = ledger.clone();
+    for e in rest {
+        scratch.apply(e);
+    }
+    println!(
+        "clone + apply {} events to the copy: {:.3} ms",
+        rest.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop(scratch);
+    if std::env::var_os("GL_BENCH_REPLAY_ONLY").is_some() {
+        return;
+    }
 
     let period = ledger.project().expect("project").period;
     let span = (period.end - period.start).get_days() as i64 + 60;
@@ -135,6 +167,14 @@ fn bench() {
     let _ = ledger.all_findings();
     println!(
         "first all_findings: {:.3} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    for _ in 0..n_clones {
+        std::hint::black_box(ledger.clone());
+    }
+    println!(
+        "{n_clones} clones (cache built): {:.3} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
     for v in &first {

@@ -56,3 +56,40 @@ fn a_ledger_queried_after_every_envelope_answers_like_the_reference_on_the_sinec
     assert!(!ledger.all_findings().is_empty());
     assert!(!ledger.expense_statuses().is_empty());
 }
+
+#[test]
+fn snapshots_cloned_along_the_sinec_log_answer_like_a_fresh_replay_of_their_prefix() {
+    let envelopes = parse(SINEC);
+    let as_of = d("2018-09-30");
+    let mut head = Ledger::default();
+    let mut snapshots = Vec::new();
+    for (i, env) in envelopes.iter().enumerate() {
+        head.apply(env);
+        if i % 7 == 0 {
+            // a query first, so that the clone shares a built cache
+            let _ = head.findings(as_of);
+            snapshots.push((i + 1, head.clone()));
+        }
+    }
+    for (n, snapshot) in &snapshots {
+        let mut fresh = Ledger::default();
+        for env in &envelopes[..*n] {
+            fresh.apply(env);
+        }
+        assert_eq!(snapshot, &fresh, "state after {n} envelopes");
+        assert_eq!(snapshot.all_findings(), fresh.all_findings(), "after {n}");
+        assert_eq!(
+            snapshot.indicators(as_of),
+            fresh.indicators(as_of),
+            "after {n}"
+        );
+        assert_eq!(snapshot.expense_statuses(), fresh.expense_statuses());
+        // a scratch copy of the snapshot fed the rest of the log is the head
+        let mut scratch = snapshot.clone();
+        for env in &envelopes[*n..] {
+            scratch.apply(env);
+        }
+        assert_eq!(scratch, head, "snapshot after {n} brought to the head");
+        assert_eq!(scratch.all_findings(), head.all_findings(), "after {n}");
+    }
+}

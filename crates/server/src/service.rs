@@ -570,11 +570,7 @@ impl Service {
                                 head.apply(&envelope_of(r, event));
                                 tree.push(leaf_hash(&r.hash));
                             }
-                            self.erased
-                                .write()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .extend(head.erased_participants().copied());
-                            self.maybe_snapshot(&head);
+                            self.after_apply(&head);
                             (records, false)
                         }
                         Appended::Repeated(originals) => (originals, true),
@@ -677,11 +673,7 @@ impl Service {
                 for r in &records {
                     tree.push(leaf_hash(&r.hash));
                 }
-                self.erased
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .extend(head.erased_participants().copied());
-                self.maybe_snapshot(&head);
+                self.after_apply(&head);
                 Ok((records, false))
             }
             Ok(Appended::Repeated(originals)) => {
@@ -728,6 +720,16 @@ impl Service {
             .max_by_key(|l| l.at_seq())
             .map_or_else(Ledger::default, |l| (*l).clone());
         Ok(fold(self.log.as_ref(), start, at_seq)?)
+    }
+
+    /// After new records are applied to the head: remembers erased
+    /// participants and keeps a snapshot when one is due.
+    fn after_apply(&self, head: &Ledger) {
+        self.erased
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(head.erased_participants().copied());
+        self.maybe_snapshot(head);
     }
 
     /// Keeps a snapshot of `head` when it is `snapshot_every` records or more

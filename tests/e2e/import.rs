@@ -42,6 +42,10 @@ fn import_stops_at_the_first_refused_line_and_keeps_what_came_before() {
         "the refused line is named: {stderr}"
     );
     assert!(stderr.contains("R1.1"), "the rule is named: {stderr}");
+    assert!(
+        stderr.contains("import stopped; 2 new events are stored before line 4"),
+        "the stored count is the whole import's: {stderr}"
+    );
 
     let s = Server::start(&data, &[]);
     assert_eq!(
@@ -77,7 +81,7 @@ fn import_of_a_line_that_is_not_json_names_the_line() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("1 events before line 2 are stored"),
+        stderr.contains("import stopped; 1 new event is stored before line 2"),
         "{stderr}"
     );
 }

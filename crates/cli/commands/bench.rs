@@ -59,7 +59,8 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// Arguments of `grantledger bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Project sizes in participants (≈ 28 events each), one run per size.
+    /// Project sizes in participants (≈ 28 events each for large projects,
+    /// more for small ones), one run per size.
     #[arg(long, value_delimiter = ',', default_values_t = [360u32, 3_600, 36_000],
         value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub participants: Vec<u32>,
@@ -74,16 +75,17 @@ pub struct BenchArgs {
     #[arg(long)]
     pub keep: bool,
     /// Events per durable import batch.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 5_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch: usize,
     /// Random (as_of, at_seq) points per endpoint, and as many at the head.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub pairs: usize,
     /// Concurrent HTTP clients appending.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub clients: u32,
-    /// Single-event POSTs in all, shared among the clients.
-    #[arg(long, default_value_t = 20_000)]
+    /// Single-event POSTs in all, shared among the clients (leave the stage
+    /// out with `--only` instead of asking for 0).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub appends: usize,
     /// Stop a set of queries after this many seconds (the figures then say
     /// how many were made).

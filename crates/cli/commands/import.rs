@@ -46,12 +46,13 @@ pub fn import(
             match parsed {
                 Parsed::Batch(mut pending) => {
                     last_line = pending.last().map_or(last_line, |(n, _)| *n);
-                    stored += flush(service, &mut pending, source)?;
+                    stored += flush(service, &mut pending, source, stored)?;
                     eprintln!("stored {stored} new events (to line {last_line})");
                 }
                 Parsed::Refused(line_no, e) => {
                     return Err(e.context(format!(
-                        "import stopped; {stored} events before line {line_no} are stored"
+                        "import stopped; {} before line {line_no}",
+                        stored_events(stored)
                     )));
                 }
             }
@@ -121,10 +122,12 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
 
 /// Appends the pending lines as one batch; if the batch is refused, appends
 /// them one by one so that every line before the refused one is stored.
+/// `before`: new events stored by earlier batches (for the message).
 fn flush(
     service: &Service,
     pending: &mut Vec<(usize, AppendRequest)>,
     source: &str,
+    before: u64,
 ) -> anyhow::Result<u64> {
     if pending.is_empty() {
         return Ok(0);
@@ -138,8 +141,13 @@ fn flush(
     for (line_no, req) in pending.drain(..) {
         match service.append(vec![req], "import") {
             Ok(out) => stored += new_count(&out),
-            Err(e) => bail!("{source}:{line_no}: {} (field {}, rule {}); {stored} events of this batch before it are stored",
-                e.detail, e.field.unwrap_or_default(), e.rule.unwrap_or_default()),
+            Err(e) => bail!(
+                "import stopped; {} before line {line_no}: {source}:{line_no}: {} (field {}, rule {})",
+                stored_events(before + stored),
+                e.detail,
+                e.field.unwrap_or_default(),
+                e.rule.unwrap_or_default()
+            ),
         }
     }
     Ok(stored)
@@ -150,5 +158,14 @@ fn new_count(out: &grantledger_server::service::AppendOutcome) -> u64 {
         0
     } else {
         out.records.len() as u64
+    }
+}
+
+/// "N new events are stored", for the message of a stopped import.
+fn stored_events(n: u64) -> String {
+    if n == 1 {
+        "1 new event is stored".to_string()
+    } else {
+        format!("{n} new events are stored")
     }
 }

@@ -69,12 +69,15 @@ impl Ledger {
             .flatten()
         {
             if let Some(Event::AttendanceRecorded(a)) = self.event(seq) {
-                if let Some(session) = self.session(a.session_id.as_str()) {
+                // One lookup of the session id (a String key) serves both
+                // the session's event and its seq.
+                let session_seq = self.ix.sessions.get(a.session_id.as_str()).copied();
+                if let Some(Event::SessionHeld(session)) = session_seq.and_then(|s| self.event(s)) {
                     out.push(SupportEntry {
                         date: session.date,
                         hours: a.hours.min(session.hours),
                         seq,
-                        session_seq: self.ix.sessions.get(a.session_id.as_str()).copied(),
+                        session_seq,
                     });
                 }
             }

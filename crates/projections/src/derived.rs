@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::budget::ExpenseStatus;
 use crate::findings::Finding;
+use crate::history::History;
 use crate::indicators::ByGender;
 use crate::Ledger;
 
@@ -60,6 +61,28 @@ impl fmt::Debug for Derived {
 }
 
 impl Derived {
+    pub(crate) fn get_mut(&mut self) -> &mut Cache {
+        self.0.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the history is kept.
+    pub(crate) fn has_history(&self) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .history
+            .is_some()
+    }
+
+    /// Brings the counts the indicators read up to date with `l` (whose
+    /// derived state this is), recording their changes in the history.
+    pub(crate) fn refresh_counts(&self, l: &Ledger) {
+        let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if !guard.built || !guard.dirty.counts_clean() {
+            guard.refresh(l, false);
+        }
+    }
+
     /// Marks what `event` (a live payload added, or removed by a correction
     /// or void) touches as dirty.
     pub(crate) fn touch(&mut self, event: &Event) {
@@ -83,18 +106,27 @@ struct Dirty {
     staff: HashSet<String>,
     /// Expense ids whose expense or payments changed.
     expenses: HashSet<Uuid>,
+    /// Participants whose counts are up to date but whose findings and
+    /// evidence wait for the next full refresh.
+    pending: HashSet<Uuid>,
 }
 
 impl Dirty {
     fn is_clean(&self) -> bool {
+        self.counts_clean()
+            && self.pending.is_empty()
+            && self.staff.is_empty()
+            && self.expenses.is_empty()
+    }
+
+    /// Whether the counts the indicators read are up to date.
+    fn counts_clean(&self) -> bool {
         !self.all
             && self.participants.is_empty()
             && self.sessions.is_empty()
             && self.runs.is_empty()
             && self.courses.is_empty()
             && !self.activities
-            && self.staff.is_empty()
-            && self.expenses.is_empty()
     }
 }
 
@@ -215,6 +247,9 @@ pub(crate) struct Cache {
     lines: HashMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
     line_findings: Arc<Vec<Finding>>,
     findings: OrdMap<FindingKey, Finding>,
+    /// When the ledger tracks its history: every change of the counts above
+    /// by the record that made it (crate::history).
+    history: Option<History>,
 }
 
 fn key(f: &Finding, section: u8, owner: &str, i: usize) -> FindingKey {
@@ -237,6 +272,43 @@ fn seq_owner(seq: u64) -> String {
 const LINES_OWNER: &str = "~";
 
 impl Cache {
+    /// Starts the history (on an empty ledger: every count is recorded from
+    /// the first record on).
+    pub(crate) fn start_history(&mut self) {
+        self.history = Some(History::default());
+    }
+
+    /// Stops the history.
+    pub(crate) fn stop_history(&mut self) {
+        self.history = None;
+    }
+
+    /// After a new attendance of `id` at a session dated `date`: when the
+    /// participant is already supported from a date ≤ `date`, the attendance
+    /// cannot change their counts (the running total only grows after the
+    /// crossing date, R1.3), so only their findings and evidence wait for
+    /// the next full refresh.
+    pub(crate) fn defer_if_supported_by(&mut self, id: &Uuid, date: Date) {
+        let crossed = self
+            .persons
+            .get(id)
+            .and_then(|p| p.supported)
+            .is_some_and(|(on, _)| on <= date);
+        if crossed && self.dirty.participants.remove(id) {
+            self.dirty.pending.insert(*id);
+        }
+    }
+
+    /// The history, when kept.
+    pub(crate) fn history_mut(&mut self) -> Option<&mut History> {
+        self.history.as_mut()
+    }
+
+    /// The history, when kept.
+    pub(crate) fn history(&self) -> Option<&History> {
+        self.history.as_ref()
+    }
+
     fn touch(&mut self, event: &Event) {
         if !self.built {
             return;
@@ -294,10 +366,17 @@ impl Cache {
         }
     }
 
-    /// Brings every dirty part up to date with `l` (everything on the first call).
-    fn refresh(&mut self, l: &Ledger) {
+    /// Brings every dirty part up to date with `l` (everything on the first
+    /// call); with `all` false, only the parts the indicators count (the
+    /// staff and expenses stay dirty until the next full refresh).
+    fn refresh(&mut self, l: &Ledger, all: bool) {
         if !self.built || self.dirty.all {
+            let mut history = self.history.take();
+            if let Some(h) = history.as_mut() {
+                self.forget_counts(h, l.at_seq);
+            }
             *self = Cache {
+                history,
                 built: true,
                 dirty: Dirty {
                     participants: l
@@ -345,23 +424,45 @@ impl Cache {
                 }
             }
         }
+        let seq = l.at_seq;
         for rid in &d.runs {
-            if let Some(old) = self.runs.remove(rid) {
+            let old = self.runs.remove(rid);
+            let new = l.run_state(rid);
+            let unchanged = match (&old, &new) {
+                (Some(a), Some(b)) => {
+                    a.seq == b.seq && a.course_id == b.course_id && a.held_on == b.held_on
+                }
+                (None, None) => true,
+                _ => false,
+            };
+            if let Some(h) = self.history.as_mut() {
+                h.runs_held.change(
+                    seq,
+                    old.as_ref().and_then(|r| r.held_on),
+                    new.as_ref().and_then(|r| r.held_on),
+                );
+            }
+            if let Some(old) = old {
                 if let Some(on) = old.held_on {
                     self.runs_held.remove(on);
                 }
-                d.courses.insert(old.course_id);
+                if !unchanged {
+                    d.courses.insert(old.course_id);
+                }
             }
-            if let Some(new) = l.run_state(rid) {
+            if let Some(new) = new {
                 if let Some(on) = new.held_on {
                     self.runs_held.add(on);
                 }
-                d.courses.insert(new.course_id.clone());
+                if !unchanged {
+                    d.courses.insert(new.course_id.clone());
+                }
                 self.runs.insert(rid.clone(), new);
             }
         }
         for cid in &d.courses {
-            if let Some(on) = self.courses.remove(cid) {
+            let old = self.courses.remove(cid);
+            if let Some(on) = old {
                 self.courses_held.remove(on);
             }
             let held_on =
@@ -378,52 +479,47 @@ impl Cache {
                         _ => None,
                     })
                     .min();
+            if let Some(h) = self.history.as_mut() {
+                h.courses_held.change(seq, old, held_on);
+            }
             if let Some(on) = held_on {
                 self.courses_held.add(on);
                 self.courses.insert(cid.clone(), on);
             }
         }
-        for id in &d.participants {
-            if let Some(old) = self.persons.remove(id) {
-                if let Some((on, g)) = old.supported {
-                    let c = self.supported.entry(on).or_default();
-                    match g {
-                        Gender::Female => c.female -= 1,
-                        Gender::Male => c.male -= 1,
-                    }
-                    if c.female + c.male == 0 {
-                        self.supported.remove(&on);
-                    }
-                }
-                for &on in &old.internships {
-                    self.internships.remove(on);
-                }
-                for (i, f) in old.findings.iter().enumerate() {
-                    self.findings
-                        .remove(&key(f, PARTICIPANTS, &id.to_string(), i));
-                }
+        if all {
+            d.participants.extend(d.pending.drain());
+            for id in &d.participants {
+                self.refresh_person(l, id, seq);
             }
-            let new = l.person_state(id);
-            if let Some((on, g)) = new.supported {
-                let c = self.supported.entry(on).or_default();
-                match g {
-                    Gender::Female => c.female += 1,
-                    Gender::Male => c.male += 1,
-                }
-            }
-            for &on in &new.internships {
-                self.internships.add(on);
-            }
-            for (i, f) in new.findings.iter().enumerate() {
-                self.findings
-                    .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
-            }
-            if new.supported.is_some() || !new.internships.is_empty() || !new.findings.is_empty() {
-                self.persons.insert(*id, new);
+        } else {
+            for id in &d.participants {
+                self.refresh_person_counts(l, id, seq);
             }
         }
         if d.activities {
-            self.activities = Arc::new(l.activities());
+            let new = Arc::new(l.activities());
+            if let Some(h) = self.history.as_mut() {
+                let old = &self.activities;
+                h.seminars_and_workshops.change_all(
+                    seq,
+                    &old.seminars_and_workshops,
+                    &new.seminars_and_workshops,
+                );
+                h.conferences
+                    .change_all(seq, &old.conferences, &new.conferences);
+                h.municipalities(seq, &old.municipalities, &new.municipalities);
+            }
+            self.activities = new;
+        }
+        if !all {
+            // the participants' findings and evidence, the staff and the
+            // expenses wait for the next full refresh
+            self.dirty.pending = d.pending;
+            self.dirty.pending.extend(d.participants);
+            self.dirty.staff = d.staff;
+            self.dirty.expenses = d.expenses;
+            return;
         }
         if !d.staff.is_empty() {
             for (i, f) in self.staff_findings.iter().enumerate() {
@@ -437,6 +533,125 @@ impl Cache {
         if !d.expenses.is_empty() || !d.staff.is_empty() {
             self.refresh_expenses(l, d);
         }
+    }
+
+    /// Recomputes a participant's derived state (crossing date, evidence,
+    /// internships, findings) and the counts and findings it is in.
+    fn refresh_person(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
+        let old = self.persons.remove(id);
+        let new = l.person_state(id);
+        let (old_supported, old_internships) = old
+            .as_ref()
+            .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));
+        self.count_person(
+            seq,
+            old_supported,
+            old_internships,
+            new.supported,
+            &new.internships,
+        );
+        if let Some(old) = old {
+            for (i, f) in old.findings.iter().enumerate() {
+                self.findings
+                    .remove(&key(f, PARTICIPANTS, &id.to_string(), i));
+            }
+        }
+        for (i, f) in new.findings.iter().enumerate() {
+            self.findings
+                .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
+        }
+        if new.supported.is_some() || !new.internships.is_empty() || !new.findings.is_empty() {
+            self.persons.insert(*id, new);
+        }
+    }
+
+    /// Recomputes only what a participant adds to the counts (crossing date
+    /// and gender, internships); the participant stays dirty for the rest.
+    fn refresh_person_counts(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
+        let (supported, internships) = l.person_counts(id);
+        let (old_supported, old_internships) = self
+            .persons
+            .get(id)
+            .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));
+        if old_supported == supported && old_internships == internships.as_slice() {
+            return;
+        }
+        let old_internships = old_internships.to_vec();
+        self.count_person(
+            seq,
+            old_supported,
+            &old_internships,
+            supported,
+            &internships,
+        );
+        let mut p = self.persons.remove(id).unwrap_or_default();
+        p.supported = supported;
+        p.internships = internships;
+        if p.supported.is_some() || !p.internships.is_empty() || !p.findings.is_empty() {
+            self.persons.insert(*id, p);
+        }
+    }
+
+    /// Moves a participant's contribution to the counts (and the history)
+    /// from `old` to `new`.
+    fn count_person(
+        &mut self,
+        seq: u64,
+        old_supported: Option<(Date, Gender)>,
+        old_internships: &[Date],
+        new_supported: Option<(Date, Gender)>,
+        new_internships: &[Date],
+    ) {
+        if let Some(h) = self.history.as_mut() {
+            h.supported(seq, old_supported, new_supported);
+            h.internships
+                .change_all(seq, old_internships, new_internships);
+        }
+        if let Some((on, g)) = old_supported {
+            let c = self.supported.entry(on).or_default();
+            match g {
+                Gender::Female => c.female -= 1,
+                Gender::Male => c.male -= 1,
+            }
+            if c.female + c.male == 0 {
+                self.supported.remove(&on);
+            }
+        }
+        for &on in old_internships {
+            self.internships.remove(on);
+        }
+        if let Some((on, g)) = new_supported {
+            let c = self.supported.entry(on).or_default();
+            match g {
+                Gender::Female => c.female += 1,
+                Gender::Male => c.male += 1,
+            }
+        }
+        for &on in new_internships {
+            self.internships.add(on);
+        }
+    }
+
+    /// Records in `h` that at `seq` every count above was emptied (before a
+    /// rebuild of the cache; the rebuild records the counts again).
+    fn forget_counts(&self, h: &mut History, seq: u64) {
+        for (on, by) in self.supported.iter() {
+            h.forget_supported(seq, *on, *by);
+        }
+        for (counts, series) in [
+            (&self.internships, &mut h.internships),
+            (&self.runs_held, &mut h.runs_held),
+            (&self.courses_held, &mut h.courses_held),
+        ] {
+            for (on, n) in counts.0.iter() {
+                series.add(seq, *on, -(*n as i64));
+            }
+        }
+        let a = &self.activities;
+        h.seminars_and_workshops
+            .change_all(seq, &a.seminars_and_workshops, &[]);
+        h.conferences.change_all(seq, &a.conferences, &[]);
+        h.municipalities(seq, &a.municipalities, &BTreeMap::new());
     }
 
     /// Recomputes the expenses that changed, those naming a staff member
@@ -612,6 +827,12 @@ impl Cache {
 }
 
 impl Ledger {
+    /// The derived state as it is (not refreshed): for the history, which
+    /// every `apply` keeps up to date.
+    pub(crate) fn derived_state(&self) -> RwLockReadGuard<'_, Cache> {
+        self.derived.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The derived dates, brought up to date.
     pub(crate) fn cache(&self) -> RwLockReadGuard<'_, Cache> {
         {
@@ -623,7 +844,7 @@ impl Ledger {
         {
             let mut guard = self.derived.0.write().unwrap_or_else(|p| p.into_inner());
             if !guard.built || !guard.dirty.is_clean() {
-                guard.refresh(self);
+                guard.refresh(self, true);
             }
         }
         self.derived.0.read().unwrap_or_else(|p| p.into_inner())

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::derived::{Activities, Cache, Run};
+use crate::history::History;
 use crate::Ledger;
 
 /// A municipality's name as compared: trimmed, lower case (R2.2).
@@ -108,6 +109,160 @@ pub struct IndicatorValue {
     pub evidence: Vec<u64>,
 }
 
+/// The counts of derived dates the indicators read: the ledger's own (its
+/// head), or its history at an older prefix.
+trait DateCounts {
+    /// Supported persons with a crossing date ≤ `as_of`, by gender (R1.3–R1.5).
+    fn supported_upto(&self, as_of: Date) -> ByGender;
+    /// Runs held by `as_of` (R2.1).
+    fn runs_held_upto(&self, as_of: Date) -> u64;
+    /// Courses with a run held by `as_of` (R2.1).
+    fn courses_held_upto(&self, as_of: Date) -> u64;
+    /// Live internships dated ≤ `as_of`.
+    fn internships_upto(&self, as_of: Date) -> u64;
+    /// Seminars and workshops dated ≤ `as_of`.
+    fn seminars_and_workshops_upto(&self, as_of: Date) -> u64;
+    /// Conferences whose last day is ≤ `as_of`.
+    fn conferences_upto(&self, as_of: Date) -> u64;
+    /// Municipalities (among `listed`) with a seminar dated ≤ `as_of` (R2.2).
+    fn municipalities_upto(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> u64;
+}
+
+impl DateCounts for Cache {
+    fn supported_upto(&self, as_of: Date) -> ByGender {
+        Cache::supported_upto(self, as_of)
+    }
+
+    fn runs_held_upto(&self, as_of: Date) -> u64 {
+        Cache::runs_held_upto(self, as_of)
+    }
+
+    fn courses_held_upto(&self, as_of: Date) -> u64 {
+        Cache::courses_held_upto(self, as_of)
+    }
+
+    fn internships_upto(&self, as_of: Date) -> u64 {
+        Cache::internships_upto(self, as_of)
+    }
+
+    fn seminars_and_workshops_upto(&self, as_of: Date) -> u64 {
+        let dates = &self.activities().seminars_and_workshops;
+        dates.partition_point(|d| *d <= as_of) as u64
+    }
+
+    fn conferences_upto(&self, as_of: Date) -> u64 {
+        let dates = &self.activities().conferences;
+        dates.partition_point(|d| *d <= as_of) as u64
+    }
+
+    fn municipalities_upto(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> u64 {
+        self.activities()
+            .municipalities
+            .iter()
+            .filter(|(m, d)| **d <= as_of && listed.is_none_or(|l| l.contains(*m)))
+            .count() as u64
+    }
+}
+
+/// The counts known at the prefix `seq ≤ at_seq`, from the history.
+struct Then<'a> {
+    history: &'a History,
+    at_seq: u64,
+}
+
+impl DateCounts for Then<'_> {
+    fn supported_upto(&self, as_of: Date) -> ByGender {
+        self.history.supported_upto(as_of, self.at_seq)
+    }
+
+    fn runs_held_upto(&self, as_of: Date) -> u64 {
+        self.history.runs_held.upto(as_of, self.at_seq)
+    }
+
+    fn courses_held_upto(&self, as_of: Date) -> u64 {
+        self.history.courses_held.upto(as_of, self.at_seq)
+    }
+
+    fn internships_upto(&self, as_of: Date) -> u64 {
+        self.history.internships.upto(as_of, self.at_seq)
+    }
+
+    fn seminars_and_workshops_upto(&self, as_of: Date) -> u64 {
+        self.history.seminars_and_workshops.upto(as_of, self.at_seq)
+    }
+
+    fn conferences_upto(&self, as_of: Date) -> u64 {
+        self.history.conferences.upto(as_of, self.at_seq)
+    }
+
+    fn municipalities_upto(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> u64 {
+        self.history.municipalities_upto(listed, as_of, self.at_seq)
+    }
+}
+
+/// An indicator's figure as of `as_of`: the value, the split by gender (person
+/// counts) and the actual FTE (`staff_fte`), from `counts` and the contracts
+/// and timesheets of `staff` (a ledger of the same prefix).
+fn figure(
+    counts: &dyn DateCounts,
+    staff: &Ledger,
+    def: &IndicatorDefinition,
+    as_of: Date,
+) -> (Figure, Option<ByGender>, Option<ActualFte>) {
+    let count = |n: u64| (Figure::Count(n), None, None);
+    match def.measure {
+        Measure::SupportedPersons => {
+            let g = counts.supported_upto(as_of);
+            (Figure::Count(g.female + g.male), Some(g), None)
+        }
+        Measure::CourseRunsHeld => count(counts.runs_held_upto(as_of)),
+        Measure::CourseTypesHeld => count(counts.courses_held_upto(as_of)),
+        Measure::MunicipalitiesReached => {
+            let listed = def.municipalities.as_deref().map(listed);
+            count(counts.municipalities_upto(listed.as_ref(), as_of))
+        }
+        Measure::SeminarsAndWorkshopsHeld => count(counts.seminars_and_workshops_upto(as_of)),
+        Measure::ConferencesHeld => count(counts.conferences_upto(as_of)),
+        Measure::InternshipsCompleted => count(counts.internships_upto(as_of)),
+        Measure::StaffFte => {
+            let role = def.role.as_ref().map(|r| r.as_str()).unwrap_or_default();
+            let (fte, _) = staff.staff_fte(role, as_of);
+            (
+                Figure::Decimal(fte.to_decimal()),
+                None,
+                staff.actual_fte(role, as_of),
+            )
+        }
+    }
+}
+
+/// An indicator's value from its definition, figure and evidence.
+fn value_of(
+    def: &IndicatorDefinition,
+    (value, by_gender, actual): (Figure, Option<ByGender>, Option<ActualFte>),
+    evidence: Vec<u64>,
+) -> IndicatorValue {
+    let target_dec = def.target.to_decimal().normalize();
+    let target = if def.measure != Measure::StaffFte && target_dec.fract().is_zero() {
+        u64::try_from(target_dec.trunc().mantissa())
+            .map_or(Figure::Decimal(target_dec), Figure::Count)
+    } else {
+        Figure::Decimal(target_dec)
+    };
+    IndicatorValue {
+        code: def.code.to_string(),
+        name: def.name.clone(),
+        unit: def.unit.clone(),
+        met: value.to_decimal() >= target.to_decimal(),
+        target,
+        value,
+        by_gender,
+        measure: def.measure.as_str(),
+        actual,
+        evidence,
+    }
+}
+
 impl Ledger {
     /// Every indicator of the project definition, as of `as_of` (inclusive), in
     /// definition order, with its evidence. Empty before `project_defined`.
@@ -148,121 +303,74 @@ impl Ledger {
         as_of: Date,
         with_evidence: bool,
     ) -> IndicatorValue {
-        let mut by_gender = None;
-        let mut actual = None;
-        let (value, evidence) = match def.measure {
-            Measure::SupportedPersons => {
-                let g = cache.supported_upto(as_of);
-                by_gender = Some(g);
-                let ev = if with_evidence {
-                    cache
-                        .persons()
-                        .filter(|(_, p)| p.supported.is_some_and(|(on, _)| on <= as_of))
-                        .flat_map(|(_, p)| p.evidence.iter().copied())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(g.female + g.male), ev)
-            }
-            Measure::CourseRunsHeld => {
-                let n = cache.runs_held_upto(as_of);
-                let ev = if with_evidence {
-                    self.with_sessions(&held_runs(cache, as_of), as_of)
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
-            }
-            Measure::CourseTypesHeld => {
-                let n = cache.courses_held_upto(as_of);
-                let ev = if with_evidence {
-                    self.course_types_evidence(cache, as_of)
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
-            }
+        let evidence = if with_evidence {
+            self.evidence(cache, def, as_of)
+        } else {
+            Vec::new()
+        };
+        value_of(def, figure(cache, self, def, as_of), evidence)
+    }
+
+    /// The indicators as of `as_of` (inclusive) as known at the older prefix
+    /// `seq ≤ at_seq` of this ledger, without a fold: from the history of the
+    /// derived dates (crate::history). The same figures as
+    /// [`Ledger::indicator_values`] on a fold of that prefix (no evidence).
+    /// `None` when this ledger does not keep its history
+    /// ([`Ledger::with_history`]) or `at_seq` is after its head.
+    pub fn indicator_values_at(&self, as_of: Date, at_seq: u64) -> Option<Vec<IndicatorValue>> {
+        if at_seq == self.at_seq {
+            return Some(self.indicator_values(as_of));
+        }
+        if at_seq > self.at_seq {
+            return None;
+        }
+        let guard = self.derived_state();
+        let history = guard.history()?;
+        let staff = history.staff_at(at_seq);
+        let Some(project) = staff.project() else {
+            return Some(Vec::new());
+        };
+        let then = Then { history, at_seq };
+        Some(
+            project
+                .indicators
+                .iter()
+                .map(|def| value_of(def, figure(&then, &staff, def, as_of), Vec::new()))
+                .collect(),
+        )
+    }
+
+    /// The seqs an indicator's value stands on, sorted, deduplicated.
+    fn evidence(&self, cache: &Cache, def: &IndicatorDefinition, as_of: Date) -> Vec<u64> {
+        let mut ev = match def.measure {
+            Measure::SupportedPersons => cache
+                .persons()
+                .filter(|(_, p)| p.supported.is_some_and(|(on, _)| on <= as_of))
+                .flat_map(|(_, p)| p.evidence.iter().copied())
+                .collect(),
+            Measure::CourseRunsHeld => self.with_sessions(&held_runs(cache, as_of), as_of),
+            Measure::CourseTypesHeld => self.course_types_evidence(cache, as_of),
             Measure::MunicipalitiesReached => {
                 let listed = def.municipalities.as_deref().map(listed);
-                let n = cache
-                    .activities()
-                    .municipalities
-                    .iter()
-                    .filter(|(m, d)| **d <= as_of && listed.as_ref().is_none_or(|l| l.contains(*m)))
-                    .count() as u64;
-                let ev = if with_evidence {
-                    self.municipalities_evidence(listed.as_ref(), as_of)
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
+                self.municipalities_evidence(listed.as_ref(), as_of)
             }
-            Measure::SeminarsAndWorkshopsHeld => {
-                let dates = &cache.activities().seminars_and_workshops;
-                let n = dates.partition_point(|d| *d <= as_of) as u64;
-                let ev = if with_evidence {
-                    self.dated(
-                        self.ix.seminars.values().chain(self.ix.workshops.values()),
-                        as_of,
-                    )
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
-            }
-            Measure::ConferencesHeld => {
-                let dates = &cache.activities().conferences;
-                let n = dates.partition_point(|d| *d <= as_of) as u64;
-                let ev = if with_evidence {
-                    self.dated(self.ix.conferences.values(), as_of)
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
-            }
+            Measure::SeminarsAndWorkshopsHeld => self.dated(
+                self.ix.seminars.values().chain(self.ix.workshops.values()),
+                as_of,
+            ),
+            Measure::ConferencesHeld => self.dated(self.ix.conferences.values(), as_of),
             Measure::InternshipsCompleted => {
-                let n = cache.internships_upto(as_of);
-                let ev = if with_evidence {
-                    let all = self.ix.internships_by_participant.values().flatten();
-                    self.dated(all, as_of)
-                } else {
-                    Vec::new()
-                };
-                (Figure::Count(n), ev)
+                let all = self.ix.internships_by_participant.values().flatten();
+                self.dated(all, as_of)
             }
             Measure::StaffFte => {
                 let role = def.role.as_ref().map(|r| r.as_str()).unwrap_or_default();
-                let (fte, ev) = self.staff_fte(role, as_of);
-                actual = self.actual_fte(role, as_of);
-                (Figure::Decimal(fte.to_decimal()), ev)
+                self.staff_fte(role, as_of).1
             }
         };
-        let target_dec = def.target.to_decimal().normalize();
-        let target = if def.measure != Measure::StaffFte && target_dec.fract().is_zero() {
-            u64::try_from(target_dec.trunc().mantissa())
-                .map_or(Figure::Decimal(target_dec), Figure::Count)
-        } else {
-            Figure::Decimal(target_dec)
-        };
-        let mut evidence = evidence;
-        if !with_evidence {
-            evidence.clear();
-        }
-        evidence.sort_unstable();
-        evidence.dedup();
-        IndicatorValue {
-            code: def.code.to_string(),
-            name: def.name.clone(),
-            unit: def.unit.clone(),
-            met: value.to_decimal() >= target.to_decimal(),
-            target,
-            value,
-            by_gender,
-            measure: def.measure.as_str(),
-            actual,
-            evidence,
-        }
+        ev.sort_unstable();
+        ev.dedup();
+        ev
     }
 
     /// Seqs among `seqs` whose event's valid date is ≤ `as_of`.

@@ -265,6 +265,59 @@ impl Index {
 
 impl Projection for Ledger {
     fn apply(&mut self, env: &Envelope) {
+        self.apply_record(env);
+        if self.derived.get_mut().history_mut().is_some() {
+            // an attendance dated on or after its participant's crossing
+            // date cannot move it (R1.3): the participant's counts stay
+            let on = match &env.event {
+                Event::AttendanceRecorded(a) => self
+                    .ix
+                    .sessions
+                    .get(a.session_id.as_str())
+                    .and_then(|s| match self.event(*s) {
+                        Some(Event::SessionHeld(x)) => Some((a.participant_id, x.date)),
+                        _ => None,
+                    }),
+                _ => None,
+            };
+            let cache = self.derived.get_mut();
+            if let Some((id, date)) = on {
+                cache.defer_if_supported_by(&id, date);
+            }
+            if let Some(h) = cache.history_mut() {
+                h.apply_staff(env);
+            }
+            // the counts must change at this record's seq: refresh now (the
+            // parts the indicators count; the rest waits for a query)
+            let this: &Ledger = self;
+            this.derived.refresh_counts(this);
+        }
+    }
+}
+
+impl Ledger {
+    /// A ledger that keeps the history of its derived dates as it folds
+    /// (crate::history), so that [`Ledger::indicator_values_at`] answers any
+    /// older prefix without a fold. Each record then costs a refresh of what
+    /// it touches (a participant, a run …) instead of waiting for a query.
+    pub fn with_history() -> Ledger {
+        let mut l = Ledger::default();
+        l.derived.get_mut().start_history();
+        l
+    }
+
+    /// Whether this ledger keeps the history of its derived dates.
+    pub fn tracks_history(&self) -> bool {
+        self.derived.has_history()
+    }
+
+    /// Stops keeping the history (a copy of the head folded on to an older
+    /// prefix does not need it); its memory is freed when no copy shares it.
+    pub fn drop_history(&mut self) {
+        self.derived.get_mut().stop_history();
+    }
+
+    fn apply_record(&mut self, env: &Envelope) {
         self.at_seq = env.seq;
         self.head_hash = env.hash;
         self.head_recorded_at = Some(env.recorded_at);

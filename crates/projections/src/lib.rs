@@ -15,6 +15,7 @@ mod admit;
 mod budget;
 mod derived;
 mod findings;
+mod history;
 mod indicators;
 mod ledger;
 mod participants;

@@ -141,6 +141,27 @@ impl Ledger {
     /// A participant's derived state: crossing date and gender (when
     /// registered and over the threshold) with the evidence up to the
     /// crossing, internship dates and findings (R1.2).
+    /// What a participant adds to the counts: the crossing date and gender
+    /// when registered and over the threshold (R1.3–R1.5), and the valid
+    /// dates of the live internships ([`Ledger::person_state`] without the
+    /// evidence and findings).
+    pub(crate) fn person_counts(&self, id: &Uuid) -> (Option<(Date, Gender)>, Vec<Date>) {
+        let internships = self
+            .ix
+            .internships_by_participant
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| self.event(*s).and_then(Event::valid_date))
+            .collect();
+        let supported = self.registration(id).and_then(|reg| {
+            self.ix.participants.get(id)?;
+            let on = self.crossing_date(&self.support_entries(id))?;
+            Some((on, reg.gender))
+        });
+        (supported, internships)
+    }
+
     pub(crate) fn person_state(&self, id: &Uuid) -> crate::derived::Person {
         let mut out = crate::derived::Person {
             internships: self

@@ -7,7 +7,7 @@ use grantledger_domain::Date;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use grantledger_projections::Ledger;
+use grantledger_projections::{IndicatorValue, Ledger};
 
 use crate::{ApiError, Service};
 
@@ -160,6 +160,39 @@ impl Service {
             at_seq,
             known_at,
         })
+    }
+
+    /// Every indicator's figures at `point` (no evidence) with the manifest.
+    /// An older prefix is answered from the head's history of derived dates
+    /// (no fold: a few passes over the recorded changes), the head from its
+    /// up-to-date counts.
+    ///
+    /// # Errors
+    /// A storage error while reading the record at `at_seq` or folding.
+    pub fn indicators_at(
+        &self,
+        point: &Point,
+    ) -> Result<(Vec<IndicatorValue>, Manifest), ApiError> {
+        if let Some(n) = point.at_seq {
+            if let Some(values) = self.with_head(|h| {
+                (n < h.at_seq())
+                    .then(|| h.indicator_values_at(point.as_of, n))
+                    .flatten()
+            }) {
+                self.log().wait_durable(n)?;
+                let record = if n == 0 { None } else { self.log().get(n)? };
+                let manifest = Manifest {
+                    as_of: point.as_of,
+                    known_at: point.known_at.or(record.as_ref().map(|r| r.recorded_at)),
+                    at_seq: n,
+                    head_hash: hex::encode(record.map_or([0; 32], |r| r.hash)),
+                    rule_set: RULE_SET,
+                    generator: GENERATOR,
+                };
+                return Ok((values, manifest));
+            }
+        }
+        self.at(point, |l| l.indicator_values(point.as_of))
     }
 
     /// Computes `f` on the ledger state at `point` and returns it with the

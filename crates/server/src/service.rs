@@ -121,7 +121,9 @@ impl Service {
         let head_seq = log.head().seq;
         let mut tree = MerkleTree::new();
         let mut snapshots = BTreeMap::new();
-        let mut head = Ledger::default();
+        // the head keeps the history of its derived dates: the indicators
+        // at any older prefix without a fold (Service::indicators_at)
+        let mut head = Ledger::with_history();
         loop {
             let upto = match snapshot_every {
                 0 => head_seq,
@@ -692,7 +694,17 @@ impl Service {
     /// durable: earlier appends may still be waiting for their barrier).
     fn restore_head(&self, head: &mut Ledger, at_seq: u64) -> Result<(), ApiError> {
         self.log.wait_durable(at_seq)?;
-        *head = self.fold_prefix(at_seq)?;
+        let snapshot = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .range(..=at_seq)
+            .next_back()
+            .map(|(_, l)| l.clone());
+        // from a snapshot of the head (it keeps the history), never from a
+        // cached older prefix (it does not)
+        let start = snapshot.map_or_else(Ledger::with_history, |l| (*l).clone());
+        *head = fold(self.log.as_ref(), start, at_seq)?;
         Ok(())
     }
 
@@ -714,11 +726,14 @@ impl Service {
             .range(..=at_seq)
             .next_back()
             .map(|(_, l)| l.clone());
-        let start = [cached, snapshot]
+        let mut start = [cached, snapshot]
             .into_iter()
             .flatten()
             .max_by_key(|l| l.at_seq())
             .map_or_else(Ledger::default, |l| (*l).clone());
+        // an older prefix answers from its own state: a copy of a snapshot
+        // of the head stops keeping the head's history
+        start.drop_history();
         Ok(fold(self.log.as_ref(), start, at_seq)?)
     }
 
@@ -1131,6 +1146,45 @@ mod snapshot_tests {
             "opening snapshots every 50"
         );
         assert_eq!(every.snapshots.lock().unwrap().len(), 1291 / 7);
+    }
+
+    /// The head's history answers the indicators at every prefix of the
+    /// SINEC log, at dates across the project, exactly like a fold of that
+    /// prefix, and `indicators_at` gives the manifest of that prefix.
+    #[test]
+    fn the_history_answers_every_prefix_like_a_fold() {
+        let (none, some, _) = services();
+        let head = none.with_head(|h| h.at_seq());
+        let days: Vec<Date> = (0..26)
+            .map(|m| {
+                Date::constant(2016, 9, 1)
+                    .checked_add(jiff::Span::new().days(m * 31))
+                    .unwrap()
+            })
+            .collect();
+        let mut prefix = Ledger::default();
+        for seq in 1..head {
+            prefix = fold(none.log().as_ref(), prefix, seq).unwrap();
+            for &as_of in &days {
+                let want = prefix.indicator_values(as_of);
+                for s in [none, some] {
+                    let got = s.with_head(|h| h.indicator_values_at(as_of, seq));
+                    assert_eq!(got.as_ref(), Some(&want), "as_of {as_of} at_seq {seq}");
+                }
+            }
+            if seq % 97 == 0 {
+                let point = crate::query::Point {
+                    as_of: days[seq as usize % 26],
+                    at_seq: Some(seq),
+                    known_at: None,
+                };
+                let by_history = none.indicators_at(&point).unwrap();
+                let by_fold = none
+                    .at(&point, |l| l.indicator_values(point.as_of))
+                    .unwrap();
+                assert_eq!(by_history, by_fold, "at_seq {seq}");
+            }
+        }
     }
 
     proptest! {

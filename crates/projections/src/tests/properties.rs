@@ -68,6 +68,18 @@ enum Op {
         course: usize,
         quarters: i64,
     },
+    /// A correction of the project definition's support threshold.
+    Rethreshold {
+        quarters: i64,
+    },
+    /// Staff member `P{who}` (project manager): a contract (`what` 0), an
+    /// amendment from `day` (1) or a timesheet of the month of `day` (2).
+    Staff {
+        who: usize,
+        what: usize,
+        day: i64,
+        tenths: i64,
+    },
 }
 
 /// New values for a correction; each kind takes the fields it has.
@@ -125,6 +137,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..4usize, 0..DAYS, 2..=32i64).prop_map(|(person, day, quarters)| Op::Internship { person, day, quarters }),
         1 => (0..4usize, 0..DAYS).prop_map(|(person, day)| Op::Exit { person, day }),
         1 => (0..2usize, 2..=48i64).prop_map(|(course, quarters)| Op::Replan { course, quarters }),
+        1 => (4..=60i64).prop_map(|quarters| Op::Rethreshold { quarters }),
+        2 => (0..2usize, 0..3usize, 0..DAYS, 1..=10i64).prop_map(|(who, what, day, tenths)| Op::Staff { who, what, day, tenths }),
     ]
 }
 
@@ -215,6 +229,15 @@ impl Builder {
 
 fn quarters(q: i64) -> String {
     Hours::from_units(q * 25).to_string()
+}
+
+/// `t` tenths as a decimal FTE (`"0.3"`, `"1"`).
+fn tenths(t: i64) -> String {
+    if t >= 10 {
+        "1".to_string()
+    } else {
+        format!("0.{t}")
+    }
 }
 
 fn build(plan: &Plan) -> Built {
@@ -329,6 +352,23 @@ fn build(plan: &Plan) -> Built {
                     Event::ParticipantExited(x) => {
                         exited(x.participant_id, &day(c.day).to_string())
                     }
+                    Event::StaffContracted(x) => staff(
+                        x.staff_id.as_str(),
+                        "project_manager",
+                        &tenths(c.quarters % 10 + 1),
+                        "2016-10-01",
+                        &day(c.day + 30).to_string(),
+                    ),
+                    Event::StaffContractAmended(x) => amended(
+                        x.staff_id.as_str(),
+                        &day(c.day).to_string(),
+                        &tenths(c.quarters % 10 + 1),
+                    ),
+                    Event::TimesheetFiled(x) => timesheet(
+                        x.staff_id.as_str(),
+                        &x.month.to_string(),
+                        &quarters(c.quarters),
+                    ),
                     other => panic!("{} is not a target", other.kind()),
                 };
                 let admitted = b.amend(
@@ -383,6 +423,37 @@ fn build(plan: &Plan) -> Built {
             } => {
                 let who = persons[p % persons.len()];
                 if let Some(n) = b.fact(exited(who, &day(*offset).to_string())) {
+                    b.targets.push(n);
+                }
+            }
+            Op::Rethreshold { quarters: q } => {
+                let replacement = project_with_threshold(&quarters(*q));
+                let _ = b.amend(
+                    corrected(b.ids[0], &replacement),
+                    0,
+                    Some(replacement.clone()),
+                );
+            }
+            Op::Staff {
+                who,
+                what,
+                day: offset,
+                tenths: t,
+            } => {
+                let id = format!("P{who}");
+                let on = day(*offset);
+                let event = match what {
+                    0 => staff(
+                        &id,
+                        "project_manager",
+                        &tenths(*t),
+                        "2016-10-01",
+                        "2018-09-30",
+                    ),
+                    1 => amended(&id, &on.to_string(), &tenths(*t)),
+                    _ => timesheet(&id, &on.to_string()[..7], &quarters(*t * 8)),
+                };
+                if let Some(n) = b.fact(event) {
                     b.targets.push(n);
                 }
             }
@@ -577,6 +648,37 @@ proptest! {
             same_as_reference(&ledger, as_of)?;
         }
         prop_assert_eq!(fresh.all_findings(), ledger.all_findings());
+    }
+
+    /// (5) A ledger keeping its history answers the indicators at every older
+    /// prefix and date exactly like a fold of that prefix, and its own figures
+    /// (and every other answer) are those of a plain fold.
+    #[test]
+    fn the_history_answers_every_prefix_like_a_fold(plan in plan()) {
+        let b = build(&plan);
+        let mut head = Ledger::with_history();
+        for env in &b.log.envelopes {
+            head.apply(env);
+        }
+        prop_assert!(head.tracks_history());
+        prop_assert_eq!(&head, &b.ledger);
+        let mut prefix = Ledger::default();
+        prop_assert_eq!(head.indicator_values_at(d("2017-01-01"), 0), Some(Vec::new()));
+        for env in &b.log.envelopes {
+            prefix.apply(env);
+            for as_of in as_of_dates(6).chain([d("2016-09-30"), d("2018-10-01")]) {
+                prop_assert_eq!(
+                    head.indicator_values_at(as_of, env.seq),
+                    Some(prefix.indicator_values(as_of)),
+                    "as_of {} at_seq {}", as_of, env.seq
+                );
+            }
+        }
+        for as_of in as_of_dates(7) {
+            same_as_reference(&head, as_of)?;
+        }
+        prop_assert_eq!(head.indicator_values_at(d("2017-01-01"), head.at_seq() + 1), None);
+        prop_assert_eq!(b.ledger.indicator_values_at(d("2017-01-01"), 1), None, "no history, no answer");
     }
 }
 

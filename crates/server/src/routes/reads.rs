@@ -34,7 +34,7 @@ async fn indicators(
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let (values, manifest) = s.service.at(&point, |l| l.indicator_values(point.as_of))?;
+        let (values, manifest) = s.service.indicators_at(&point)?;
         Ok(Json(json!({"indicators": values, "manifest": manifest})))
     })
     .await

@@ -15,14 +15,14 @@
 //! query nothing is tracked (a replay pays nothing): the first query computes
 //! everything once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use imbl::{HashMap, OrdMap, OrdSet};
 
 use grantledger_domain::events::Gender;
-use grantledger_domain::{Date, Event};
+use grantledger_domain::{Date, Event, Hours};
 use uuid::Uuid;
 
 use crate::budget::ExpenseStatus;
@@ -101,7 +101,8 @@ struct Dirty {
     sessions: HashSet<String>,
     runs: HashSet<String>,
     courses: HashSet<String>,
-    activities: bool,
+    /// Seminars, workshops and conferences (kind, id) touched.
+    activities: HashSet<(ActivityKind, String)>,
     /// Staff ids whose contract, amendments or timesheets changed.
     staff: HashSet<String>,
     /// Expense ids whose expense or payments changed.
@@ -126,7 +127,7 @@ impl Dirty {
             && self.sessions.is_empty()
             && self.runs.is_empty()
             && self.courses.is_empty()
-            && !self.activities
+            && self.activities.is_empty()
     }
 }
 
@@ -141,6 +142,20 @@ pub(crate) struct Person {
     pub internships: Vec<Date>,
     /// The participant's findings (R1.2), in the order found.
     pub findings: Vec<Finding>,
+    /// Every support hour counted (attendance capped at the session's hours,
+    /// internships), summed saturating: with the threshold it tells whether
+    /// a new attendance can make the participant cross it.
+    pub hours: Hours,
+}
+
+impl Person {
+    /// Whether the derived state is worth keeping (anything but defaults).
+    fn is_kept(&self) -> bool {
+        self.supported.is_some()
+            || !self.internships.is_empty()
+            || !self.findings.is_empty()
+            || self.hours > Hours::ZERO
+    }
 }
 
 /// One run's derived state.
@@ -207,15 +222,125 @@ impl Counts {
     }
 }
 
-/// The activities (seminars, workshops, conferences): few, recomputed together.
+/// The kinds of activity counted by the indicators (R2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum ActivityKind {
+    Seminar,
+    Workshop,
+    Conference,
+}
+
+/// A live activity's derived state: its valid date (a conference's last
+/// day) and, for a seminar, its municipality (trimmed, lower case, R2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Activity {
+    on: Date,
+    municipality: Option<String>,
+}
+
+/// The activities indexed by id: seminars and workshops, conferences, and
+/// the seminar dates of each municipality, kept incrementally.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Activities {
-    /// Dates of the live seminars and workshops, sorted.
-    pub seminars_and_workshops: Vec<Date>,
-    /// Valid dates (last days) of the live conferences, sorted.
-    pub conferences: Vec<Date>,
-    /// Municipality (trimmed, lower case) → its earliest seminar date.
-    pub municipalities: BTreeMap<String, Date>,
+    by_id: HashMap<(ActivityKind, String), Activity>,
+    /// Dates of the live seminars and workshops.
+    pub seminars_and_workshops: Counts,
+    /// Valid dates (last days) of the live conferences.
+    pub conferences: Counts,
+    /// Municipality (trimmed, lower case) → the dates of its seminars.
+    municipalities: HashMap<String, Counts>,
+}
+
+impl Activities {
+    /// Municipality → the date of its first seminar.
+    pub fn municipalities(&self) -> impl Iterator<Item = (&String, Date)> {
+        self.municipalities
+            .iter()
+            .filter_map(|(m, c)| Some((m, *c.0.keys().next()?)))
+    }
+
+    fn first_seminar(&self, m: &str) -> Option<Date> {
+        self.municipalities
+            .get(m)
+            .and_then(|c| c.0.keys().next().copied())
+    }
+
+    /// Brings the activity `key` up to date with `l`, recording its changes
+    /// at `seq` in `history`.
+    fn refresh(
+        &mut self,
+        l: &Ledger,
+        key: &(ActivityKind, String),
+        seq: u64,
+        history: Option<&mut History>,
+    ) {
+        let old = self.by_id.remove(key);
+        let new = l.activity(key.0, &key.1).map(|(on, m)| Activity {
+            on,
+            municipality: m,
+        });
+        if old == new {
+            if let Some(a) = new {
+                self.by_id.insert(key.clone(), a);
+            }
+            return;
+        }
+        let firsts = |a: &Self| -> Vec<(String, Option<Date>)> {
+            [&old, &new]
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.municipality.clone())
+                .map(|m| {
+                    let first = a.first_seminar(&m);
+                    (m, first)
+                })
+                .collect()
+        };
+        let before = firsts(self);
+        fn series(s: &mut Activities, kind: ActivityKind) -> &mut Counts {
+            match kind {
+                ActivityKind::Conference => &mut s.conferences,
+                _ => &mut s.seminars_and_workshops,
+            }
+        }
+        if let Some(a) = &old {
+            series(self, key.0).remove(a.on);
+            if let Some(m) = &a.municipality {
+                if let Some(c) = self.municipalities.get_mut(m) {
+                    c.remove(a.on);
+                    if c.0.is_empty() {
+                        self.municipalities.remove(m);
+                    }
+                }
+            }
+        }
+        if let Some(a) = &new {
+            series(self, key.0).add(a.on);
+            if let Some(m) = &a.municipality {
+                if let Some(c) = self.municipalities.get_mut(m) {
+                    c.add(a.on);
+                } else {
+                    let mut c = Counts::default();
+                    c.add(a.on);
+                    self.municipalities.insert(m.clone(), c);
+                }
+            }
+            self.by_id.insert(key.clone(), a.clone());
+        }
+        if let Some(h) = history {
+            let dates = match key.0 {
+                ActivityKind::Conference => &mut h.conferences,
+                _ => &mut h.seminars_and_workshops,
+            };
+            dates.change(seq, old.map(|a| a.on), new.map(|a| a.on));
+            let mut seen = BTreeSet::new();
+            for (m, first) in before {
+                if seen.insert(m.clone()) {
+                    h.municipality(seq, &m, first, self.first_seminar(&m));
+                }
+            }
+        }
+    }
 }
 
 /// The derived dates of one ledger.
@@ -233,7 +358,7 @@ pub(crate) struct Cache {
     /// Course id → the date its first run becomes held.
     courses: HashMap<String, Date>,
     courses_held: Counts,
-    activities: Arc<Activities>,
+    activities: Activities,
     staff_findings: Arc<Vec<Finding>>,
     /// Live expenses by seq.
     expenses: OrdMap<u64, Expense>,
@@ -283,19 +408,39 @@ impl Cache {
         self.history = None;
     }
 
-    /// After a new attendance of `id` at a session dated `date`: when the
-    /// participant is already supported from a date ≤ `date`, the attendance
-    /// cannot change their counts (the running total only grows after the
-    /// crossing date, R1.3), so only their findings and evidence wait for
-    /// the next full refresh.
-    pub(crate) fn defer_if_supported_by(&mut self, id: &Uuid, date: Date) {
-        let crossed = self
-            .persons
-            .get(id)
-            .and_then(|p| p.supported)
-            .is_some_and(|(on, _)| on <= date);
-        if crossed && self.dirty.participants.remove(id) {
+    /// After a new attendance of `id` counting `hours` on `date`: when it
+    /// cannot change the participant's counts, only their findings and
+    /// evidence wait for the next full refresh. It cannot when the
+    /// participant is supported from a date ≤ `date` (the running total only
+    /// grows after the crossing date), or is not supported and their hours
+    /// with these stay ≤ `threshold` (R1.3 "more than", R1.5).
+    pub(crate) fn defer_attendance(
+        &mut self,
+        id: &Uuid,
+        date: Date,
+        hours: Hours,
+        threshold: Option<Hours>,
+    ) {
+        let person = self.persons.get(id);
+        let before = person.map_or(Hours::ZERO, |p| p.hours);
+        let unchanged = match person.and_then(|p| p.supported) {
+            Some((on, _)) => on <= date,
+            None => threshold.is_some_and(|t| before.saturating_add(hours) <= t),
+        };
+        if unchanged && self.dirty.participants.remove(id) {
             self.dirty.pending.insert(*id);
+            match self.persons.get_mut(id) {
+                Some(p) => p.hours = before.saturating_add(hours),
+                None => {
+                    self.persons.insert(
+                        *id,
+                        Person {
+                            hours,
+                            ..Person::default()
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -326,8 +471,17 @@ impl Cache {
                 d.runs.insert(s.run_id.to_string());
                 d.sessions.insert(s.session_id.to_string());
             }
-            Event::SeminarHeld(_) | Event::WorkshopHeld(_) | Event::ConferenceHeld(_) => {
-                d.activities = true
+            Event::SeminarHeld(e) => {
+                d.activities
+                    .insert((ActivityKind::Seminar, e.seminar_id.to_string()));
+            }
+            Event::WorkshopHeld(e) => {
+                d.activities
+                    .insert((ActivityKind::Workshop, e.workshop_id.to_string()));
+            }
+            Event::ConferenceHeld(e) => {
+                d.activities
+                    .insert((ActivityKind::Conference, e.conference_id.to_string()));
             }
             Event::ParticipantRegistered(p) => {
                 d.participants.insert(p.participant_id);
@@ -339,7 +493,9 @@ impl Cache {
                 d.participants.insert(i.participant_id);
             }
             Event::ParticipantExited(x) => {
-                d.participants.insert(x.participant_id);
+                // an exit changes findings (R1.2), never the counts: the
+                // crossing date and internships do not depend on it
+                d.pending.insert(x.participant_id);
             }
             Event::StaffContracted(e) => {
                 d.staff.insert(e.staff_id.to_string());
@@ -394,7 +550,22 @@ impl Cache {
                         .chain(l.ix.runs_by_course.keys())
                         .cloned()
                         .collect(),
-                    activities: true,
+                    activities: l
+                        .ix
+                        .seminars
+                        .keys()
+                        .map(|id| (ActivityKind::Seminar, id.clone()))
+                        .chain(
+                            l.ix.workshops
+                                .keys()
+                                .map(|id| (ActivityKind::Workshop, id.clone())),
+                        )
+                        .chain(
+                            l.ix.conferences
+                                .keys()
+                                .map(|id| (ActivityKind::Conference, id.clone())),
+                        )
+                        .collect(),
                     staff: l
                         .ix
                         .staff
@@ -497,20 +668,8 @@ impl Cache {
                 self.refresh_person_counts(l, id, seq);
             }
         }
-        if d.activities {
-            let new = Arc::new(l.activities());
-            if let Some(h) = self.history.as_mut() {
-                let old = &self.activities;
-                h.seminars_and_workshops.change_all(
-                    seq,
-                    &old.seminars_and_workshops,
-                    &new.seminars_and_workshops,
-                );
-                h.conferences
-                    .change_all(seq, &old.conferences, &new.conferences);
-                h.municipalities(seq, &old.municipalities, &new.municipalities);
-            }
-            self.activities = new;
+        for key in &d.activities {
+            self.activities.refresh(l, key, seq, self.history.as_mut());
         }
         if !all {
             // the participants' findings and evidence, the staff and the
@@ -560,7 +719,7 @@ impl Cache {
             self.findings
                 .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
         }
-        if new.supported.is_some() || !new.internships.is_empty() || !new.findings.is_empty() {
+        if new.is_kept() {
             self.persons.insert(*id, new);
         }
     }
@@ -568,12 +727,23 @@ impl Cache {
     /// Recomputes only what a participant adds to the counts (crossing date
     /// and gender, internships); the participant stays dirty for the rest.
     fn refresh_person_counts(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
-        let (supported, internships) = l.person_counts(id);
+        let (supported, internships, hours) = l.person_counts(id);
         let (old_supported, old_internships) = self
             .persons
             .get(id)
             .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));
         if old_supported == supported && old_internships == internships.as_slice() {
+            if let Some(p) = self.persons.get_mut(id) {
+                p.hours = hours;
+            } else if hours > Hours::ZERO {
+                self.persons.insert(
+                    *id,
+                    Person {
+                        hours,
+                        ..Person::default()
+                    },
+                );
+            }
             return;
         }
         let old_internships = old_internships.to_vec();
@@ -587,7 +757,8 @@ impl Cache {
         let mut p = self.persons.remove(id).unwrap_or_default();
         p.supported = supported;
         p.internships = internships;
-        if p.supported.is_some() || !p.internships.is_empty() || !p.findings.is_empty() {
+        p.hours = hours;
+        if p.is_kept() {
             self.persons.insert(*id, p);
         }
     }
@@ -648,10 +819,17 @@ impl Cache {
             }
         }
         let a = &self.activities;
-        h.seminars_and_workshops
-            .change_all(seq, &a.seminars_and_workshops, &[]);
-        h.conferences.change_all(seq, &a.conferences, &[]);
-        h.municipalities(seq, &a.municipalities, &BTreeMap::new());
+        for (counts, series) in [
+            (&a.seminars_and_workshops, &mut h.seminars_and_workshops),
+            (&a.conferences, &mut h.conferences),
+        ] {
+            for (on, n) in counts.0.iter() {
+                series.add(seq, *on, -(*n as i64));
+            }
+        }
+        for (m, first) in a.municipalities() {
+            h.municipality(seq, m, Some(first), None);
+        }
     }
 
     /// Recomputes the expenses that changed, those naming a staff member

@@ -17,7 +17,7 @@
 //! Everything is in persistent structures (`imbl`), so a ledger with its
 //! history still clones in O(1).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use grantledger_domain::events::Gender;
@@ -229,26 +229,16 @@ impl History {
         self.supported_male.add(seq, on, -(by.male as i64));
     }
 
-    /// Records that at `seq` the municipalities' first seminar dates became `new`.
-    pub(crate) fn municipalities(
-        &mut self,
-        seq: u64,
-        old: &BTreeMap<String, Date>,
-        new: &BTreeMap<String, Date>,
-    ) {
-        for (m, d) in old {
-            if new.get(m) != Some(d) {
-                self.municipalities
-                    .0
-                    .push_back((seq, m.as_str().into(), *d, -1));
-            }
+    /// Records that at `seq` municipality `m`'s first seminar date became `new`.
+    pub(crate) fn municipality(&mut self, seq: u64, m: &str, old: Option<Date>, new: Option<Date>) {
+        if old == new {
+            return;
         }
-        for (m, d) in new {
-            if old.get(m) != Some(d) {
-                self.municipalities
-                    .0
-                    .push_back((seq, m.as_str().into(), *d, 1));
-            }
+        if let Some(d) = old {
+            self.municipalities.0.push_back((seq, m.into(), d, -1));
+        }
+        if let Some(d) = new {
+            self.municipalities.0.push_back((seq, m.into(), d, 1));
         }
     }
 
@@ -332,14 +322,14 @@ mod tests {
     #[test]
     fn municipalities_count_each_name_once() {
         let mut h = History::default();
-        let m = |v: &[(&str, &str)]| -> BTreeMap<String, Date> {
-            v.iter().map(|(n, x)| (n.to_string(), d(x))).collect()
-        };
-        h.municipalities(1, &m(&[]), &m(&[("brno", "2017-03-01")]));
-        h.municipalities(
-            2,
-            &m(&[("brno", "2017-03-01")]),
-            &m(&[("brno", "2017-02-01"), ("zlín", "2017-04-01")]),
+        h.municipality(1, "brno", None, Some(d("2017-03-01")));
+        h.municipality(2, "brno", Some(d("2017-03-01")), Some(d("2017-02-01")));
+        h.municipality(2, "zlín", None, Some(d("2017-04-01")));
+        h.municipality(3, "zlín", Some(d("2017-04-01")), Some(d("2017-04-01")));
+        assert_eq!(
+            h.municipalities.0.len(),
+            4,
+            "an unchanged first date adds no step"
         );
         let listed: BTreeSet<String> = ["zlín".to_string()].into();
         assert_eq!(h.municipalities_upto(None, d("2017-02-15"), 1), 0);

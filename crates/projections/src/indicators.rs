@@ -8,7 +8,7 @@ use grantledger_domain::{calendar, Date, Event, Fte, Hours, YearMonth};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use crate::derived::{Activities, Cache, Run};
+use crate::derived::{ActivityKind, Cache, Run};
 use crate::history::History;
 use crate::Ledger;
 
@@ -146,20 +146,17 @@ impl DateCounts for Cache {
     }
 
     fn seminars_and_workshops_upto(&self, as_of: Date) -> u64 {
-        let dates = &self.activities().seminars_and_workshops;
-        dates.partition_point(|d| *d <= as_of) as u64
+        self.activities().seminars_and_workshops.upto(as_of)
     }
 
     fn conferences_upto(&self, as_of: Date) -> u64 {
-        let dates = &self.activities().conferences;
-        dates.partition_point(|d| *d <= as_of) as u64
+        self.activities().conferences.upto(as_of)
     }
 
     fn municipalities_upto(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> u64 {
         self.activities()
-            .municipalities
-            .iter()
-            .filter(|(m, d)| **d <= as_of && listed.is_none_or(|l| l.contains(*m)))
+            .municipalities()
+            .filter(|(m, d)| *d <= as_of && listed.is_none_or(|l| l.contains(*m)))
             .count() as u64
     }
 }
@@ -431,28 +428,22 @@ impl Ledger {
         })
     }
 
-    /// The activities' dates: seminars and workshops, conferences, and each
-    /// municipality's first seminar.
-    pub(crate) fn activities(&self) -> Activities {
-        let mut out = Activities::default();
-        for &seq in self.ix.seminars.values().chain(self.ix.workshops.values()) {
-            if let Some(d) = self.event(seq).and_then(Event::valid_date) {
-                out.seminars_and_workshops.push(d);
-            }
-            if let Some(Event::SeminarHeld(s)) = self.event(seq) {
-                let m = norm(&s.municipality);
-                let first = out.municipalities.entry(m).or_insert(s.date);
-                *first = (*first).min(s.date);
-            }
-        }
-        for &seq in self.ix.conferences.values() {
-            if let Some(d) = self.event(seq).and_then(Event::valid_date) {
-                out.conferences.push(d);
-            }
-        }
-        out.seminars_and_workshops.sort_unstable();
-        out.conferences.sort_unstable();
-        out
+    /// The live activity with this id (as indexed): its valid date (a
+    /// conference's last day) and, for a seminar, its municipality (trimmed,
+    /// lower case, R2.2).
+    pub(crate) fn activity(&self, kind: ActivityKind, id: &str) -> Option<(Date, Option<String>)> {
+        let index = match kind {
+            ActivityKind::Seminar => &self.ix.seminars,
+            ActivityKind::Workshop => &self.ix.workshops,
+            ActivityKind::Conference => &self.ix.conferences,
+        };
+        let event = self.event(*index.get(id)?)?;
+        let on = event.valid_date()?;
+        let municipality = match event {
+            Event::SeminarHeld(s) => Some(norm(&s.municipality)),
+            _ => None,
+        };
+        Some((on, municipality))
     }
 
     /// R2.1 evidence of the course types held: the held runs, their courses

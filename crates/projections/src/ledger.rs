@@ -275,14 +275,17 @@ impl Projection for Ledger {
                     .sessions
                     .get(a.session_id.as_str())
                     .and_then(|s| match self.event(*s) {
-                        Some(Event::SessionHeld(x)) => Some((a.participant_id, x.date)),
+                        Some(Event::SessionHeld(x)) => {
+                            Some((a.participant_id, x.date, a.hours.min(x.hours)))
+                        }
                         _ => None,
                     }),
                 _ => None,
             };
+            let threshold = self.project().map(|p| p.support_threshold_hours);
             let cache = self.derived.get_mut();
-            if let Some((id, date)) = on {
-                cache.defer_if_supported_by(&id, date);
+            if let Some((id, date, hours)) = on {
+                cache.defer_attendance(&id, date, hours, threshold);
             }
             if let Some(h) = cache.history_mut() {
                 h.apply_staff(env);

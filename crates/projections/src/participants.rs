@@ -48,6 +48,13 @@ pub struct ParticipantFigures {
     pub evidence: Vec<u64>,
 }
 
+/// Every support entry's hours, summed saturating (as [`Ledger::crossing_date`] sums them).
+fn total_hours(entries: &[SupportEntry]) -> Hours {
+    entries
+        .iter()
+        .fold(Hours::ZERO, |t, e| t.saturating_add(e.hours))
+}
+
 impl Ledger {
     /// The participant's registration, if live.
     pub fn registration(&self, id: &Uuid) -> Option<&ParticipantRegistered> {
@@ -142,10 +149,10 @@ impl Ledger {
     /// registered and over the threshold) with the evidence up to the
     /// crossing, internship dates and findings (R1.2).
     /// What a participant adds to the counts: the crossing date and gender
-    /// when registered and over the threshold (R1.3–R1.5), and the valid
-    /// dates of the live internships ([`Ledger::person_state`] without the
-    /// evidence and findings).
-    pub(crate) fn person_counts(&self, id: &Uuid) -> (Option<(Date, Gender)>, Vec<Date>) {
+    /// when registered and over the threshold (R1.3–R1.5), the valid dates of
+    /// the live internships, and every support hour counted
+    /// ([`Ledger::person_state`] without the evidence and findings).
+    pub(crate) fn person_counts(&self, id: &Uuid) -> (Option<(Date, Gender)>, Vec<Date>, Hours) {
         let internships = self
             .ix
             .internships_by_participant
@@ -154,12 +161,14 @@ impl Ledger {
             .flatten()
             .filter_map(|s| self.event(*s).and_then(Event::valid_date))
             .collect();
+        let entries = self.support_entries(id);
+        let hours = total_hours(&entries);
         let supported = self.registration(id).and_then(|reg| {
             self.ix.participants.get(id)?;
-            let on = self.crossing_date(&self.support_entries(id))?;
+            let on = self.crossing_date(&entries)?;
             Some((on, reg.gender))
         });
-        (supported, internships)
+        (supported, internships, hours)
     }
 
     pub(crate) fn person_state(&self, id: &Uuid) -> crate::derived::Person {
@@ -174,11 +183,12 @@ impl Ledger {
                 .collect(),
             ..Default::default()
         };
+        let entries = self.support_entries(id);
+        out.hours = total_hours(&entries);
         let (Some(reg), Some(&reg_seq)) = (self.registration(id), self.ix.participants.get(id))
         else {
             return out;
         };
-        let entries = self.support_entries(id);
         if let Some(on) = self.crossing_date(&entries) {
             out.supported = Some((on, reg.gender));
             out.evidence.push(reg_seq);

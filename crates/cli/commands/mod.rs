@@ -77,6 +77,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 "stored {n} new events; head is seq {}",
                 service.log().head().seq
             );
+            // every batch is durable; close the log, not the folded state
+            drop(service.close_for_exit());
             Ok(())
         }
         Command::Export { data_dir, out } => {

@@ -58,9 +58,11 @@ fn envelope_of(r: &Record, event: Event) -> Envelope {
 }
 
 /// Brings a ledger's derived dates up to date (the crossing dates, held
-/// dates and findings that every point-in-time answer reads), so that a
-/// snapshot taken of it, and every prefix folded from that snapshot, only
-/// recomputes what the records after it touch.
+/// dates and findings that every point-in-time answer reads), so that every
+/// prefix folded from it only recomputes what the records after it touch.
+/// Done to a snapshot when an older prefix is first folded from it (not
+/// when it is taken: imports and start-up do not pay for it), and kept: the
+/// derived state sits behind a lock inside the shared snapshot.
 fn warm(ledger: &Ledger) {
     if let Some(day) = ledger.project().map(|p| p.period.end) {
         let _ = ledger.indicator_values(day);
@@ -133,7 +135,6 @@ impl Service {
             if upto >= head_seq || head.at_seq() < upto {
                 break;
             }
-            warm(&head);
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
         let erased: BTreeSet<Uuid> = head.erased_participants().copied().collect();
@@ -155,6 +156,24 @@ impl Service {
             snapshot_every,
             erased: RwLock::new(erased),
         })
+    }
+
+    /// Ends the service when the process is about to exit: returns the log
+    /// (to be closed normally) and leaves the folded state, snapshots and
+    /// Merkle tree to the operating system, since freeing a 10^6-event state
+    /// piece by piece takes seconds. Nothing durable is lost: every append
+    /// was durable when it returned.
+    pub fn close_for_exit(self) -> Arc<dyn EventLog> {
+        let Service {
+            log,
+            tree,
+            head,
+            prefixes,
+            snapshots,
+            ..
+        } = self;
+        std::mem::forget((tree, head, prefixes, snapshots));
+        log
     }
 
     /// Whether `participant`'s personal data was erased (at any seq of the log).
@@ -726,11 +745,14 @@ impl Service {
             .range(..=at_seq)
             .next_back()
             .map(|(_, l)| l.clone());
-        let mut start = [cached, snapshot]
+        let start = [cached, snapshot]
             .into_iter()
             .flatten()
-            .max_by_key(|l| l.at_seq())
-            .map_or_else(Ledger::default, |l| (*l).clone());
+            .max_by_key(|l| l.at_seq());
+        if let Some(s) = &start {
+            warm(s);
+        }
+        let mut start = start.map_or_else(Ledger::default, |l| (*l).clone());
         // an older prefix answers from its own state: a copy of a snapshot
         // of the head stops keeping the head's history
         start.drop_history();
@@ -756,7 +778,6 @@ impl Service {
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
         let last = snapshots.keys().next_back().copied().unwrap_or(0);
         if head.at_seq() >= last + self.snapshot_every {
-            warm(head);
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
     }

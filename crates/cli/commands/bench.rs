@@ -254,7 +254,7 @@ fn run_size(
     );
     reset_peak_rss();
     let t = Instant::now();
-    let service = super::open(&data)?;
+    let service = super::open_for_import(&data)?;
     let open_s = t.elapsed().as_secs_f64();
     eprintln!(
         "bench: importing {} (batches of {})",

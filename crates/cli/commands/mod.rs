@@ -71,7 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 1 << 20,
                 std::fs::File::open(&file).with_context(reading)?,
             );
-            let service = open(&data_dir)?;
+            let service = open_for_import(&data_dir)?;
             let n = import(&service, input, batch, &file.display().to_string())?;
             eprintln!(
                 "stored {n} new events; head is seq {}",
@@ -128,9 +128,26 @@ pub fn require_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// Opens the ledger service over the sled log in `dir`.
 pub fn open(dir: &std::path::Path) -> anyhow::Result<grantledger_server::Service> {
+    let (log, notary) = open_log(dir)?;
+    Ok(grantledger_server::Service::open(log, Some(notary))?)
+}
+
+/// Opens the ledger service over the sled log in `dir` for a bulk import
+/// (snapshots not warmed when taken: see `Service::open_for_import`).
+pub fn open_for_import(dir: &std::path::Path) -> anyhow::Result<grantledger_server::Service> {
+    let (log, notary) = open_log(dir)?;
+    Ok(grantledger_server::Service::open_for_import(
+        log,
+        Some(notary),
+    )?)
+}
+
+fn open_log(
+    dir: &std::path::Path,
+) -> anyhow::Result<(Arc<dyn EventLog>, grantledger_server::transparency::Notary)> {
     let log: Arc<dyn EventLog> = Arc::new(
         SledLog::open(dir).with_context(|| format!("opening the log in {}", dir.display()))?,
     );
     let notary = grantledger_server::transparency::Notary::open(dir, None)?;
-    Ok(grantledger_server::Service::open(log, Some(notary))?)
+    Ok((log, notary))
 }

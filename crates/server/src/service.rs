@@ -60,8 +60,9 @@ fn envelope_of(r: &Record, event: Event) -> Envelope {
 /// Brings a ledger's derived dates up to date (the crossing dates, held
 /// dates and findings that every point-in-time answer reads), so that every
 /// prefix folded from it only recomputes what the records after it touch.
-/// Done to a snapshot when an older prefix is first folded from it (not
-/// when it is taken: imports and start-up do not pay for it), and kept: the
+/// Done to the head before a snapshot is taken of it when serving (the two
+/// then share the refreshed state); an import's snapshots are warmed only
+/// when an older prefix is first folded from them, and stay warm: the
 /// derived state sits behind a lock inside the shared snapshot.
 fn warm(ledger: &Ledger) {
     if let Some(day) = ledger.project().map(|p| p.period.end) {
@@ -92,6 +93,10 @@ pub struct Service {
     /// the starting points of older prefixes.
     snapshots: Mutex<BTreeMap<u64, Arc<Ledger>>>,
     snapshot_every: u64,
+    /// Whether snapshots are warmed when taken (serving: the head is warmed
+    /// once and shares its derived state with the snapshot) or only when an
+    /// older prefix first folds from them (an import, which never asks).
+    warm_snapshots: bool,
     /// Participants whose personal data was ever erased in the log: hidden
     /// in every answer, whatever prefix is read (kept apart from `head` so
     /// that readers holding a ledger can check it).
@@ -110,6 +115,19 @@ impl Service {
         Service::open_with(log, notary, SNAPSHOT_EVERY)
     }
 
+    /// [`Service::open`] for a bulk import: snapshots are not warmed when
+    /// taken (the import asks no point-in-time question; a snapshot is
+    /// warmed if an older prefix is ever folded from it).
+    ///
+    /// # Errors
+    /// As [`Service::open`].
+    pub fn open_for_import(
+        log: Arc<dyn EventLog>,
+        notary: Option<Notary>,
+    ) -> Result<Service, grantledger_store::StoreError> {
+        Service::open_inner(log, notary, SNAPSHOT_EVERY, false)
+    }
+
     /// [`Service::open`] with snapshots of the head state every
     /// `snapshot_every` records (0 = none: older prefixes fold from seq 1).
     ///
@@ -119,6 +137,15 @@ impl Service {
         log: Arc<dyn EventLog>,
         notary: Option<Notary>,
         snapshot_every: u64,
+    ) -> Result<Service, grantledger_store::StoreError> {
+        Service::open_inner(log, notary, snapshot_every, true)
+    }
+
+    fn open_inner(
+        log: Arc<dyn EventLog>,
+        notary: Option<Notary>,
+        snapshot_every: u64,
+        warm_snapshots: bool,
     ) -> Result<Service, grantledger_store::StoreError> {
         let head_seq = log.head().seq;
         let mut tree = MerkleTree::new();
@@ -134,6 +161,9 @@ impl Service {
             head = fold_with(log.as_ref(), head, upto, |r| tree.push(leaf_hash(&r.hash)))?;
             if upto >= head_seq || head.at_seq() < upto {
                 break;
+            }
+            if warm_snapshots {
+                warm(&head);
             }
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
@@ -154,6 +184,7 @@ impl Service {
             prefixes: Mutex::new(Vec::new()),
             snapshots: Mutex::new(snapshots),
             snapshot_every,
+            warm_snapshots,
             erased: RwLock::new(erased),
         })
     }
@@ -778,6 +809,9 @@ impl Service {
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
         let last = snapshots.keys().next_back().copied().unwrap_or(0);
         if head.at_seq() >= last + self.snapshot_every {
+            if self.warm_snapshots {
+                warm(head);
+            }
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
     }

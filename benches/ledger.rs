@@ -3,8 +3,11 @@
 //! - `replay/fold/*`: every projection folded from seq 1 over decoded
 //!   envelopes; `replay/read_decode_fold/*`: the same from the log
 //!   (`grantledger_server::service::fold`: read, decode, fold);
+//! - `replay/fold_with_history/*`: the same fold keeping the history of
+//!   derived dates, as the server's head does;
 //! - `query/*`: `Ledger::indicators` and `Ledger::findings` at the head
-//!   (as of the project's end);
+//!   (as of the project's end), `Ledger::indicator_values_at` at 16 older
+//!   prefixes in turn (from the history, no fold);
 //! - `append/sled_5000`: one durable 5 000-event batch into a fresh `SledLog`.
 //!
 //! Data: the SINEC fixture (fixtures/sinec, 1 291 events) and a generated
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use grantledger_domain::Envelope;
-use grantledger_projections::{replay, Ledger};
+use grantledger_projections::{replay, Ledger, Projection};
 use grantledger_server::request::{parse_item, Source};
 use grantledger_server::service::{envelope, fold};
 use grantledger_server::Service;
@@ -83,7 +86,11 @@ fn load(name: &'static str, text: &str) -> Data {
         .iter()
         .map(|r| envelope(r).expect("stored records decode"))
         .collect();
-    let head = replay(envelopes.iter());
+    // the head as the server keeps it: with the history of derived dates
+    let mut head = Ledger::with_history();
+    for e in &envelopes {
+        head.apply(e);
+    }
     Data {
         name,
         service,
@@ -113,6 +120,15 @@ fn benches(c: &mut Criterion) {
             b.iter(|| black_box(replay(d.envelopes.iter())))
         });
         let head = d.service.log().head().seq;
+        g.bench_function(BenchmarkId::new("fold_with_history", d.name), |b| {
+            b.iter(|| {
+                let mut l = Ledger::with_history();
+                for e in &d.envelopes {
+                    l.apply(e);
+                }
+                black_box(l)
+            })
+        });
         g.bench_function(BenchmarkId::new("read_decode_fold", d.name), |b| {
             b.iter(|| {
                 black_box(
@@ -132,6 +148,18 @@ fn benches(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("findings_at_head", d.name), |b| {
             b.iter(|| black_box(d.head.findings(black_box(as_of))))
         });
+        // 16 older prefixes spread over the log, in turn
+        let seqs: Vec<u64> = (1..=16).map(|i| d.head.at_seq() * i / 17).collect();
+        let mut i = 0;
+        g.bench_function(
+            BenchmarkId::new("indicator_values_at_older_prefix", d.name),
+            |b| {
+                b.iter(|| {
+                    i = (i + 1) % seqs.len();
+                    black_box(d.head.indicator_values_at(as_of, seqs[i]))
+                })
+            },
+        );
     }
     g.finish();
 

@@ -64,6 +64,12 @@ pub enum Command {
         /// 0600) instead of DATA_DIR/checkpoint.key, which is made on first start.
         #[arg(long, env = "GRANTLEDGER_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
+        /// Records between the in-memory snapshots of the head state (0 =
+        /// none). Smaller: findings, budget and reports at older prefixes
+        /// answer sooner, and the server needs more memory and starts slower
+        /// (docs/PERFORMANCE.md). Indicators at any prefix do not use them.
+        #[arg(long, env = "GRANTLEDGER_SNAPSHOT_EVERY", default_value_t = grantledger_server::service::SNAPSHOT_EVERY)]
+        snapshot_every: u64,
     },
     /// Append the events of a JSON Lines file (one event object a line, as
     /// POST /api/v1/events takes, plus optional `recorded_at` and `actor`).

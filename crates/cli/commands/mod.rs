@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             max_concurrent_requests,
             request_timeout_secs,
             signing_key,
+            snapshot_every,
         } => {
             let config = grantledger_server::Config {
                 data_dir,
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 max_concurrent_requests,
                 request_timeout_secs,
                 signing_key,
+                snapshot_every,
                 ..Default::default()
             };
             serve::serve(config, demo)

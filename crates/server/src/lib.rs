@@ -51,6 +51,11 @@ pub struct Config {
     pub sign_checkpoints: bool,
     /// Sign with the key at this path instead (C2SP `PRIVATE+KEY+…` encoding, mode 0600).
     pub signing_key: Option<PathBuf>,
+    /// Records between the in-memory snapshots of the head state (0 = none):
+    /// findings, budget, participants and reports at an older prefix fold at
+    /// most this many records from the nearest one; each costs memory.
+    /// Indicators at any prefix do not use them (docs/adr/0003).
+    pub snapshot_every: u64,
 }
 
 impl Default for Config {
@@ -64,6 +69,7 @@ impl Default for Config {
             max_concurrent_requests: 256,
             sign_checkpoints: true,
             signing_key: None,
+            snapshot_every: service::SNAPSHOT_EVERY,
         }
     }
 }
@@ -181,7 +187,9 @@ impl Application {
             None => None,
         };
         let auth = authenticator(&config)?;
-        let service = tokio::task::spawn_blocking(move || Service::open(log, notary)).await??;
+        let every = config.snapshot_every;
+        let service =
+            tokio::task::spawn_blocking(move || Service::open_with(log, notary, every)).await??;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Application {
             listener,

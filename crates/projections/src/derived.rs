@@ -1011,6 +1011,18 @@ impl Ledger {
         self.derived.0.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The date a participant became a supported person (R1.3–R1.5: the
+    /// valid date their support hours first exceed the threshold), as known
+    /// in this prefix; `None` when not registered or never over it. From the
+    /// derived dates (no pass over their attendance once they are up to date).
+    pub fn supported_since(&self, id: &Uuid) -> Option<Date> {
+        self.cache()
+            .persons
+            .get(id)
+            .and_then(|p| p.supported)
+            .map(|(on, _)| on)
+    }
+
     /// The derived dates, brought up to date.
     pub(crate) fn cache(&self) -> RwLockReadGuard<'_, Cache> {
         {

@@ -161,8 +161,10 @@ pub enum Command {
         out: PathBuf,
     },
     /// Rebuild every projection from seq 1 and check that it equals the
-    /// state folded one record at a time with queries in between; compare
-    /// every period report built from both. Prints events/s.
+    /// state folded one record at a time with queries in between, keeping
+    /// the history of derived dates as the server does (its indicators at
+    /// each report marker must equal those computed then); compare every
+    /// period report built from both. Prints both fold rates (events/s).
     Replay {
         /// The sled data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]

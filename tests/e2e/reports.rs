@@ -314,6 +314,10 @@ fn explain_lists_the_events_behind_a_figure_and_the_series_has_every_step() {
     assert_eq!(points[23]["values"]["P-KURZ-BEH"], 28);
     let (_, daily) = s.get("/api/v1/indicators/series?from=2017-03-01&to=2017-03-31&step=day");
     assert_eq!(daily["series"].as_array().unwrap().len(), 31);
+    assert_eq!(
+        daily["manifest"]["as_of"], "2017-03-31",
+        "a series' manifest is as of its last step"
+    );
     let (status, problem) = s.get("/api/v1/explain?indicator=P-KONF&participant=x");
     assert_eq!(status, 400, "{problem}");
 }

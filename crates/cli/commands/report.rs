@@ -168,12 +168,12 @@ pub fn replay(data_dir: &std::path::Path) -> anyhow::Result<()> {
     let rate = head as f64 / replay_time.as_secs_f64().max(1e-9);
     let history_rate = head as f64 / incremental_time.as_secs_f64().max(1e-9);
     println!(
-        "ok: {head} events replayed in {:.3} s ({rate:.0} events/s; reading and decoding {:.3} s); \
-         one at a time keeping the history of derived dates (as the server does) {:.3} s ({history_rate:.0} events/s); \
-         equal to the incremental state ({} report markers queried on the way, the history answers alike at each) \
-         and {} period reports identical",
-        replay_time.as_secs_f64(),
+        "ok: {head} events read and decoded in {:.3} s, then folded in {:.3} s ({rate:.0} events/s); \
+         folded one at a time keeping the history of derived dates (as the server does) in {:.3} s ({history_rate:.0} events/s); \
+         both states equal ({} report markers queried on the way; at each, the history's indicators at the marker's seq \
+         equal those computed then) and {} period reports identical",
         read.as_secs_f64(),
+        replay_time.as_secs_f64(),
         incremental_time.as_secs_f64(),
         checked.len(),
         periods.len()

@@ -167,6 +167,10 @@ impl Service {
             }
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
+        if warm_snapshots {
+            // the first query after start-up should not pay for the refresh
+            warm(&head);
+        }
         let erased: BTreeSet<Uuid> = head.erased_participants().copied().collect();
         // An erasure stored without its key destroyed (a crash in between, or
         // a verbatim import) loses its key now.

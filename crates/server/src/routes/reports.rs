@@ -339,7 +339,7 @@ fn explain_in(
 /// every indicator at every step, `{series: [{date, values: {code: value}}],
 /// manifest}`, from one fold of the prefix (the state holds every dated fact;
 /// each step only evaluates it). `month` steps are month ends (and `to`).
-/// Defaults: the project period.
+/// Defaults: the project period. The manifest's `as_of` is the last step.
 #[utoipa::path(get, path = "/api/v1/indicators/series", tag = "figures", operation_id = "indicator_series",
     params(crate::openapi::SeriesQuery, crate::openapi::RecordTimeQuery),
     responses((status = 200, description = "Every indicator at every step", body = crate::openapi::Series)))]
@@ -396,7 +396,8 @@ async fn series(
                 )
                 .rule("range"));
             }
-            Ok(dates
+            let last = dates.last().copied();
+            let series = dates
                 .into_iter()
                 .map(|d| {
                     let values: serde_json::Map<String, Value> = l
@@ -406,10 +407,16 @@ async fn series(
                         .collect();
                     json!({"date": d, "values": values})
                 })
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            Ok((last, series))
         })?;
+        let (last, series) = answer?;
+        let mut manifest = manifest;
+        if let Some(d) = last {
+            manifest.as_of = d;
+        }
         Ok(Json(
-            json!({"series": answer?, "step": step, "manifest": manifest}),
+            json!({"series": series, "step": step, "manifest": manifest}),
         ))
     })
     .await

@@ -145,22 +145,23 @@ impl Ledger {
         })
     }
 
-    /// A participant's derived state: crossing date and gender (when
-    /// registered and over the threshold) with the evidence up to the
-    /// crossing, internship dates and findings (R1.2).
-    /// What a participant adds to the counts: the crossing date and gender
-    /// when registered and over the threshold (R1.3–R1.5), the valid dates of
-    /// the live internships, and every support hour counted
-    /// ([`Ledger::person_state`] without the evidence and findings).
-    pub(crate) fn person_counts(&self, id: &Uuid) -> (Option<(Date, Gender)>, Vec<Date>, Hours) {
-        let internships = self
-            .ix
+    /// The valid dates (last days) of a participant's live internships.
+    fn internship_dates(&self, id: &Uuid) -> Vec<Date> {
+        self.ix
             .internships_by_participant
             .get(id)
             .into_iter()
             .flatten()
             .filter_map(|s| self.event(*s).and_then(Event::valid_date))
-            .collect();
+            .collect()
+    }
+
+    /// What a participant adds to the counts: the crossing date and gender
+    /// when registered and over the threshold (R1.3–R1.5), the valid dates of
+    /// the live internships, and every support hour counted
+    /// ([`Ledger::person_state`] without the evidence and findings).
+    pub(crate) fn person_counts(&self, id: &Uuid) -> (Option<(Date, Gender)>, Vec<Date>, Hours) {
+        let internships = self.internship_dates(id);
         let entries = self.support_entries(id);
         let hours = total_hours(&entries);
         let supported = self.registration(id).and_then(|reg| {
@@ -171,16 +172,12 @@ impl Ledger {
         (supported, internships, hours)
     }
 
+    /// A participant's derived state: crossing date and gender (when
+    /// registered and over the threshold) with the evidence up to the
+    /// crossing, internship dates, support hours and findings (R1.2).
     pub(crate) fn person_state(&self, id: &Uuid) -> crate::derived::Person {
         let mut out = crate::derived::Person {
-            internships: self
-                .ix
-                .internships_by_participant
-                .get(id)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| self.event(*s).and_then(Event::valid_date))
-                .collect(),
+            internships: self.internship_dates(id),
             ..Default::default()
         };
         let entries = self.support_entries(id);

@@ -121,7 +121,8 @@ impl Service {
             "known_at",
             "an RFC 3339 instant such as 2017-04-20T10:00:00Z",
         )?;
-        let at_seq: Option<u64> = p.get("at_seq", "a whole number from 0 to 18446744073709551615")?;
+        let at_seq: Option<u64> =
+            p.get("at_seq", "a whole number from 0 to 18446744073709551615")?;
         let head = self.log().head().seq;
         let at_seq = match (known_at, at_seq) {
             (Some(_), Some(_)) => {

@@ -748,18 +748,22 @@ impl Service {
     /// durable: earlier appends may still be waiting for their barrier).
     fn restore_head(&self, head: &mut Ledger, at_seq: u64) -> Result<(), ApiError> {
         self.log.wait_durable(at_seq)?;
-        let snapshot = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .range(..=at_seq)
-            .next_back()
-            .map(|(_, l)| l.clone());
+        let snapshot = self.snapshot_at_or_before(at_seq);
         // from a snapshot of the head (it keeps the history), never from a
         // cached older prefix (it does not)
         let start = snapshot.map_or_else(Ledger::with_history, |l| (*l).clone());
         *head = fold(self.log.as_ref(), start, at_seq)?;
         Ok(())
+    }
+
+    /// The latest snapshot of the head at or before `at_seq`.
+    fn snapshot_at_or_before(&self, at_seq: u64) -> Option<Arc<Ledger>> {
+        self.snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .range(..=at_seq)
+            .next_back()
+            .map(|(_, l)| l.clone())
     }
 
     /// The state of the prefix `seq ≤ at_seq`, folded from the nearest
@@ -773,13 +777,7 @@ impl Service {
                 .max_by_key(|l| l.at_seq())
                 .cloned()
         };
-        let snapshot = self
-            .snapshots
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .range(..=at_seq)
-            .next_back()
-            .map(|(_, l)| l.clone());
+        let snapshot = self.snapshot_at_or_before(at_seq);
         let start = [cached, snapshot]
             .into_iter()
             .flatten()

@@ -13,8 +13,9 @@
 //!    from the sled log, and the fold alone over decoded envelopes: events/s;
 //! 5. starts `grantledger serve` on the data directory as a child process on a
 //!    free loopback port (with a manager token made for the run) and, over
-//!    HTTP from this process: `--pairs` random `(as_of, at_seq)` points
-//!    (`as_of` uniform in the project period, `at_seq` uniform in 1..=head)
+//!    HTTP from this process: `--pairs` random older points (`as_of`
+//!    uniform in the project period, a seq P uniform in 1..=head, asked half
+//!    as `at_seq=P` and half as `known_at=` the `recorded_at` of record P)
 //!    and as many at the head with random `as_of`, for the indicators, the
 //!    findings and the period report (of the period holding `as_of`), one
 //!    request at a time on one keep-alive connection: p50/p99/max latency per
@@ -77,7 +78,7 @@ pub struct BenchArgs {
     /// Events per durable import batch.
     #[arg(long, default_value_t = 5_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch: usize,
-    /// Random (as_of, at_seq) points per endpoint, and as many at the head.
+    /// Random (as_of, at_seq | known_at) points per endpoint (half each), and as many at the head.
     #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub pairs: usize,
     /// Concurrent HTTP clients appending.

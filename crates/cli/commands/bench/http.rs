@@ -224,9 +224,12 @@ pub(crate) struct Queries<'a> {
 
 impl Queries<'_> {
     /// For each of indicators, findings and the period report: `pairs` GETs
-    /// at the head (random `as_of`) and `pairs` at random `(as_of, at_seq)`,
-    /// one at a time on one connection. Each endpoint gets its own points, so
-    /// an older prefix folded for one endpoint is not a cache hit for the next.
+    /// at the head (random `as_of`) and `pairs` at random older prefixes,
+    /// one at a time on one connection: half as `(as_of, at_seq=P)`, half as
+    /// `(as_of, known_at=T)` with `T` the `recorded_at` of record `P` (read
+    /// before the timing; the server resolves it to a seq ≥ P). Each
+    /// endpoint gets its own points, so an older prefix folded for one
+    /// endpoint is not a cache hit for the next.
     ///
     /// # Errors
     /// A request fails or is not answered 200.
@@ -240,16 +243,25 @@ impl Queries<'_> {
         let mut out = json!({});
         for key in ["indicators", "findings", "period_report"] {
             for at in ["head", "any"] {
-                let points: Vec<(Date, Option<u64>)> = (0..self.pairs)
-                    .map(|_| {
-                        let d = days[rng.random_range(0..days.len())];
-                        let seq = (at == "any").then(|| rng.random_range(1..=self.head));
-                        (d, seq)
-                    })
-                    .collect();
+                let mut points: Vec<(Date, Option<String>)> = Vec::with_capacity(self.pairs);
+                for i in 0..self.pairs {
+                    let d = days[rng.random_range(0..days.len())];
+                    let prefix = match at {
+                        "any" => {
+                            let seq = rng.random_range(1..=self.head);
+                            Some(if i % 2 == 0 {
+                                format!("at_seq={seq}")
+                            } else {
+                                format!("known_at={}", self.recorded_at(&client, seq).await?)
+                            })
+                        }
+                        _ => None,
+                    };
+                    points.push((d, prefix));
+                }
                 let started = Instant::now();
                 let mut lat = Vec::with_capacity(points.len());
-                for (as_of, at_seq) in points {
+                for (as_of, prefix) in points {
                     if started.elapsed() > self.budget {
                         break;
                     }
@@ -261,8 +273,9 @@ impl Queries<'_> {
                         ),
                         _ => format!("{}/api/v1/{key}?as_of={as_of}", self.base),
                     };
-                    if let Some(n) = at_seq {
-                        url.push_str(&format!("&at_seq={n}"));
+                    if let Some(p) = prefix {
+                        url.push('&');
+                        url.push_str(&p);
                     }
                     let t = Instant::now();
                     let resp = client
@@ -295,6 +308,27 @@ impl Queries<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// The `recorded_at` of record `seq` (`GET /api/v1/events`), percent-encoded
+    /// for a query string.
+    async fn recorded_at(&self, client: &reqwest::Client, seq: u64) -> anyhow::Result<String> {
+        let url = format!("{}/api/v1/events?from_seq={seq}&limit=1", self.base);
+        let resp = client
+            .get(&url)
+            .bearer_auth(self.token)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.with_context(|| format!("GET {url}"))?;
+        if status != reqwest::StatusCode::OK {
+            bail!("GET {url}: {status}: {body}");
+        }
+        let at = body["events"][0]["recorded_at"]
+            .as_str()
+            .with_context(|| format!("GET {url}: no recorded_at in {body}"))?;
+        Ok(at.replace('+', "%2B").replace(':', "%3A"))
     }
 }
 

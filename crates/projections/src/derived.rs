@@ -355,6 +355,8 @@ pub(crate) struct Cache {
     internships: Counts,
     runs: HashMap<String, Run>,
     runs_held: Counts,
+    /// Course id → the held dates of its runs (those in `runs`).
+    runs_held_by_course: HashMap<String, Counts>,
     /// Course id → the date its first run becomes held.
     courses: HashMap<String, Date>,
     courses_held: Counts,
@@ -616,6 +618,12 @@ impl Cache {
             if let Some(old) = old {
                 if let Some(on) = old.held_on {
                     self.runs_held.remove(on);
+                    if let Some(c) = self.runs_held_by_course.get_mut(&old.course_id) {
+                        c.remove(on);
+                        if c.0.is_empty() {
+                            self.runs_held_by_course.remove(&old.course_id);
+                        }
+                    }
                 }
                 if !unchanged {
                     d.courses.insert(old.course_id);
@@ -624,6 +632,13 @@ impl Cache {
             if let Some(new) = new {
                 if let Some(on) = new.held_on {
                     self.runs_held.add(on);
+                    if let Some(c) = self.runs_held_by_course.get_mut(&new.course_id) {
+                        c.add(on);
+                    } else {
+                        let mut c = Counts::default();
+                        c.add(on);
+                        self.runs_held_by_course.insert(new.course_id.clone(), c);
+                    }
                 }
                 if !unchanged {
                     d.courses.insert(new.course_id.clone());
@@ -636,20 +651,12 @@ impl Cache {
             if let Some(on) = old {
                 self.courses_held.remove(on);
             }
-            let held_on =
-                l.ix.runs_by_course
-                    .get(cid)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|&seq| match l.event(seq) {
-                        Some(Event::CourseRunScheduled(r)) => self
-                            .runs
-                            .get(r.run_id.as_str())
-                            .filter(|run| run.seq == seq)
-                            .and_then(|run| run.held_on),
-                        _ => None,
-                    })
-                    .min();
+            // the earliest held date of its runs (R2.1: a course type is
+            // held when its first run is)
+            let held_on = self
+                .runs_held_by_course
+                .get(cid)
+                .and_then(|c| c.0.keys().next().copied());
             if let Some(h) = self.history.as_mut() {
                 h.courses_held.change(seq, old, held_on);
             }

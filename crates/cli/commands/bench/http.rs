@@ -203,6 +203,36 @@ fn summary(mut lat: Vec<Duration>) -> Value {
     })
 }
 
+/// GET `url` with the bearer `token`: the body and the round-trip time
+/// (request sent to body read).
+///
+/// # Errors
+/// The request fails or is answered anything but 200 (the error quotes the
+/// first 400 bytes of the answer).
+async fn get_ok(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(Vec<u8>, Duration)> {
+    let t = Instant::now();
+    let resp = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let body = resp.bytes().await.with_context(|| format!("GET {url}"))?;
+    let elapsed = t.elapsed();
+    if status != reqwest::StatusCode::OK {
+        bail!(
+            "GET {url}: {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(400)])
+        );
+    }
+    Ok((body.to_vec(), elapsed))
+}
+
 /// The days of the project period.
 fn days(p: &Project) -> Vec<Date> {
     p.start
@@ -277,22 +307,7 @@ impl Queries<'_> {
                         url.push('&');
                         url.push_str(&p);
                     }
-                    let t = Instant::now();
-                    let resp = client
-                        .get(&url)
-                        .bearer_auth(self.token)
-                        .send()
-                        .await
-                        .with_context(|| format!("GET {url}"))?;
-                    let status = resp.status();
-                    let body = resp.bytes().await.with_context(|| format!("GET {url}"))?;
-                    let elapsed = t.elapsed();
-                    if status != reqwest::StatusCode::OK {
-                        bail!(
-                            "GET {url}: {status}: {}",
-                            String::from_utf8_lossy(&body[..body.len().min(400)])
-                        );
-                    }
+                    let (_, elapsed) = get_ok(&client, &url, self.token).await?;
                     lat.push(elapsed);
                 }
                 let wanted = self.pairs;
@@ -314,17 +329,9 @@ impl Queries<'_> {
     /// for a query string.
     async fn recorded_at(&self, client: &reqwest::Client, seq: u64) -> anyhow::Result<String> {
         let url = format!("{}/api/v1/events?from_seq={seq}&limit=1", self.base);
-        let resp = client
-            .get(&url)
-            .bearer_auth(self.token)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        let status = resp.status();
-        let body: Value = resp.json().await.with_context(|| format!("GET {url}"))?;
-        if status != reqwest::StatusCode::OK {
-            bail!("GET {url}: {status}: {body}");
-        }
+        let (body, _) = get_ok(client, &url, self.token).await?;
+        let body: Value =
+            serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))?;
         let at = body["events"][0]["recorded_at"]
             .as_str()
             .with_context(|| format!("GET {url}: no recorded_at in {body}"))?;

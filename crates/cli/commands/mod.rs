@@ -135,7 +135,7 @@ pub fn open(dir: &std::path::Path) -> anyhow::Result<grantledger_server::Service
 }
 
 /// Opens the ledger service over the sled log in `dir` for a bulk import
-/// (snapshots not warmed when taken: see `Service::open_for_import`).
+/// (no history of derived dates, no snapshots: see `Service::open_for_import`).
 pub fn open_for_import(dir: &std::path::Path) -> anyhow::Result<grantledger_server::Service> {
     let (log, notary) = open_log(dir)?;
     Ok(grantledger_server::Service::open_for_import(

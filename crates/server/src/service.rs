@@ -61,13 +61,23 @@ fn envelope_of(r: &Record, event: Event) -> Envelope {
 /// dates and findings that every point-in-time answer reads), so that every
 /// prefix folded from it only recomputes what the records after it touch.
 /// Done to the head before a snapshot is taken of it when serving (the two
-/// then share the refreshed state); an import's snapshots are warmed only
-/// when an older prefix is first folded from them, and stay warm: the
-/// derived state sits behind a lock inside the shared snapshot.
+/// then share the refreshed state), and to a snapshot or cached prefix
+/// before an older prefix is folded from it; it stays warm: the derived
+/// state sits behind a lock inside the shared ledger.
 fn warm(ledger: &Ledger) {
     if let Some(day) = ledger.project().map(|p| p.period.end) {
         let _ = ledger.indicator_values(day);
         let _ = ledger.findings(day);
+    }
+}
+
+/// An empty head state: keeping the history of its derived dates when
+/// `serving` (see [`Service::open_for_import`]).
+fn new_head(serving: bool) -> Ledger {
+    if serving {
+        Ledger::with_history()
+    } else {
+        Ledger::default()
     }
 }
 
@@ -93,10 +103,12 @@ pub struct Service {
     /// the starting points of older prefixes.
     snapshots: Mutex<BTreeMap<u64, Arc<Ledger>>>,
     snapshot_every: u64,
-    /// Whether snapshots are warmed when taken (serving: the head is warmed
-    /// once and shares its derived state with the snapshot) or only when an
-    /// older prefix first folds from them (an import, which never asks).
-    warm_snapshots: bool,
+    /// Whether this service answers queries (`serve`): its head keeps the
+    /// history of its derived dates and snapshots are warmed when taken (the
+    /// head is warmed once and shares its derived state with the snapshot).
+    /// An import asks no point-in-time question: its head folds without the
+    /// history and it takes no snapshots.
+    serving: bool,
     /// Participants whose personal data was ever erased in the log: hidden
     /// in every answer, whatever prefix is read (kept apart from `head` so
     /// that readers holding a ledger can check it).
@@ -115,9 +127,12 @@ impl Service {
         Service::open_with(log, notary, SNAPSHOT_EVERY)
     }
 
-    /// [`Service::open`] for a bulk import: snapshots are not warmed when
-    /// taken (the import asks no point-in-time question; a snapshot is
-    /// warmed if an older prefix is ever folded from it).
+    /// [`Service::open`] for a bulk import, which asks no point-in-time
+    /// question: the head folds without the history of its derived dates
+    /// (each record then costs its index updates only; the derived dates are
+    /// computed if a query ever asks) and no snapshots are taken. Every
+    /// answer is the same as a serving service's, only older prefixes fold
+    /// from seq 1.
     ///
     /// # Errors
     /// As [`Service::open`].
@@ -125,7 +140,7 @@ impl Service {
         log: Arc<dyn EventLog>,
         notary: Option<Notary>,
     ) -> Result<Service, grantledger_store::StoreError> {
-        Service::open_inner(log, notary, SNAPSHOT_EVERY, false)
+        Service::open_inner(log, notary, 0, false)
     }
 
     /// [`Service::open`] with snapshots of the head state every
@@ -145,14 +160,14 @@ impl Service {
         log: Arc<dyn EventLog>,
         notary: Option<Notary>,
         snapshot_every: u64,
-        warm_snapshots: bool,
+        serving: bool,
     ) -> Result<Service, grantledger_store::StoreError> {
         let head_seq = log.head().seq;
         let mut tree = MerkleTree::new();
         let mut snapshots = BTreeMap::new();
-        // the head keeps the history of its derived dates: the indicators
-        // at any older prefix without a fold (Service::indicators_at)
-        let mut head = Ledger::with_history();
+        // a serving head keeps the history of its derived dates: the
+        // indicators at any older prefix without a fold (Service::indicators_at)
+        let mut head = new_head(serving);
         loop {
             let upto = match snapshot_every {
                 0 => head_seq,
@@ -162,12 +177,12 @@ impl Service {
             if upto >= head_seq || head.at_seq() < upto {
                 break;
             }
-            if warm_snapshots {
+            if serving {
                 warm(&head);
             }
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
         }
-        if warm_snapshots {
+        if serving {
             // the first query after start-up should not pay for the refresh
             warm(&head);
         }
@@ -188,7 +203,7 @@ impl Service {
             prefixes: Mutex::new(Vec::new()),
             snapshots: Mutex::new(snapshots),
             snapshot_every,
-            warm_snapshots,
+            serving,
             erased: RwLock::new(erased),
         })
     }
@@ -751,7 +766,7 @@ impl Service {
         let snapshot = self.snapshot_at_or_before(at_seq);
         // from a snapshot of the head (it keeps the history), never from a
         // cached older prefix (it does not)
-        let start = snapshot.map_or_else(Ledger::with_history, |l| (*l).clone());
+        let start = snapshot.map_or_else(|| new_head(self.serving), |l| (*l).clone());
         *head = fold(self.log.as_ref(), start, at_seq)?;
         Ok(())
     }
@@ -811,7 +826,7 @@ impl Service {
         let mut snapshots = self.snapshots.lock().unwrap_or_else(|p| p.into_inner());
         let last = snapshots.keys().next_back().copied().unwrap_or(0);
         if head.at_seq() >= last + self.snapshot_every {
-            if self.warm_snapshots {
+            if self.serving {
                 warm(head);
             }
             snapshots.insert(head.at_seq(), Arc::new(head.clone()));
@@ -1161,6 +1176,12 @@ mod snapshot_tests {
     fn service(every: u64) -> Service {
         let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
         let first = Service::open_with(log.clone(), None, every).expect("opens");
+        append_fixture(&first);
+        Service::open_with(log, None, every).expect("reopens")
+    }
+
+    /// Appends the fixture to `first` in uneven batches (1, 14, 27 … events).
+    fn append_fixture(first: &Service) {
         let reqs = requests();
         let mut i = 0;
         let mut size = 1;
@@ -1172,7 +1193,18 @@ mod snapshot_tests {
             i = end;
             size = size % 97 + 13;
         }
-        Service::open_with(log, None, every).expect("reopens")
+    }
+
+    /// The fixture appended by a service opened for an import (no history,
+    /// no snapshots), as an import leaves it.
+    fn imported() -> &'static Service {
+        static S: OnceLock<Service> = OnceLock::new();
+        S.get_or_init(|| {
+            let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+            let s = Service::open_for_import(log, None).expect("opens");
+            append_fixture(&s);
+            s
+        })
     }
 
     fn figures(l: &Ledger, as_of: Date) -> String {
@@ -1259,6 +1291,28 @@ mod snapshot_tests {
             // A ledger folded from seq 1, outside any service.
             let folded = fold(none.log().as_ref(), Ledger::default(), at_seq).unwrap();
             prop_assert_eq!(&figures(&folded, as_of), &expected);
+        }
+
+        /// A service opened for an import keeps neither the history nor
+        /// snapshots, and answers every figure, and the indicators with their
+        /// manifest, like a serving one.
+        #[test]
+        fn an_import_service_answers_like_a_serving_one(at_seq in 1u64..=1291, day in 0i64..800) {
+            let (none, _, _) = services();
+            let imported = imported();
+            prop_assert!(!imported.with_head(Ledger::tracks_history));
+            prop_assert!(imported.snapshots.lock().unwrap().is_empty());
+            prop_assert_eq!(imported.with_head(|h| h.at_seq()), none.with_head(|h| h.at_seq()));
+            let as_of = Date::constant(2016, 10, 1).checked_add(jiff::Span::new().days(day)).unwrap();
+            prop_assert_eq!(
+                imported.read(Some(at_seq), |l| figures(l, as_of)).unwrap(),
+                none.read(Some(at_seq), |l| figures(l, as_of)).unwrap()
+            );
+            let point = crate::query::Point { as_of, at_seq: Some(at_seq), known_at: None };
+            // (the two logs differ in their record times, so in their hashes)
+            let (values, manifest) = imported.indicators_at(&point).unwrap();
+            prop_assert_eq!(&values, &none.indicators_at(&point).unwrap().0);
+            prop_assert_eq!((values, manifest), imported.at(&point, |l| l.indicator_values(as_of)).unwrap());
         }
     }
 }

@@ -163,13 +163,13 @@ macro_rules! catalogue {
 
 catalogue! {
     /// `project_defined`
-    ProjectDefined(ProjectDefined) = "project_defined",
+    ProjectDefined(Box<ProjectDefined>) = "project_defined",
     /// `organization_joined`
-    OrganizationJoined(OrganizationJoined) = "organization_joined",
+    OrganizationJoined(Box<OrganizationJoined>) = "organization_joined",
     /// `course_defined`
     CourseDefined(CourseDefined) = "course_defined",
     /// `course_run_scheduled`
-    CourseRunScheduled(CourseRunScheduled) = "course_run_scheduled",
+    CourseRunScheduled(Box<CourseRunScheduled>) = "course_run_scheduled",
     /// `session_held`
     SessionHeld(SessionHeld) = "session_held",
     /// `seminar_held`
@@ -177,9 +177,9 @@ catalogue! {
     /// `workshop_held`
     WorkshopHeld(WorkshopHeld) = "workshop_held",
     /// `conference_held`
-    ConferenceHeld(ConferenceHeld) = "conference_held",
+    ConferenceHeld(Box<ConferenceHeld>) = "conference_held",
     /// `participant_registered`
-    ParticipantRegistered(ParticipantRegistered) = "participant_registered",
+    ParticipantRegistered(Box<ParticipantRegistered>) = "participant_registered",
     /// `participant_enrolled`
     ParticipantEnrolled(ParticipantEnrolled) = "participant_enrolled",
     /// `attendance_recorded`
@@ -189,13 +189,13 @@ catalogue! {
     /// `participant_exited`
     ParticipantExited(ParticipantExited) = "participant_exited",
     /// `staff_contracted`
-    StaffContracted(StaffContracted) = "staff_contracted",
+    StaffContracted(Box<StaffContracted>) = "staff_contracted",
     /// `staff_contract_amended`
-    StaffContractAmended(StaffContractAmended) = "staff_contract_amended",
+    StaffContractAmended(Box<StaffContractAmended>) = "staff_contract_amended",
     /// `timesheet_filed`
     TimesheetFiled(TimesheetFiled) = "timesheet_filed",
     /// `expense_recorded`
-    ExpenseRecorded(ExpenseRecorded) = "expense_recorded",
+    ExpenseRecorded(Box<ExpenseRecorded>) = "expense_recorded",
     /// `expense_paid`
     ExpensePaid(ExpensePaid) = "expense_paid",
     /// `report_submitted`

@@ -131,7 +131,7 @@ pub fn decode_old(kind: Kind, version: u16, bytes: &[u8]) -> Result<Event, Decod
                 kind: kind.as_str().into(),
                 reason,
             })?;
-            Ok(Event::ParticipantRegistered(reg))
+            Ok(Event::ParticipantRegistered(Box::new(reg)))
         }
         (Kind::EventCorrected, 1) => {
             let v1: EventCorrectedV1 = postcard::from_bytes(bytes).map_err(bad)?;

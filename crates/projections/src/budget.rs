@@ -118,7 +118,7 @@ impl Ledger {
             .expenses
             .values()
             .filter_map(|&s| match self.event(s) {
-                Some(Event::ExpenseRecorded(e)) => Some((s, e)),
+                Some(Event::ExpenseRecorded(e)) => Some((s, &**e)),
                 _ => None,
             })
             .collect();

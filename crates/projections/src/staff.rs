@@ -223,7 +223,7 @@ impl Ledger {
             .staff
             .iter()
             .filter_map(|(id, &s)| match self.event(s) {
-                Some(Event::StaffContracted(c)) => Some((id.as_str(), s, c)),
+                Some(Event::StaffContracted(c)) => Some((id.as_str(), s, &**c)),
                 _ => None,
             })
     }

@@ -1,6 +1,7 @@
 //! The ledger state of a log prefix: live facts keyed by the `seq` of the event
 //! that created them, and indexes from natural ids to those seqs.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use imbl::{OrdMap, OrdSet};
@@ -265,7 +266,7 @@ impl Index {
 
 impl Projection for Ledger {
     fn apply(&mut self, env: &Envelope) {
-        self.apply_record(env);
+        self.apply_record(Stamp::of(env), Cow::Borrowed(&env.event));
         if self.derived.get_mut().history_mut().is_some() {
             // an attendance dated on or after its participant's crossing
             // date cannot move it (R1.3): the participant's counts stay
@@ -320,52 +321,92 @@ impl Ledger {
         self.derived.get_mut().stop_history();
     }
 
-    fn apply_record(&mut self, env: &Envelope) {
-        self.at_seq = env.seq;
-        self.head_hash = env.hash;
-        self.head_recorded_at = Some(env.recorded_at);
-        self.seq_of.insert(env.event_id, env.seq);
-        match &env.event {
+    /// [`Projection::apply`] taking the envelope by value: without the
+    /// history (a replay, an import, an older prefix) its event moves into
+    /// the live facts instead of being copied there. Same state as `apply`.
+    pub fn apply_owned(&mut self, env: Envelope) {
+        if self.derived.get_mut().history_mut().is_some() {
+            self.apply(&env);
+            return;
+        }
+        let stamp = Stamp::of(&env);
+        self.apply_record(stamp, Cow::Owned(env.event));
+    }
+
+    fn apply_record(&mut self, stamp: Stamp, event: Cow<'_, Event>) {
+        let Stamp {
+            seq,
+            event_id,
+            recorded_at,
+            hash,
+        } = stamp;
+        self.at_seq = seq;
+        self.head_hash = hash;
+        self.head_recorded_at = Some(recorded_at);
+        self.seq_of.insert(event_id, seq);
+        match &*event {
             Event::EventCorrected(c) => {
+                let (target_id, replacement) = (c.target_event_id, (*c.replacement).clone());
                 self.amendment_events
-                    .insert(env.seq, (env.event_id, env.event.clone()));
-                let Some(&target) = self.seq_of.get(&c.target_event_id) else {
+                    .insert(seq, (event_id, event.into_owned()));
+                let Some(&target) = self.seq_of.get(&target_id) else {
                     return;
                 };
                 if let Some(live) = self.live.get_mut(&target) {
                     self.ix.index(target, &live.event, false);
                     self.derived.touch(&live.event);
-                    live.event = (*c.replacement).clone();
-                    live.corrected_by.push(env.seq);
+                    live.event = replacement;
+                    live.corrected_by.push(seq);
                     self.ix.index(target, &live.event, true);
                     self.derived.touch(&live.event);
                 }
             }
             Event::EventVoided(v) => {
+                let target_id = v.target_event_id;
                 self.amendment_events
-                    .insert(env.seq, (env.event_id, env.event.clone()));
-                let Some(&target) = self.seq_of.get(&v.target_event_id) else {
+                    .insert(seq, (event_id, event.into_owned()));
+                let Some(&target) = self.seq_of.get(&target_id) else {
                     return;
                 };
                 if let Some(live) = self.live.remove(&target) {
                     self.ix.index(target, &live.event, false);
                     self.derived.touch(&live.event);
-                    self.voided.insert(target, env.seq);
+                    self.voided.insert(target, seq);
                 }
             }
-            event => {
-                self.ix.index(env.seq, event, true);
-                self.derived.touch(event);
+            fact => {
+                self.ix.index(seq, fact, true);
+                self.derived.touch(fact);
                 self.live.insert(
-                    env.seq,
+                    seq,
                     Live {
-                        event_id: env.event_id,
-                        recorded_at: env.recorded_at,
-                        event: event.clone(),
+                        event_id,
+                        recorded_at,
+                        event: event.into_owned(),
                         corrected_by: Vec::new(),
                     },
                 );
             }
+        }
+    }
+}
+
+/// What the ledger keeps of a record besides its event.
+#[derive(Clone, Copy)]
+struct Stamp {
+    seq: u64,
+    event_id: Uuid,
+    recorded_at: Timestamp,
+    hash: [u8; 32],
+}
+
+impl Stamp {
+    fn of(env: &Envelope) -> Stamp {
+        Stamp {
+            seq: env.seq,
+            event_id: env.event_id,
+            recorded_at: env.recorded_at,
+            hash: env.hash,
         }
     }
 }

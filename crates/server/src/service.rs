@@ -638,7 +638,7 @@ impl Service {
                             let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
                             let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
                             for (r, event) in records.iter().zip(stored_events) {
-                                head.apply(&envelope_of(r, event));
+                                head.apply_owned(envelope_of(r, event));
                                 tree.push(leaf_hash(&r.hash));
                             }
                             self.after_apply(&head);
@@ -682,7 +682,7 @@ impl Service {
                         .recorded_at
                         .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
                     new.recorded_at = Some(recorded_at);
-                    head.apply(&Envelope {
+                    head.apply_owned(Envelope {
                         seq: base + i as u64 + 1,
                         event_id: new.event_id,
                         stream: new.stream.clone(),
@@ -1134,8 +1134,17 @@ pub fn fold_with(
         });
         for chunk in rx {
             for (r, event) in chunk? {
-                ledger.apply(&envelope_of(&r, event));
                 on_record(&r);
+                ledger.apply_owned(Envelope {
+                    seq: r.seq,
+                    event_id: r.event_id,
+                    stream: r.stream,
+                    stream_version: r.stream_version,
+                    recorded_at: r.recorded_at,
+                    actor: r.actor,
+                    event,
+                    hash: r.hash,
+                });
             }
         }
         Ok(ledger)

@@ -573,13 +573,17 @@ proptest! {
     }
 
     /// (2) A ledger fed one envelope at a time, queried in between, equals
-    /// the replay of the same prefix at every step and at the end.
+    /// the replay of the same prefix at every step and at the end; so does
+    /// one fed the envelopes by value (`apply_owned`, the events moved in).
     #[test]
     fn a_ledger_fed_one_envelope_at_a_time_equals_replay(plan in plan()) {
         let b = build(&plan);
         let mut ledger = Ledger::default();
+        let mut owned = Ledger::default();
         for (i, env) in b.log.envelopes.iter().enumerate() {
             ledger.apply(env);
+            owned.apply_owned(env.clone());
+            prop_assert_eq!(&owned, &ledger, "apply_owned after seq {}", env.seq);
             let as_of = day(i as i64 * 3 % DAYS);
             let _ = ledger.indicators(as_of);
             for p in &b.persons {

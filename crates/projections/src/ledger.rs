@@ -135,17 +135,17 @@ pub(crate) struct Index {
     pub courses: OrdMap<String, u64>,
     pub runs: OrdMap<String, u64>,
     pub runs_by_course: OrdMap<String, OrdSet<u64>>,
-    pub sessions: OrdMap<String, u64>,
+    pub sessions: imbl::HashMap<String, u64>,
     pub sessions_by_run: OrdMap<String, OrdSet<u64>>,
     pub seminars: OrdMap<String, u64>,
     pub workshops: OrdMap<String, u64>,
     pub conferences: OrdMap<String, u64>,
     pub participants: OrdMap<Uuid, u64>,
-    pub enrolments: OrdMap<(Uuid, String), u64>,
-    pub attendance: OrdMap<(Uuid, String), u64>,
-    pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
+    pub enrolments: imbl::HashMap<(Uuid, String), u64>,
+    pub attendance: imbl::HashMap<(Uuid, String), u64>,
+    pub attendance_by_participant: imbl::HashMap<Uuid, OrdSet<u64>>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: OrdMap<String, OrdSet<u64>>,
+    pub attendance_by_session: imbl::HashMap<String, OrdSet<u64>>,
     pub internships_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     pub exits: OrdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
@@ -158,26 +158,65 @@ pub(crate) struct Index {
     pub rule_sets: OrdSet<u64>,
 }
 
-fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
-    if add {
-        map.insert(key, seq);
-    } else if map.get(&key) == Some(&seq) {
-        map.remove(&key);
+/// The persistent maps of the index (ordered where something ranges over
+/// them or needs their order, hashed where ids are only looked up).
+trait IndexMap<K, V> {
+    fn get_v(&self, key: &K) -> Option<&V>;
+    fn get_mut_v(&mut self, key: &K) -> Option<&mut V>;
+    fn insert_v(&mut self, key: K, value: V);
+    fn remove_v(&mut self, key: &K);
+}
+
+impl<K: Ord + Clone, V: Clone> IndexMap<K, V> for OrdMap<K, V> {
+    fn get_v(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+    fn get_mut_v(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+    fn insert_v(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn remove_v(&mut self, key: &K) {
+        self.remove(key);
     }
 }
 
-fn member<K: Ord + Clone>(map: &mut OrdMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> IndexMap<K, V> for imbl::HashMap<K, V> {
+    fn get_v(&self, key: &K) -> Option<&V> {
+        self.get(key)
+    }
+    fn get_mut_v(&mut self, key: &K) -> Option<&mut V> {
+        self.get_mut(key)
+    }
+    fn insert_v(&mut self, key: K, value: V) {
+        self.insert(key, value);
+    }
+    fn remove_v(&mut self, key: &K) {
+        self.remove(key);
+    }
+}
+
+fn put<K>(map: &mut impl IndexMap<K, u64>, key: K, seq: u64, add: bool) {
+    if add {
+        map.insert_v(key, seq);
+    } else if map.get_v(&key) == Some(&seq) {
+        map.remove_v(&key);
+    }
+}
+
+fn member<K>(map: &mut impl IndexMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
     if add {
         // not `entry`: an imbl entry looks the key up two or three times
-        if let Some(set) = map.get_mut(&key) {
+        if let Some(set) = map.get_mut_v(&key) {
             set.insert(seq);
         } else {
-            map.insert(key, OrdSet::unit(seq));
+            map.insert_v(key, OrdSet::unit(seq));
         }
-    } else if let Some(set) = map.get_mut(&key) {
+    } else if let Some(set) = map.get_mut_v(&key) {
         set.remove(&seq);
         if set.is_empty() {
-            map.remove(&key);
+            map.remove_v(&key);
         }
     }
 }
@@ -186,7 +225,7 @@ impl Index {
     /// Adds (`add`) or removes the natural keys of `event` at `seq`. The one
     /// place that knows which kind is indexed how; removal is the exact inverse.
     fn index(&mut self, seq: u64, event: &Event, add: bool) {
-        let s = |id: &dyn std::fmt::Display| id.to_string();
+        let s = |id: &grantledger_domain::ShortId| id.as_str().to_owned();
         match event {
             Event::ProjectDefined(_) => {
                 if add {

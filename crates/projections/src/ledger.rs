@@ -135,17 +135,17 @@ pub(crate) struct Index {
     pub courses: OrdMap<String, u64>,
     pub runs: OrdMap<String, u64>,
     pub runs_by_course: OrdMap<String, OrdSet<u64>>,
-    pub sessions: imbl::HashMap<String, u64>,
+    pub sessions: OrdMap<String, u64>,
     pub sessions_by_run: OrdMap<String, OrdSet<u64>>,
     pub seminars: OrdMap<String, u64>,
     pub workshops: OrdMap<String, u64>,
     pub conferences: OrdMap<String, u64>,
     pub participants: OrdMap<Uuid, u64>,
-    pub enrolments: imbl::HashMap<(Uuid, String), u64>,
-    pub attendance: imbl::HashMap<(Uuid, String), u64>,
-    pub attendance_by_participant: imbl::HashMap<Uuid, OrdSet<u64>>,
+    pub enrolments: OrdMap<(Uuid, String), u64>,
+    pub attendance: OrdMap<(Uuid, String), u64>,
+    pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: imbl::HashMap<String, OrdSet<u64>>,
+    pub attendance_by_session: OrdMap<String, OrdSet<u64>>,
     pub internships_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     pub exits: OrdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
@@ -158,65 +158,26 @@ pub(crate) struct Index {
     pub rule_sets: OrdSet<u64>,
 }
 
-/// The persistent maps of the index (ordered where something ranges over
-/// them or needs their order, hashed where ids are only looked up).
-trait IndexMap<K, V> {
-    fn get_v(&self, key: &K) -> Option<&V>;
-    fn get_mut_v(&mut self, key: &K) -> Option<&mut V>;
-    fn insert_v(&mut self, key: K, value: V);
-    fn remove_v(&mut self, key: &K);
-}
-
-impl<K: Ord + Clone, V: Clone> IndexMap<K, V> for OrdMap<K, V> {
-    fn get_v(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
-    fn get_mut_v(&mut self, key: &K) -> Option<&mut V> {
-        self.get_mut(key)
-    }
-    fn insert_v(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn remove_v(&mut self, key: &K) {
-        self.remove(key);
-    }
-}
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> IndexMap<K, V> for imbl::HashMap<K, V> {
-    fn get_v(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
-    fn get_mut_v(&mut self, key: &K) -> Option<&mut V> {
-        self.get_mut(key)
-    }
-    fn insert_v(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn remove_v(&mut self, key: &K) {
-        self.remove(key);
-    }
-}
-
-fn put<K>(map: &mut impl IndexMap<K, u64>, key: K, seq: u64, add: bool) {
+fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
     if add {
-        map.insert_v(key, seq);
-    } else if map.get_v(&key) == Some(&seq) {
-        map.remove_v(&key);
+        map.insert(key, seq);
+    } else if map.get(&key) == Some(&seq) {
+        map.remove(&key);
     }
 }
 
-fn member<K>(map: &mut impl IndexMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
+fn member<K: Ord + Clone>(map: &mut OrdMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
     if add {
         // not `entry`: an imbl entry looks the key up two or three times
-        if let Some(set) = map.get_mut_v(&key) {
+        if let Some(set) = map.get_mut(&key) {
             set.insert(seq);
         } else {
-            map.insert_v(key, OrdSet::unit(seq));
+            map.insert(key, OrdSet::unit(seq));
         }
-    } else if let Some(set) = map.get_mut_v(&key) {
+    } else if let Some(set) = map.get_mut(&key) {
         set.remove(&seq);
         if set.is_empty() {
-            map.remove_v(&key);
+            map.remove(&key);
         }
     }
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 
 use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Event, Hours};
@@ -242,13 +242,13 @@ struct Activity {
 /// the seminar dates of each municipality, kept incrementally.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Activities {
-    by_id: HashMap<(ActivityKind, String), Activity>,
+    by_id: OrdMap<(ActivityKind, String), Activity>,
     /// Dates of the live seminars and workshops.
     pub seminars_and_workshops: Counts,
     /// Valid dates (last days) of the live conferences.
     pub conferences: Counts,
     /// Municipality (trimmed, lower case) → the dates of its seminars.
-    municipalities: HashMap<String, Counts>,
+    municipalities: OrdMap<String, Counts>,
 }
 
 impl Activities {
@@ -349,29 +349,29 @@ pub(crate) struct Cache {
     /// Whether anything has been computed; until then nothing is tracked.
     built: bool,
     dirty: Dirty,
-    persons: HashMap<Uuid, Person>,
+    persons: OrdMap<Uuid, Person>,
     /// Supported persons by crossing date, by gender.
     supported: OrdMap<Date, ByGender>,
     internships: Counts,
-    runs: HashMap<String, Run>,
+    runs: OrdMap<String, Run>,
     runs_held: Counts,
     /// Course id → the held dates of its runs (those in `runs`).
-    runs_held_by_course: HashMap<String, Counts>,
+    runs_held_by_course: OrdMap<String, Counts>,
     /// Course id → the date its first run becomes held.
-    courses: HashMap<String, Date>,
+    courses: OrdMap<String, Date>,
     courses_held: Counts,
     activities: Activities,
     staff_findings: Arc<Vec<Finding>>,
     /// Live expenses by seq.
     expenses: OrdMap<u64, Expense>,
     /// Expense id → seq, document key and staff id of the live expense indexed.
-    expense_keys: HashMap<Uuid, ExpenseKeys>,
+    expense_keys: OrdMap<Uuid, ExpenseKeys>,
     /// Document key (R4.3) → seqs of the live expenses with it.
-    documents: HashMap<(String, String), OrdSet<u64>>,
+    documents: OrdMap<(String, String), OrdSet<u64>>,
     /// Staff id → ids of the live expenses naming them (R4.6).
-    expenses_by_staff: HashMap<String, imbl::HashSet<Uuid>>,
+    expenses_by_staff: OrdMap<String, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
-    lines: HashMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
+    lines: OrdMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
     line_findings: Arc<Vec<Finding>>,
     findings: OrdMap<FindingKey, Finding>,
     /// When the ledger tracks its history: every change of the counts above

@@ -174,8 +174,37 @@ pub(super) fn evidence_summary(seqs: &[u64]) -> Cell {
 /// The header of the evidence column of every table.
 const EVIDENCE: &str = "Evidence";
 
+/// The longest seq list one row of the Evidence section holds, in
+/// characters: under the 32 767 characters of a spreadsheet cell (Excel's
+/// limit, which the XLSX writer enforces).
+pub(super) const EVIDENCE_CELL_CHARS: usize = 32_000;
+
+/// `seqs` cut into consecutive runs whose [`seq_list`] is at most
+/// [`EVIDENCE_CELL_CHARS`] characters long (one run when it fits).
+pub(super) fn seq_runs(seqs: &[u64]) -> Vec<&[u64]> {
+    let mut runs = Vec::new();
+    let (mut start, mut len) = (0, 0);
+    for (i, s) in seqs.iter().enumerate() {
+        // the seq's digits, plus the ", " before it unless it starts the run
+        let digits = s.checked_ilog10().unwrap_or(0) as usize + 1;
+        let add = if i == start { digits } else { digits + 2 };
+        if i > start && len + add > EVIDENCE_CELL_CHARS {
+            runs.push(&seqs[start..i]);
+            (start, len) = (i, digits);
+        } else {
+            len += add;
+        }
+    }
+    if start < seqs.len() {
+        runs.push(&seqs[start..]);
+    }
+    runs
+}
+
 /// Collects the full seq lists of every row with evidence: the rows of the
-/// Evidence section (table, row, count, seqs), in report order.
+/// Evidence section (table, row, count, seqs), in report order. A list longer
+/// than a spreadsheet cell holds continues on the next rows, with the same
+/// table and row and the count of the seqs on each.
 #[derive(Default)]
 struct Evidence {
     rows: Vec<Vec<Cell>>,
@@ -184,12 +213,12 @@ struct Evidence {
 impl Evidence {
     /// Records the seqs of one row and returns its summary cell.
     fn cell(&mut self, table: &str, row: String, seqs: &[u64]) -> Cell {
-        if !seqs.is_empty() {
+        for run in seq_runs(seqs) {
             self.rows.push(vec![
                 table.into(),
-                Cell::Id(row),
-                Cell::Int(seqs.len() as u64),
-                Cell::Text(seq_list(seqs)),
+                Cell::Id(row.clone()),
+                Cell::Int(run.len() as u64),
+                Cell::Text(seq_list(run)),
             ]);
         }
         evidence_summary(seqs)

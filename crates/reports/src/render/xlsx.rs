@@ -533,6 +533,39 @@ mod tests {
         assert_eq!(evidence.rows().count(), n + 1);
     }
 
+    /// A seq list longer than an Excel cell holds (32 767 characters: 10 000
+    /// seven-digit seqs are 89 998) continues on the next Evidence rows, each
+    /// under the limit, together the whole list in order.
+    #[test]
+    fn xlsx_a_long_evidence_list_continues_on_the_next_rows() {
+        let mut r = fixture::period_report();
+        let seqs: Vec<u64> = (1_000_000..1_010_000).collect();
+        r.indicators[0].seqs = seqs.clone();
+        let mut book = open(period(&r).expect("an Excel cell limit is no error"));
+        let code = r.indicators[0].code.clone();
+        let evidence = book.worksheet_range("Evidence").unwrap();
+        let parts: Vec<(f64, String)> = evidence
+            .rows()
+            .filter(|row| matches!(&row[1], Data::String(s) if *s == code))
+            .map(|row| match (&row[2], &row[3]) {
+                (Data::Float(n), Data::String(s)) => (*n, s.clone()),
+                other => panic!("unexpected cells {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            parts.len(),
+            3,
+            "89 998 characters in runs of at most 32 000"
+        );
+        assert!(parts.iter().all(|(_, s)| s.chars().count() <= 32_767));
+        assert_eq!(parts.iter().map(|(n, _)| n).sum::<f64>(), 10_000.0);
+        let joined: Vec<u64> = parts
+            .iter()
+            .flat_map(|(_, s)| s.split(", ").map(|x| x.parse::<u64>().unwrap()))
+            .collect();
+        assert_eq!(joined, seqs);
+    }
+
     #[test]
     fn xlsx_amounts_carry_the_czk_format_dates_the_date_format_and_headers_are_bold() {
         let mut book = open(period(&fixture::period_report()).unwrap());

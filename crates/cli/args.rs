@@ -80,8 +80,8 @@ pub enum Command {
         /// The sled data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
-        /// Events appended per atomic, durable batch.
-        #[arg(long, default_value_t = 1_000)]
+        /// Events appended per atomic, durable batch (at least 1).
+        #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         batch: usize,
         /// The file is a `grantledger export` (events.jsonl): store every
         /// record as it was (same ids, record times, bytes and hashes) without

@@ -94,7 +94,11 @@ pub enum StoreError {
     },
     /// Another open log holds the directory's lock (another process, or a
     /// log in this process that is still open).
-    #[error("the log directory {dir:?} is in use by another open log")]
+    #[error(
+        "the log directory {dir:?} is in use by another open log (a running \
+         `grantledger serve` holds it: stop it first, or send the events to it \
+         with POST /api/v1/events)"
+    )]
     Locked {
         /// The log's directory.
         dir: std::path::PathBuf,

@@ -47,7 +47,7 @@ pub fn import(
                 Parsed::Batch(mut pending) => {
                     last_line = pending.last().map_or(last_line, |(n, _)| *n);
                     stored += flush(service, &mut pending, source, stored)?;
-                    eprintln!("stored {stored} new events (to line {last_line})");
+                    eprintln!("{stored} new events stored so far (lines 1–{last_line} read)");
                 }
                 Parsed::Refused(line_no, e) => {
                     return Err(e.context(format!(

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
@@ -35,7 +36,7 @@ pub enum IdError {
 /// the project (≤ 64 chars)".
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct ShortId(String);
+pub struct ShortId(CompactString);
 
 impl ShortId {
     /// The longest id accepted, in characters.
@@ -45,8 +46,8 @@ impl ShortId {
     ///
     /// # Errors
     /// [`IdError::Empty`], [`IdError::TooLong`] or [`IdError::BadCharacters`].
-    pub fn new(s: impl Into<String>) -> Result<ShortId, IdError> {
-        let s = s.into();
+    pub fn new(s: impl AsRef<str>) -> Result<ShortId, IdError> {
+        let s = s.as_ref();
         if s.trim().is_empty() {
             return Err(IdError::Empty);
         }
@@ -56,11 +57,20 @@ impl ShortId {
         if s.trim() != s || s.chars().any(char::is_control) {
             return Err(IdError::BadCharacters);
         }
-        Ok(ShortId(s))
+        // `CompactString::new` keeps ids of up to 24 bytes inline: no heap
+        // allocation, and a map keyed by ids compares them without a pointer
+        // chase (docs/PERFORMANCE.md, fourth step).
+        Ok(ShortId(CompactString::new(s)))
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as a [`CompactString`] (a cheap copy for an id of up to 24
+    /// bytes: it is kept inline), for maps keyed by ids.
+    pub fn as_compact(&self) -> &CompactString {
         &self.0
     }
 }
@@ -73,7 +83,9 @@ impl fmt::Display for ShortId {
 
 impl<'de> Deserialize<'de> for ShortId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        // borrows the text where the format allows (postcard, JSON without
+        // escapes): an inline id is then read without a heap allocation
+        let s = CompactString::deserialize(d)?;
         ShortId::new(s).map_err(|e| de::Error::custom(format!("id {e}")))
     }
 }

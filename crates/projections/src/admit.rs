@@ -235,7 +235,7 @@ impl Ledger {
                 unique(
                     self.ix
                         .enrolments
-                        .get(&(e.participant_id, e.run_id.to_string())),
+                        .get(&(e.participant_id, e.run_id.as_compact().clone())),
                     "run_id",
                     &format!("the enrolment of {} in {}", e.participant_id, e.run_id),
                 )?;
@@ -253,7 +253,7 @@ impl Ledger {
                 unique(
                     self.ix
                         .attendance
-                        .get(&(e.participant_id, e.session_id.to_string())),
+                        .get(&(e.participant_id, e.session_id.as_compact().clone())),
                     "session_id",
                     &format!("attendance of {} at {}", e.participant_id, e.session_id),
                 )?;
@@ -318,7 +318,11 @@ impl Ledger {
                     &format!("staff member {}", e.staff_id),
                     "G3",
                 )?;
-                if taken(self.ix.timesheets.get(&(e.staff_id.to_string(), e.month))) {
+                if taken(
+                    self.ix
+                        .timesheets
+                        .get(&(e.staff_id.as_compact().clone(), e.month)),
+                ) {
                     return Err(refuse(
                         "month",
                         "R3.1",
@@ -328,7 +332,7 @@ impl Ledger {
                             e.month,
                             self.ix
                                 .timesheets
-                                .get(&(e.staff_id.to_string(), e.month))
+                                .get(&(e.staff_id.as_compact().clone(), e.month))
                                 .and_then(|s| self.live(*s))
                                 .map(|l| l.event_id.to_string())
                                 .unwrap_or_default()

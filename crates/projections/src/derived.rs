@@ -29,6 +29,7 @@ use crate::budget::ExpenseStatus;
 use crate::findings::Finding;
 use crate::history::History;
 use crate::indicators::ByGender;
+use crate::ledger::Key;
 use crate::Ledger;
 
 /// The derived state behind a lock, so that `&Ledger` queries can bring it
@@ -98,13 +99,13 @@ impl Derived {
 struct Dirty {
     all: bool,
     participants: HashSet<Uuid>,
-    sessions: HashSet<String>,
-    runs: HashSet<String>,
-    courses: HashSet<String>,
+    sessions: HashSet<Key>,
+    runs: HashSet<Key>,
+    courses: HashSet<Key>,
     /// Seminars, workshops and conferences (kind, id) touched.
-    activities: HashSet<(ActivityKind, String)>,
+    activities: HashSet<(ActivityKind, Key)>,
     /// Staff ids whose contract, amendments or timesheets changed.
-    staff: HashSet<String>,
+    staff: HashSet<Key>,
     /// Expense ids whose expense or payments changed.
     expenses: HashSet<Uuid>,
     /// Participants whose counts are up to date but whose findings and
@@ -164,13 +165,13 @@ pub(crate) struct Run {
     /// Seq of the live `course_run_scheduled`.
     pub seq: u64,
     /// Its course.
-    pub course_id: String,
+    pub course_id: Key,
     /// The date it becomes held (R2.1), if ever.
     pub held_on: Option<Date>,
 }
 
 /// A live expense's seq, document key (R4.3) and staff id (R4.6).
-type ExpenseKeys = (u64, (String, String), Option<String>);
+type ExpenseKeys = (u64, (String, String), Option<Key>);
 
 /// One expense's derived state.
 #[derive(Clone, Debug)]
@@ -242,7 +243,7 @@ struct Activity {
 /// the seminar dates of each municipality, kept incrementally.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Activities {
-    by_id: OrdMap<(ActivityKind, String), Activity>,
+    by_id: OrdMap<(ActivityKind, Key), Activity>,
     /// Dates of the live seminars and workshops.
     pub seminars_and_workshops: Counts,
     /// Valid dates (last days) of the live conferences.
@@ -270,7 +271,7 @@ impl Activities {
     fn refresh(
         &mut self,
         l: &Ledger,
-        key: &(ActivityKind, String),
+        key: &(ActivityKind, Key),
         seq: u64,
         history: Option<&mut History>,
     ) {
@@ -353,12 +354,12 @@ pub(crate) struct Cache {
     /// Supported persons by crossing date, by gender.
     supported: OrdMap<Date, ByGender>,
     internships: Counts,
-    runs: OrdMap<String, Run>,
+    runs: OrdMap<Key, Run>,
     runs_held: Counts,
     /// Course id → the held dates of its runs (those in `runs`).
-    runs_held_by_course: OrdMap<String, Counts>,
+    runs_held_by_course: OrdMap<Key, Counts>,
     /// Course id → the date its first run becomes held.
-    courses: OrdMap<String, Date>,
+    courses: OrdMap<Key, Date>,
     courses_held: Counts,
     activities: Activities,
     staff_findings: Arc<Vec<Finding>>,
@@ -369,7 +370,7 @@ pub(crate) struct Cache {
     /// Document key (R4.3) → seqs of the live expenses with it.
     documents: OrdMap<(String, String), OrdSet<u64>>,
     /// Staff id → ids of the live expenses naming them (R4.6).
-    expenses_by_staff: OrdMap<String, OrdSet<Uuid>>,
+    expenses_by_staff: OrdMap<Key, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
     lines: OrdMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
     line_findings: Arc<Vec<Finding>>,
@@ -464,26 +465,28 @@ impl Cache {
         match event {
             Event::ProjectDefined(_) => d.all = true,
             Event::CourseDefined(c) => {
-                d.courses.insert(c.course_id.to_string());
+                d.courses.insert(c.course_id.as_compact().clone());
             }
             Event::CourseRunScheduled(r) => {
-                d.runs.insert(r.run_id.to_string());
+                d.runs.insert(r.run_id.as_compact().clone());
             }
             Event::SessionHeld(s) => {
-                d.runs.insert(s.run_id.to_string());
-                d.sessions.insert(s.session_id.to_string());
+                d.runs.insert(s.run_id.as_compact().clone());
+                d.sessions.insert(s.session_id.as_compact().clone());
             }
             Event::SeminarHeld(e) => {
                 d.activities
-                    .insert((ActivityKind::Seminar, e.seminar_id.to_string()));
+                    .insert((ActivityKind::Seminar, e.seminar_id.as_compact().clone()));
             }
             Event::WorkshopHeld(e) => {
                 d.activities
-                    .insert((ActivityKind::Workshop, e.workshop_id.to_string()));
+                    .insert((ActivityKind::Workshop, e.workshop_id.as_compact().clone()));
             }
             Event::ConferenceHeld(e) => {
-                d.activities
-                    .insert((ActivityKind::Conference, e.conference_id.to_string()));
+                d.activities.insert((
+                    ActivityKind::Conference,
+                    e.conference_id.as_compact().clone(),
+                ));
             }
             Event::ParticipantRegistered(p) => {
                 d.participants.insert(p.participant_id);
@@ -500,13 +503,13 @@ impl Cache {
                 d.pending.insert(x.participant_id);
             }
             Event::StaffContracted(e) => {
-                d.staff.insert(e.staff_id.to_string());
+                d.staff.insert(e.staff_id.as_compact().clone());
             }
             Event::StaffContractAmended(e) => {
-                d.staff.insert(e.staff_id.to_string());
+                d.staff.insert(e.staff_id.as_compact().clone());
             }
             Event::TimesheetFiled(e) => {
-                d.staff.insert(e.staff_id.to_string());
+                d.staff.insert(e.staff_id.as_compact().clone());
             }
             Event::ExpenseRecorded(e) => {
                 d.expenses.insert(e.expense_id);
@@ -593,7 +596,7 @@ impl Cache {
         for cid in &d.courses {
             for &seq in l.ix.runs_by_course.get(cid).into_iter().flatten() {
                 if let Some(Event::CourseRunScheduled(r)) = l.event(seq) {
-                    d.runs.insert(r.run_id.to_string());
+                    d.runs.insert(r.run_id.as_compact().clone());
                 }
             }
         }
@@ -877,7 +880,7 @@ impl Cache {
                 continue;
             };
             let doc = crate::budget::document_key(e);
-            let staff = e.staff_id.as_ref().map(|s| s.to_string());
+            let staff = e.staff_id.as_ref().map(|s| s.as_compact().clone());
             self.documents.entry(doc.clone()).or_default().insert(seq);
             if let Some(st) = &staff {
                 self.expenses_by_staff

@@ -423,7 +423,7 @@ impl Ledger {
         });
         Some(Run {
             seq,
-            course_id: run.course_id.to_string(),
+            course_id: run.course_id.as_compact().clone(),
             held_on,
         })
     }

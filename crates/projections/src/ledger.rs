@@ -127,31 +127,35 @@ impl std::ops::Index<&u64> for Facts {
     }
 }
 
+/// A short id as a map key: inline up to 24 bytes (no heap allocation, and
+/// a B-tree compares keys without following a pointer).
+pub(crate) type Key = compact_str::CompactString;
+
 /// Natural ids → seq of the live event that carries them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Index {
     pub project: Option<u64>,
-    pub organizations: OrdMap<String, u64>,
-    pub courses: OrdMap<String, u64>,
-    pub runs: OrdMap<String, u64>,
-    pub runs_by_course: OrdMap<String, OrdSet<u64>>,
-    pub sessions: OrdMap<String, u64>,
-    pub sessions_by_run: OrdMap<String, OrdSet<u64>>,
-    pub seminars: OrdMap<String, u64>,
-    pub workshops: OrdMap<String, u64>,
-    pub conferences: OrdMap<String, u64>,
+    pub organizations: OrdMap<Key, u64>,
+    pub courses: OrdMap<Key, u64>,
+    pub runs: OrdMap<Key, u64>,
+    pub runs_by_course: OrdMap<Key, OrdSet<u64>>,
+    pub sessions: OrdMap<Key, u64>,
+    pub sessions_by_run: OrdMap<Key, OrdSet<u64>>,
+    pub seminars: OrdMap<Key, u64>,
+    pub workshops: OrdMap<Key, u64>,
+    pub conferences: OrdMap<Key, u64>,
     pub participants: OrdMap<Uuid, u64>,
-    pub enrolments: OrdMap<(Uuid, String), u64>,
-    pub attendance: OrdMap<(Uuid, String), u64>,
+    pub enrolments: OrdMap<(Uuid, Key), u64>,
+    pub attendance: OrdMap<(Uuid, Key), u64>,
     pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: OrdMap<String, OrdSet<u64>>,
+    pub attendance_by_session: OrdMap<Key, OrdSet<u64>>,
     pub internships_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     pub exits: OrdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
-    pub staff: OrdMap<String, u64>,
-    pub amendments_by_staff: OrdMap<String, OrdSet<u64>>,
-    pub timesheets: OrdMap<(String, YearMonth), u64>,
+    pub staff: OrdMap<Key, u64>,
+    pub amendments_by_staff: OrdMap<Key, OrdSet<u64>>,
+    pub timesheets: OrdMap<(Key, YearMonth), u64>,
     pub expenses: OrdMap<Uuid, u64>,
     pub payments_by_expense: OrdMap<Uuid, OrdSet<u64>>,
     pub reports: OrdMap<u32, OrdSet<u64>>,
@@ -186,7 +190,7 @@ impl Index {
     /// Adds (`add`) or removes the natural keys of `event` at `seq`. The one
     /// place that knows which kind is indexed how; removal is the exact inverse.
     fn index(&mut self, seq: u64, event: &Event, add: bool) {
-        let s = |id: &grantledger_domain::ShortId| id.as_str().to_owned();
+        let s = |id: &grantledger_domain::ShortId| id.as_compact().clone();
         match event {
             Event::ProjectDefined(_) => {
                 if add {

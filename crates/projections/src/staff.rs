@@ -140,7 +140,10 @@ impl Ledger {
 
     /// The timesheet of a staff member for a month, if filed in this prefix.
     pub fn timesheet(&self, staff_id: &str, month: YearMonth) -> Option<(u64, &TimesheetFiled)> {
-        let seq = *self.ix.timesheets.get(&(staff_id.to_string(), month))?;
+        let seq = *self
+            .ix
+            .timesheets
+            .get(&(crate::ledger::Key::from(staff_id), month))?;
         match self.event(seq) {
             Some(Event::TimesheetFiled(t)) => Some((seq, t)),
             _ => None,

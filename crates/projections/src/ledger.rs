@@ -2,7 +2,8 @@
 //! that created them, and indexes from natural ids to those seqs.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use imbl::{OrdMap, OrdSet};
 
@@ -39,10 +40,11 @@ pub struct Ledger {
     pub(crate) head_hash: [u8; 32],
     pub(crate) head_recorded_at: Option<Timestamp>,
     pub(crate) live: Facts,
-    /// Every event id in the prefix (facts, corrections and voids) → its seq.
-    pub(crate) seq_of: OrdMap<Uuid, u64>,
-    /// Target seq → the void's seq.
-    pub(crate) voided: OrdMap<u64, u64>,
+    /// Every event id in the prefix (facts, corrections and voids) → its
+    /// seq; see [`EventIds`].
+    pub(crate) ids: EventIds,
+    /// Target seq → (the void's seq, the voided event's id).
+    pub(crate) voided: OrdMap<u64, (u64, Uuid)>,
     /// Correction / void seq → (its event id, the event); they are not facts.
     pub(crate) amendment_events: OrdMap<u64, (Uuid, Event)>,
     pub(crate) ix: Index,
@@ -50,6 +52,79 @@ pub struct Ledger {
     /// brought up to date by the next query.
     pub(crate) derived: crate::derived::Derived,
 }
+
+/// Event id → seq, shared by a ledger and every copy of it (clones,
+/// snapshots, scratch copies for a batch) instead of a persistent map per
+/// copy.
+///
+/// A persistent map keyed by random ids cost a third of the fold (each insert
+/// copies a path to a random leaf) and, in every snapshot, a copy of most
+/// leaves. This map only grows: an id is noted with every seq it was folded
+/// at in any copy, and a lookup keeps a candidate seq only if it is in the
+/// prefix (≤ `at_seq`) and the prefix's own record there (its live fact, its
+/// correction or void, or the voided fact) carries that id. So an answer
+/// never depends on what another copy folded, whatever diverged (a refused
+/// batch, an older prefix).
+#[derive(Clone, Default)]
+pub(crate) struct EventIds(Arc<RwLock<IdSeqs>>);
+
+#[derive(Default)]
+struct IdSeqs {
+    /// The first seq an id was noted at (nearly every id has one).
+    first: HashMap<Uuid, u64>,
+    /// Further seqs of an id folded at another seq by a diverging copy.
+    more: HashMap<Uuid, Vec<u64>>,
+}
+
+impl EventIds {
+    /// Notes that `id` was folded at `seq` (once per pair).
+    fn note(&self, id: Uuid, seq: u64) {
+        let mut ids = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let IdSeqs { first, more } = &mut *ids;
+        match first.get(&id) {
+            None => {
+                first.insert(id, seq);
+            }
+            Some(&s) if s == seq => {}
+            Some(_) => {
+                let seqs = more.entry(id).or_default();
+                if !seqs.contains(&seq) {
+                    seqs.push(seq);
+                }
+            }
+        }
+    }
+
+    /// The seqs `id` was noted at, by any copy.
+    fn candidates(&self, id: &Uuid) -> Vec<u64> {
+        let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<u64> = ids.first.get(id).copied().into_iter().collect();
+        if let Some(more) = ids.more.get(id) {
+            out.extend(more);
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for EventIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("EventIds")
+            .field("noted", &ids.first.len())
+            .finish()
+    }
+}
+
+/// Equal always: a ledger's answers to `seq_of` are fixed by its facts,
+/// amendments and voids (a candidate is kept only if they carry the id), which
+/// the ledger's equality compares.
+impl PartialEq for EventIds {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for EventIds {}
 
 /// The live facts by seq: a persistent vector with one slot per seq from the
 /// first fact's on (`None` for corrections, voids and voided facts), each
@@ -347,13 +422,13 @@ impl Ledger {
         self.at_seq = seq;
         self.head_hash = hash;
         self.head_recorded_at = Some(recorded_at);
-        self.seq_of.insert(event_id, seq);
+        self.ids.note(event_id, seq);
         match &*event {
             Event::EventCorrected(c) => {
                 let (target_id, replacement) = (c.target_event_id, (*c.replacement).clone());
                 self.amendment_events
                     .insert(seq, (event_id, event.into_owned()));
-                let Some(&target) = self.seq_of.get(&target_id) else {
+                let Some(target) = self.seq_of(&target_id) else {
                     return;
                 };
                 if let Some(live) = self.live.get_mut(&target) {
@@ -369,13 +444,13 @@ impl Ledger {
                 let target_id = v.target_event_id;
                 self.amendment_events
                     .insert(seq, (event_id, event.into_owned()));
-                let Some(&target) = self.seq_of.get(&target_id) else {
+                let Some(target) = self.seq_of(&target_id) else {
                     return;
                 };
                 if let Some(live) = self.live.remove(&target) {
                     self.ix.index(target, &live.event, false);
                     self.derived.touch(&live.event);
-                    self.voided.insert(target, seq);
+                    self.voided.insert(target, (seq, live.event_id));
                 }
             }
             fact => {
@@ -460,12 +535,28 @@ impl Ledger {
 
     /// The seq of an event id in this prefix (facts, corrections and voids).
     pub fn seq_of(&self, event_id: &Uuid) -> Option<u64> {
-        self.seq_of.get(event_id).copied()
+        self.ids
+            .candidates(event_id)
+            .into_iter()
+            .filter(|&seq| seq <= self.at_seq && self.event_id_at(seq) == Some(*event_id))
+            .max()
+    }
+
+    /// The id of the event recorded at `seq` in this prefix: a live fact's,
+    /// a correction's or void's, or a voided fact's.
+    fn event_id_at(&self, seq: u64) -> Option<Uuid> {
+        if let Some(l) = self.live.get(&seq) {
+            return Some(l.event_id);
+        }
+        if let Some((id, _)) = self.amendment_events.get(&seq) {
+            return Some(*id);
+        }
+        self.voided.get(&seq).map(|(_, id)| *id)
     }
 
     /// The seq of the void that removed the event at `seq`, if any in this prefix.
     pub fn voided_by(&self, seq: u64) -> Option<u64> {
-        self.voided.get(&seq).copied()
+        self.voided.get(&seq).map(|(by, _)| *by)
     }
 
     /// The project definition, once defined.
@@ -495,12 +586,7 @@ impl Ledger {
     pub fn amendments_after(&self, after: u64) -> Vec<(u64, Option<u64>)> {
         self.amendment_events
             .range(after + 1..)
-            .map(|(s, (_, event))| {
-                (
-                    *s,
-                    amendment_target(event).and_then(|t| self.seq_of.get(&t).copied()),
-                )
-            })
+            .map(|(s, (_, event))| (*s, amendment_target(event).and_then(|t| self.seq_of(&t))))
             .collect()
     }
 
@@ -525,7 +611,7 @@ impl Ledger {
     /// amendments, not as facts.
     pub fn amendment(&self, seq: u64) -> Option<(&Event, Option<u64>, String)> {
         let (id, event) = self.amendment_events.get(&seq)?;
-        let target = amendment_target(event).and_then(|t| self.seq_of.get(&t).copied());
+        let target = amendment_target(event).and_then(|t| self.seq_of(&t));
         Some((event, target, id.to_string()))
     }
 

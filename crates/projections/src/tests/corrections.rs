@@ -5,6 +5,7 @@
 use grantledger_domain::Hours;
 
 use super::support::*;
+use crate::Projection;
 
 /// Given: the project, one organisation, course K1 (8 h planned) with run K1-1.
 fn training() -> Log {
@@ -157,4 +158,50 @@ fn a_voided_natural_id_may_be_recorded_again() {
     log.push(seminar("M1", "Ostrava", "2016-11-12"));
 
     assert_eq!(count(&log.ledger(), MUNICIPALITIES, "2016-11-12"), 1);
+}
+
+/// Copies of one ledger share its event-id map (crate::ledger::EventIds):
+/// what one copy folds must never be seen by another, even at the same seq.
+#[test]
+fn copies_that_diverge_at_one_seq_each_find_only_their_own_event_ids() {
+    let mut log = training();
+    let m1 = log.push(seminar("M1", "Praha", "2016-11-10"));
+    let base = log.ledger();
+    let n = log.next_seq();
+
+    let mut a_log = log.clone();
+    let x = a_log.push(seminar("MX", "Opava", "2016-11-11"));
+    let mut b_log = log.clone();
+    b_log.push(seminar("MY", "Krnov", "2016-11-12"));
+    let y = uuid::Uuid::from_u128(0xb000 + u128::from(n));
+    b_log.envelopes[n as usize - 1].event_id = y;
+    // b then voids M1 and corrects X, which it never had
+    let mut void = b_log.envelopes[0].clone();
+    (void.seq, void.event_id, void.event) = (n + 1, uuid::Uuid::from_u128(0xb1), voided(m1));
+    let mut fix = void.clone();
+    (fix.seq, fix.event_id) = (n + 2, uuid::Uuid::from_u128(0xb2));
+    fix.event = corrected(x, &seminar("MX", "Ostrava", "2016-11-11"));
+
+    let mut a = base.clone();
+    a.apply(&a_log.envelopes[n as usize - 1]);
+    let mut b = base.clone();
+    for e in [&b_log.envelopes[n as usize - 1], &void, &fix] {
+        b.apply(e);
+    }
+
+    assert_eq!((a.seq_of(&x), a.seq_of(&y)), (Some(n), None));
+    assert_eq!((b.seq_of(&x), b.seq_of(&y)), (None, Some(n)));
+    assert_eq!((base.seq_of(&x), base.seq_of(&y)), (None, None));
+    // a voided fact and the amendments keep their ids in the prefix
+    assert_eq!(b.seq_of(&m1), Some(n - 1));
+    assert_eq!(b.voided_by(n - 1), Some(n + 1));
+    assert_eq!(a.seq_of(&m1), Some(n - 1));
+    assert_eq!(a.voided_by(n - 1), None);
+    assert_eq!(b.seq_of(&uuid::Uuid::from_u128(0xb2)), Some(n + 2));
+    // the correction of an id b never had changed nothing
+    assert_eq!(b.amendment(n + 2).map(|(_, target, _)| target), Some(None));
+    // (listed towns: a has Opava; b has Krnov only, and would count Ostrava
+    // had it taken X's id for the seminar at its own seq n)
+    assert_eq!(count(&a, MUNICIPALITIES, "2016-11-30"), 1);
+    assert_eq!(count(&b, MUNICIPALITIES, "2016-11-30"), 0);
 }

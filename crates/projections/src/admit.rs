@@ -250,10 +250,21 @@ impl Ledger {
                         format!("session {} is not in the log", e.session_id),
                     ));
                 };
+                // the participant's live attendances (a few dozen) instead of
+                // a map by (participant, session) over every attendance
+                let same_session = self
+                    .ix
+                    .attendance_by_participant
+                    .get(&e.participant_id)
+                    .into_iter()
+                    .flatten()
+                    .find(|&&s| {
+                        Some(s) != replacing
+                            && matches!(self.event(s),
+                                Some(Event::AttendanceRecorded(a)) if a.session_id == e.session_id)
+                    });
                 unique(
-                    self.ix
-                        .attendance
-                        .get(&(e.participant_id, e.session_id.as_compact().clone())),
+                    same_session,
                     "session_id",
                     &format!("attendance of {} at {}", e.participant_id, e.session_id),
                 )?;

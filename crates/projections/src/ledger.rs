@@ -221,7 +221,6 @@ pub(crate) struct Index {
     pub conferences: OrdMap<Key, u64>,
     pub participants: OrdMap<Uuid, u64>,
     pub enrolments: OrdMap<(Uuid, Key), u64>,
-    pub attendance: OrdMap<(Uuid, Key), u64>,
     pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
     /// Session id (live or not) → seqs of the attendances naming it.
     pub attendance_by_session: OrdMap<Key, OrdSet<u64>>,
@@ -299,12 +298,6 @@ impl Index {
                 add,
             ),
             Event::AttendanceRecorded(e) => {
-                put(
-                    &mut self.attendance,
-                    (e.participant_id, s(&e.session_id)),
-                    seq,
-                    add,
-                );
                 member(
                     &mut self.attendance_by_participant,
                     e.participant_id,

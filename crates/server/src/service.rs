@@ -1084,11 +1084,13 @@ pub fn fold(
     fold_with(log, ledger, to_seq, |_| {})
 }
 
-/// [`fold`], also handing every record read to `on_record`.
+/// [`fold`], also handing every envelope read to `on_record` before it is
+/// applied.
 ///
-/// Pipelined: a reader thread reads records in chunks of [`REPLAY_CHUNK`]
-/// and decodes their events while the calling thread applies the previous
-/// chunk, so a replay uses two cores.
+/// Pipelined: a reader thread reads records in chunks of [`REPLAY_CHUNK`],
+/// decodes their events and builds their envelopes (dropping the encoded
+/// payloads there) while the calling thread applies the previous chunk, so a
+/// replay uses two cores and the calling thread does nothing but the fold.
 ///
 /// # Errors
 /// A storage error, or a record that does not decode.
@@ -1096,9 +1098,9 @@ pub fn fold_with(
     log: &dyn EventLog,
     mut ledger: Ledger,
     to_seq: u64,
-    mut on_record: impl FnMut(&Record),
+    mut on_record: impl FnMut(&Envelope),
 ) -> Result<Ledger, grantledger_store::StoreError> {
-    type Chunk = Result<Vec<(Record, Event)>, grantledger_store::StoreError>;
+    type Chunk = Result<Vec<Envelope>, grantledger_store::StoreError>;
     let from = ledger.at_seq() + 1;
     if from > to_seq {
         return Ok(ledger);
@@ -1114,12 +1116,24 @@ pub fn fold_with(
                 let chunk: Chunk = log.read_range(next, want).and_then(|records| {
                     records
                         .into_iter()
-                        .map(|r| decode_event(&r).map(|e| (r, e)))
+                        .map(|r| {
+                            let event = decode_event(&r)?;
+                            Ok(Envelope {
+                                seq: r.seq,
+                                event_id: r.event_id,
+                                stream: r.stream,
+                                stream_version: r.stream_version,
+                                recorded_at: r.recorded_at,
+                                actor: r.actor,
+                                event,
+                                hash: r.hash,
+                            })
+                        })
                         .collect()
                 });
                 let done = match &chunk {
                     Ok(c) => match c.last() {
-                        Some((r, _)) => {
+                        Some(r) => {
                             next = r.seq + 1;
                             false
                         }
@@ -1133,18 +1147,9 @@ pub fn fold_with(
             }
         });
         for chunk in rx {
-            for (r, event) in chunk? {
-                on_record(&r);
-                ledger.apply_owned(Envelope {
-                    seq: r.seq,
-                    event_id: r.event_id,
-                    stream: r.stream,
-                    stream_version: r.stream_version,
-                    recorded_at: r.recorded_at,
-                    actor: r.actor,
-                    event,
-                    hash: r.hash,
-                });
+            for env in chunk? {
+                on_record(&env);
+                ledger.apply_owned(env);
             }
         }
         Ok(ledger)

@@ -93,6 +93,29 @@ fn a_second_attendance_of_one_participant_at_one_session_is_refused() {
 }
 
 #[test]
+fn an_attendance_is_unique_per_participant_and_session_as_corrected() {
+    let mut log = given();
+    log.push(session("S2", "K1-1", "2016-11-11", "6"));
+    log.push(registered(person(2), "male"));
+    log.push(attendance(person(2), "S1", "4"));
+    let a1 = id_of(&log, "attendance_recorded");
+    // correcting the attendance itself (same session) is no second attendance
+    assert!(log
+        .when(&corrected(a1, &attendance(person(1), "S1", "5")))
+        .is_ok());
+    // another participant's attendance at S1 does not count
+    assert!(log.when(&attendance(person(1), "S2", "6")).is_ok());
+    log.push(corrected(a1, &attendance(person(1), "S2", "6")));
+    // now participant 1 attended S2, not S1
+    assert!(log.when(&attendance(person(1), "S1", "6")).is_ok());
+    assert_refused(
+        log.when(&attendance(person(1), "S2", "6")),
+        "data.session_id",
+        "G4",
+    );
+}
+
+#[test]
 fn attendance_hours_above_the_sessions_hours_are_refused() {
     let mut log = given();
     log.push(registered(person(2), "male"));

@@ -1105,6 +1105,7 @@ pub fn fold_with(
     if from > to_seq {
         return Ok(ledger);
     }
+    ledger.reserve(to_seq - from + 1);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
         scope.spawn(move || {

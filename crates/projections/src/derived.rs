@@ -350,7 +350,9 @@ pub(crate) struct Cache {
     /// Whether anything has been computed; until then nothing is tracked.
     built: bool,
     dirty: Dirty,
-    persons: OrdMap<Uuid, Person>,
+    /// Each person behind an `Arc`: a snapshot that diverges from the head
+    /// copies a B-tree leaf of pointers, not sixteen persons with their lists.
+    persons: OrdMap<Uuid, Arc<Person>>,
     /// Supported persons by crossing date, by gender.
     supported: OrdMap<Date, ByGender>,
     internships: Counts,
@@ -363,8 +365,8 @@ pub(crate) struct Cache {
     courses_held: Counts,
     activities: Activities,
     staff_findings: Arc<Vec<Finding>>,
-    /// Live expenses by seq.
-    expenses: OrdMap<u64, Expense>,
+    /// Live expenses by seq (each behind an `Arc`, as the persons).
+    expenses: OrdMap<u64, Arc<Expense>>,
     /// Expense id → seq, document key and staff id of the live expense indexed.
     expense_keys: OrdMap<Uuid, ExpenseKeys>,
     /// Document key (R4.3) → seqs of the live expenses with it.
@@ -433,14 +435,14 @@ impl Cache {
         if unchanged && self.dirty.participants.remove(id) {
             self.dirty.pending.insert(*id);
             match self.persons.get_mut(id) {
-                Some(p) => p.hours = before.saturating_add(hours),
+                Some(p) => Arc::make_mut(p).hours = before.saturating_add(hours),
                 None => {
                     self.persons.insert(
                         *id,
-                        Person {
+                        Arc::new(Person {
                             hours,
                             ..Person::default()
-                        },
+                        }),
                     );
                 }
             }
@@ -730,7 +732,7 @@ impl Cache {
                 .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
         }
         if new.is_kept() {
-            self.persons.insert(*id, new);
+            self.persons.insert(*id, Arc::new(new));
         }
     }
 
@@ -744,14 +746,14 @@ impl Cache {
             .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));
         if old_supported == supported && old_internships == internships.as_slice() {
             if let Some(p) = self.persons.get_mut(id) {
-                p.hours = hours;
+                Arc::make_mut(p).hours = hours;
             } else if hours > Hours::ZERO {
                 self.persons.insert(
                     *id,
-                    Person {
+                    Arc::new(Person {
                         hours,
                         ..Person::default()
-                    },
+                    }),
                 );
             }
             return;
@@ -764,12 +766,16 @@ impl Cache {
             supported,
             &internships,
         );
-        let mut p = self.persons.remove(id).unwrap_or_default();
+        let mut p = self
+            .persons
+            .remove(id)
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default();
         p.supported = supported;
         p.internships = internships;
         p.hours = hours;
         if p.is_kept() {
-            self.persons.insert(*id, p);
+            self.persons.insert(*id, Arc::new(p));
         }
     }
 
@@ -920,7 +926,8 @@ impl Cache {
                     .or_default()
                     .insert((on, seq), status.eligible_amount);
             }
-            self.expenses.insert(seq, Expense { status, findings });
+            self.expenses
+                .insert(seq, Arc::new(Expense { status, findings }));
         }
         for (i, f) in self.line_findings.iter().enumerate() {
             self.findings.remove(&key(f, EXPENSES, LINES_OWNER, i));
@@ -975,7 +982,7 @@ impl Cache {
 
     /// The participants' derived states (those supported, with internships or findings).
     pub fn persons(&self) -> impl Iterator<Item = (&Uuid, &Person)> {
-        self.persons.iter()
+        self.persons.iter().map(|(id, p)| (id, &**p))
     }
 
     /// Live internships dated ≤ `as_of`.

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::ledger::Key;
 use crate::staff::{decimal_str, round};
 use crate::Ledger;
 
@@ -103,12 +104,17 @@ pub(crate) fn to_czk(d: Decimal) -> Czk {
 }
 
 /// The normalised document key of R4.3: supplier IČO + document number.
-pub(crate) fn document_key(e: &ExpenseRecorded) -> (String, String) {
+pub(crate) fn document_key(e: &ExpenseRecorded) -> DocumentKey {
     (
-        e.supplier.ico.as_str().to_string(),
-        e.document_no.trim().to_lowercase(),
+        Key::new(e.supplier.ico.as_str()),
+        Key::new(e.document_no.trim().to_lowercase()),
     )
 }
+
+/// (supplier IČO, document number trimmed and lower-cased): inline strings,
+/// so that copying a B-tree leaf of them (a snapshot diverging from the
+/// head) allocates nothing.
+pub(crate) type DocumentKey = (Key, Key);
 
 impl Ledger {
     /// Live expenses as (seq, payload), in log order.
@@ -166,7 +172,7 @@ impl Ledger {
         let Some(project) = self.project() else {
             return Vec::new();
         };
-        let mut seen: std::collections::BTreeMap<(String, String), u64> =
+        let mut seen: std::collections::BTreeMap<DocumentKey, u64> =
             std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for (seq, e) in self.expenses() {

@@ -171,7 +171,7 @@ pub(crate) struct Run {
 }
 
 /// A live expense's seq, document key (R4.3) and staff id (R4.6).
-type ExpenseKeys = (u64, (String, String), Option<Key>);
+type ExpenseKeys = (u64, crate::budget::DocumentKey, Option<Key>);
 
 /// One expense's derived state.
 #[derive(Clone, Debug)]
@@ -370,7 +370,7 @@ pub(crate) struct Cache {
     /// Expense id → seq, document key and staff id of the live expense indexed.
     expense_keys: OrdMap<Uuid, ExpenseKeys>,
     /// Document key (R4.3) → seqs of the live expenses with it.
-    documents: OrdMap<(String, String), OrdSet<u64>>,
+    documents: OrdMap<crate::budget::DocumentKey, OrdSet<u64>>,
     /// Staff id → ids of the live expenses naming them (R4.6).
     expenses_by_staff: OrdMap<Key, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.

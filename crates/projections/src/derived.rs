@@ -855,10 +855,33 @@ impl Cache {
         for st in &d.staff {
             ids.extend(self.expenses_by_staff.get(st).into_iter().flatten());
         }
+        // Every changed id is re-indexed (seq, document, staff) only if its
+        // keys changed: a staff member's timesheet marks all of their
+        // expenses dirty, and a map left untouched is not copied when the
+        // head diverges from a snapshot. The document groups of the old and
+        // new keys are recomputed below either way.
         let mut documents = HashSet::new();
-        // first unindex every changed id (its old seq, document and staff) …
         for id in &ids {
-            if let Some((seq, doc, staff)) = self.expense_keys.remove(id) {
+            let now = l.ix.expenses.get(id).and_then(|&seq| match l.event(seq) {
+                Some(Event::ExpenseRecorded(e)) => Some((
+                    seq,
+                    crate::budget::document_key(e),
+                    e.staff_id.as_ref().map(|s| s.as_compact().clone()),
+                )),
+                _ => None,
+            });
+            let before = self.expense_keys.get(id).cloned();
+            if let Some((_, doc, _)) = &before {
+                documents.insert(doc.clone());
+            }
+            if let Some((_, doc, _)) = &now {
+                documents.insert(doc.clone());
+            }
+            if before == now {
+                continue;
+            }
+            if let Some((seq, doc, staff)) = before {
+                self.expense_keys.remove(id);
                 if let Some(set) = self.documents.get_mut(&doc) {
                     set.remove(&seq);
                     if set.is_empty() {
@@ -874,28 +897,17 @@ impl Cache {
                     }
                 }
                 self.remove_expense(seq);
-                documents.insert(doc);
             }
-        }
-        // … then index them as they are now
-        for id in &ids {
-            let Some(&seq) = l.ix.expenses.get(id) else {
-                continue;
-            };
-            let Some(Event::ExpenseRecorded(e)) = l.event(seq) else {
-                continue;
-            };
-            let doc = crate::budget::document_key(e);
-            let staff = e.staff_id.as_ref().map(|s| s.as_compact().clone());
-            self.documents.entry(doc.clone()).or_default().insert(seq);
-            if let Some(st) = &staff {
-                self.expenses_by_staff
-                    .entry(st.clone())
-                    .or_default()
-                    .insert(*id);
+            if let Some((seq, doc, staff)) = now {
+                self.documents.entry(doc.clone()).or_default().insert(seq);
+                if let Some(st) = &staff {
+                    self.expenses_by_staff
+                        .entry(st.clone())
+                        .or_default()
+                        .insert(*id);
+                }
+                self.expense_keys.insert(*id, (seq, doc, staff));
             }
-            self.expense_keys.insert(*id, (seq, doc.clone(), staff));
-            documents.insert(doc);
         }
         let mut todo = std::collections::BTreeSet::new();
         for doc in &documents {
@@ -905,8 +917,8 @@ impl Cache {
             return;
         };
         for seq in todo {
-            self.remove_expense(seq);
             let Some(Event::ExpenseRecorded(e)) = l.event(seq) else {
+                self.remove_expense(seq);
                 continue;
             };
             let first = self
@@ -916,6 +928,15 @@ impl Cache {
                 .filter(|f| *f < seq);
             let status = l.expense_status(project, seq, e, first);
             let findings = l.expense_findings_of(&status);
+            if self
+                .expenses
+                .get(&seq)
+                .is_some_and(|x| x.status == status && x.findings == findings)
+            {
+                // unchanged: its maps stay as they are (and shared)
+                continue;
+            }
+            self.remove_expense(seq);
             let owner = seq_owner(seq);
             for (i, f) in findings.iter().enumerate() {
                 self.findings.insert(key(f, EXPENSES, &owner, i), f.clone());

@@ -133,7 +133,7 @@ impl Dirty {
 }
 
 /// One participant's derived state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Person {
     /// When registered and over the threshold: the crossing date and gender.
     pub supported: Option<(Date, Gender)>,
@@ -709,8 +709,16 @@ impl Cache {
     /// Recomputes a participant's derived state (crossing date, evidence,
     /// internships, findings) and the counts and findings it is in.
     fn refresh_person(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
-        let old = self.persons.remove(id);
         let new = l.person_state(id);
+        let unchanged = match self.persons.get(id) {
+            Some(old) => **old == new,
+            None => !new.is_kept(),
+        };
+        if unchanged {
+            // its maps stay as they are (and shared with any snapshot)
+            return;
+        }
+        let old = self.persons.remove(id);
         let (old_supported, old_internships) = old
             .as_ref()
             .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));

@@ -368,7 +368,9 @@ pub(crate) struct Cache {
     /// Live expenses by seq (each behind an `Arc`, as the persons).
     expenses: OrdMap<u64, Arc<Expense>>,
     /// Expense id → seq, document key and staff id of the live expense indexed.
-    expense_keys: OrdMap<Uuid, ExpenseKeys>,
+    /// (behind `Arc`s: the ids are random, so each snapshot interval's new
+    /// expenses land in most leaves, and a copied leaf then copies pointers)
+    expense_keys: OrdMap<Uuid, Arc<ExpenseKeys>>,
     /// Document key (R4.3) → seqs of the live expenses with it.
     documents: OrdMap<crate::budget::DocumentKey, OrdSet<u64>>,
     /// Staff id → ids of the live expenses naming them (R4.6).
@@ -878,7 +880,7 @@ impl Cache {
                 )),
                 _ => None,
             });
-            let before = self.expense_keys.get(id).cloned();
+            let before = self.expense_keys.get(id).map(|k| (**k).clone());
             if let Some((_, doc, _)) = &before {
                 documents.insert(doc.clone());
             }
@@ -914,7 +916,7 @@ impl Cache {
                         .or_default()
                         .insert(*id);
                 }
-                self.expense_keys.insert(*id, (seq, doc, staff));
+                self.expense_keys.insert(*id, Arc::new((seq, doc, staff)));
             }
         }
         let mut todo = std::collections::BTreeSet::new();

@@ -34,7 +34,14 @@ pub fn envelope(r: &Record) -> Result<Envelope, grantledger_store::StoreError> {
 
 /// Decodes a stored record's event (upcast to the current schema).
 fn decode_event(r: &Record) -> Result<Event, grantledger_store::StoreError> {
-    Event::decode(&r.kind, r.schema_version, &r.payload).map_err(|e| {
+    decode_view(&grantledger_store::RecordView::of(r))
+}
+
+/// [`decode_event`] of a record borrowed from the store.
+fn decode_view(
+    r: &grantledger_store::RecordView<'_>,
+) -> Result<Event, grantledger_store::StoreError> {
+    Event::decode(r.kind, r.schema_version, r.payload).map_err(|e| {
         grantledger_store::StoreError::Corrupt {
             seq: r.seq,
             reason: e.to_string(),
@@ -1114,24 +1121,22 @@ pub fn fold_with(
                 let want = usize::try_from(to_seq - next + 1)
                     .unwrap_or(usize::MAX)
                     .min(REPLAY_CHUNK);
-                let chunk: Chunk = log.read_range(next, want).and_then(|records| {
-                    records
-                        .into_iter()
-                        .map(|r| {
-                            let event = decode_event(&r)?;
-                            Ok(Envelope {
-                                seq: r.seq,
-                                event_id: r.event_id,
-                                stream: r.stream,
-                                stream_version: r.stream_version,
-                                recorded_at: r.recorded_at,
-                                actor: r.actor,
-                                event,
-                                hash: r.hash,
-                            })
-                        })
-                        .collect()
-                });
+                let mut envelopes = Vec::with_capacity(want.min(REPLAY_CHUNK));
+                let chunk: Chunk = log
+                    .read_range_views(next, want, &mut |r| {
+                        envelopes.push(Envelope {
+                            seq: r.seq,
+                            event_id: r.event_id,
+                            stream: r.stream.to_owned(),
+                            stream_version: r.stream_version,
+                            recorded_at: r.recorded_at,
+                            actor: r.actor.to_owned(),
+                            event: decode_view(&r)?,
+                            hash: r.hash,
+                        });
+                        Ok(())
+                    })
+                    .map(|()| envelopes);
                 let done = match &chunk {
                     Ok(c) => match c.last() {
                         Some(r) => {

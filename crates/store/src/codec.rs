@@ -75,21 +75,90 @@ struct StoredRef<'a> {
     hash: &'a Hash,
 }
 
-/// The stored value, owned for decoding (same layout as [`StoredRef`]).
+/// The stored value, borrowed from the stored bytes for decoding (same
+/// layout as [`StoredRef`]).
 #[derive(Deserialize)]
-struct Stored {
+struct StoredView<'a> {
     seq: u64,
     event_id: [u8; 16],
-    stream: String,
+    #[serde(borrow)]
+    stream: &'a str,
     stream_version: u64,
     recorded_at_ns: i128,
-    actor: String,
-    kind: String,
+    #[serde(borrow)]
+    actor: &'a str,
+    #[serde(borrow)]
+    kind: &'a str,
     schema_version: u16,
-    #[serde(with = "serde_bytes")]
-    payload: Vec<u8>,
+    #[serde(borrow)]
+    payload: &'a [u8],
     prev_hash: Hash,
     hash: Hash,
+}
+
+/// A stored record borrowed from its chunk's bytes: a [`Record`] without
+/// copying its strings and payload, for a reader that needs only some of them
+/// (a replay decodes the payload and copies the stream and actor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    /// See [`Record::seq`].
+    pub seq: u64,
+    /// See [`Record::event_id`].
+    pub event_id: Uuid,
+    /// See [`Record::stream`].
+    pub stream: &'a str,
+    /// See [`Record::stream_version`].
+    pub stream_version: u64,
+    /// See [`Record::recorded_at`].
+    pub recorded_at: Timestamp,
+    /// See [`Record::actor`].
+    pub actor: &'a str,
+    /// See [`Record::kind`].
+    pub kind: &'a str,
+    /// See [`Record::schema_version`].
+    pub schema_version: u16,
+    /// See [`Record::payload`].
+    pub payload: &'a [u8],
+    /// See [`Record::prev_hash`].
+    pub prev_hash: Hash,
+    /// See [`Record::hash`].
+    pub hash: Hash,
+}
+
+impl<'a> RecordView<'a> {
+    /// A view of an owned record.
+    pub fn of(r: &'a Record) -> RecordView<'a> {
+        RecordView {
+            seq: r.seq,
+            event_id: r.event_id,
+            stream: &r.stream,
+            stream_version: r.stream_version,
+            recorded_at: r.recorded_at,
+            actor: &r.actor,
+            kind: &r.kind,
+            schema_version: r.schema_version,
+            payload: &r.payload,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+
+    /// The owned record.
+    pub fn to_record(&self) -> Record {
+        Record {
+            seq: self.seq,
+            event_id: self.event_id,
+            stream: self.stream.to_owned(),
+            stream_version: self.stream_version,
+            recorded_at: self.recorded_at,
+            actor: self.actor.to_owned(),
+            kind: self.kind.to_owned(),
+            schema_version: self.schema_version,
+            payload: self.payload.to_vec(),
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
 }
 
 fn canonical(r: &Record) -> Canonical<'_> {
@@ -137,7 +206,16 @@ pub fn encode_record(r: &Record) -> Result<Vec<u8>, StoreError> {
 ///
 /// Malformed bytes are [`StoreError::Corrupt`] naming `seq`.
 pub fn decode_record(seq: u64, bytes: &[u8]) -> Result<Record, StoreError> {
-    let (s, rest): (Stored, &[u8]) = postcard::take_from_bytes(bytes)
+    decode_record_view(seq, bytes).map(|v| v.to_record())
+}
+
+/// [`decode_record`] borrowing the strings and payload from `bytes`.
+///
+/// # Errors
+///
+/// Malformed bytes are [`StoreError::Corrupt`] naming `seq`.
+pub fn decode_record_view(seq: u64, bytes: &[u8]) -> Result<RecordView<'_>, StoreError> {
+    let (s, rest): (StoredView<'_>, &[u8]) = postcard::take_from_bytes(bytes)
         .map_err(|e| StoreError::corrupt(seq, format!("undecodable record: {e}")))?;
     if !rest.is_empty() {
         return Err(StoreError::corrupt(
@@ -147,7 +225,7 @@ pub fn decode_record(seq: u64, bytes: &[u8]) -> Result<Record, StoreError> {
     }
     let recorded_at = Timestamp::from_nanosecond(s.recorded_at_ns)
         .map_err(|e| StoreError::corrupt(seq, format!("recorded_at out of range: {e}")))?;
-    Ok(Record {
+    Ok(RecordView {
         seq: s.seq,
         event_id: Uuid::from_bytes(s.event_id),
         stream: s.stream,
@@ -273,10 +351,18 @@ impl<'a> Chunk<'a> {
     /// [`StoreError::Corrupt`] naming `seq` when the chunk does not hold it
     /// or its bytes are malformed or name another seq.
     pub fn record(&self, seq: u64) -> Result<Record, StoreError> {
+        self.record_view(seq).map(|v| v.to_record())
+    }
+
+    /// [`Chunk::record`] borrowing the strings and payload from the chunk.
+    ///
+    /// # Errors
+    /// As [`Chunk::record`].
+    pub fn record_view(&self, seq: u64) -> Result<RecordView<'a>, StoreError> {
         let bytes = self
             .record_bytes(seq)
             .ok_or_else(|| StoreError::corrupt(seq, "record missing"))?;
-        let r = decode_record(seq, bytes)?;
+        let r = decode_record_view(seq, bytes)?;
         if r.seq != seq {
             return Err(stored_under(r.seq, seq));
         }

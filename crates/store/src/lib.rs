@@ -39,6 +39,7 @@ mod v1;
 mod tests;
 
 pub use chain::{record_hash, Hash, GENESIS_HASH};
+pub use codec::RecordView;
 pub use error::{AppendError, StoreError};
 pub use jiff::Timestamp;
 pub use keys::PERSONAL_KEYS;
@@ -121,6 +122,26 @@ pub trait EventLog: Send + Sync {
     ///
     /// [`StoreError`] when storage fails or a record is corrupt.
     fn read_range(&self, from_seq: u64, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// Hands `f` a borrowed view of each record [`EventLog::read_range`]
+    /// would return, in seq order, without copying the records' strings and
+    /// payloads where the log can lend them (a replay's reader).
+    ///
+    /// # Errors
+    ///
+    /// As [`EventLog::read_range`], or the first error of `f` (which stops
+    /// the walk).
+    fn read_range_views(
+        &self,
+        from_seq: u64,
+        limit: usize,
+        f: &mut dyn FnMut(RecordView<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for r in self.read_range(from_seq, limit)? {
+            f(RecordView::of(&r))?;
+        }
+        Ok(())
+    }
 
     /// The record at `seq`, or `None` when `seq` is 0 or past the head.
     ///

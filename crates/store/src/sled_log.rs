@@ -339,6 +339,16 @@ impl SledLog {
         to: u64,
         mut f: impl FnMut(u64, Record) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
+        self.walk(from, to, |v| f(v.seq, v.to_record()))
+    }
+
+    /// [`SledLog::for_each`] lending each record from its chunk's bytes.
+    fn walk(
+        &self,
+        from: u64,
+        to: u64,
+        mut f: impl FnMut(crate::RecordView<'_>) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
         let mut seq = from;
         while seq <= to {
             let (first, value) = self.chunk_holding(seq)?;
@@ -348,7 +358,7 @@ impl SledLog {
             }
             let last = chunk.last_seq().min(to);
             for s in seq..=last {
-                if !f(s, chunk.record(s)?)? {
+                if !f(chunk.record_view(s)?)? {
                     return Ok(());
                 }
             }
@@ -860,6 +870,21 @@ impl EventLog for SledLog {
             Ok(true)
         })?;
         Ok(out)
+    }
+
+    fn read_range_views(
+        &self,
+        from_seq: u64,
+        limit: usize,
+        f: &mut dyn FnMut(crate::RecordView<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let durable = self.durable().seq;
+        let from = from_seq.max(1);
+        let to = from_seq
+            .saturating_add(limit as u64)
+            .saturating_sub(1)
+            .min(durable);
+        self.walk(from, to, |v| f(v).map(|()| true))
     }
 
     fn get(&self, seq: u64) -> Result<Option<Record>, StoreError> {

@@ -164,6 +164,7 @@ macro_rules! all_suite_tests {
             seq_at_between_records_is_the_earlier_one,
             seq_at_after_last_record_is_head_seq,
             read_range_returns_only_existing_records_in_the_window,
+            read_range_views_lend_the_records_read_range_returns,
             get_returns_none_for_seq_zero_and_past_head,
             seq_of_and_get_by_id_find_stored_events_and_none_for_unknown,
             read_stream_returns_the_stream_records_from_a_version,

@@ -434,6 +434,53 @@ pub(crate) fn read_range_returns_only_existing_records_in_the_window(log: &dyn E
     assert_eq!(seqs(1, usize::MAX), vec![1, 2, 3, 4, 5]);
 }
 
+pub(crate) fn read_range_views_lend_the_records_read_range_returns(log: &dyn EventLog) {
+    for i in 1..=3 {
+        append_one(
+            log,
+            ev(i, &format!("s{i}"), format!("payload {i}").as_bytes()),
+        );
+    }
+    log.append((4..=7).map(|i| ev(i, "batch", &[i as u8; 40])).collect())
+        .unwrap();
+    let views = |from, limit| -> Vec<crate::Record> {
+        let mut out = Vec::new();
+        log.read_range_views(from, limit, &mut |v| {
+            out.push(v.to_record());
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    for (from, limit) in [
+        (0, 3),
+        (1, usize::MAX),
+        (2, 2),
+        (3, 3),
+        (5, 10),
+        (1, 0),
+        (8, 1),
+    ] {
+        assert_eq!(
+            views(from, limit),
+            log.read_range(from, limit).unwrap(),
+            "window ({from}, {limit})"
+        );
+    }
+    // an error of the callee stops the walk and is returned
+    let mut seen = 0;
+    let stopped = log.read_range_views(1, 10, &mut |v| {
+        seen += 1;
+        if v.seq == 2 {
+            Err(crate::StoreError::corrupt(2, "stop here"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(stopped.is_err());
+    assert_eq!(seen, 2);
+}
+
 pub(crate) fn get_returns_none_for_seq_zero_and_past_head(log: &dyn EventLog) {
     let r = append_one(log, ev(1, "a", b""));
     assert_eq!(log.get(0).unwrap(), None);

@@ -77,7 +77,9 @@ fn import_of_a_line_that_is_not_json_names_the_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("bad.jsonl:2") && stderr.contains("not valid JSON"),
+        stderr.contains("bad.jsonl:2")
+            && stderr.contains("not valid JSON")
+            && stderr.contains("(rule schema)"),
         "{stderr}"
     );
     assert!(

@@ -74,8 +74,9 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
                 if line.trim().is_empty() {
                     return Ok(None);
                 }
-                let v = serde_json::from_str::<serde_json::Value>(&line)
-                    .map_err(|e| anyhow::anyhow!("{source}:{line_no}: not valid JSON: {e}"))?;
+                let v = grantledger_server::request::parse_json(line.as_bytes()).map_err(|e| {
+                    anyhow::anyhow!("{source}:{line_no}: not valid JSON: {e} (rule schema)")
+                })?;
                 parse_item(&v, Source::Import)
                     .map(Some)
                     .map_err(|r| anyhow::anyhow!("{source}:{line_no}: {r}"))

@@ -56,11 +56,15 @@ pub fn verify(data_dir: &Path, given: &[PathBuf], key: Option<&str>) -> anyhow::
     let report = verify_log(&log, &checkpoints, key.as_ref());
     if report.ok {
         println!(
-            "ok: {} records, head hash {}, root {}, {} signed checkpoints match{}",
+            "ok: {} records, head hash {}, root {}, {}{}",
             report.records,
             report.head_hash,
             report.root_hash,
-            report.checkpoints_checked.len(),
+            match report.checkpoints_checked.len() {
+                0 => "no signed checkpoint to match".to_string(),
+                1 => "1 signed checkpoint matches".to_string(),
+                n => format!("{n} signed checkpoints match"),
+            },
             key.map(|k| format!(" (key {})", k.label()))
                 .unwrap_or_default()
         );

@@ -39,7 +39,7 @@ pub enum Source {
 /// 400 naming the field (`events[2].data.hours`) for malformed JSON, unknown or
 /// missing fields, bad values, or a batch that is empty or too large.
 pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let value: Value = parse_json(body).map_err(|e| {
         ApiError::new(
             400,
             "Bad request",
@@ -98,10 +98,89 @@ pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, A
     }
 }
 
+/// Parses JSON text into a [`Value`], refusing an object that repeats a key
+/// (`{"hours": "9", "hours": "1"}`): plain `serde_json` keeps the last one
+/// silently, so what is stored would not be what the client may think it
+/// sent. The error names the key and its line and column.
+///
+/// # Errors
+/// Malformed JSON, or the first repeated key.
+pub fn parse_json(text: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice::<UniqueKeys>(text).map(|v| v.0)
+}
+
+/// A JSON value whose objects have no repeated key (see [`parse_json`]).
+struct UniqueKeys(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+            let UniqueKeys(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A 400 under rule `schema`, naming `field` (none for the body as a whole,
+/// `field` empty: as for a body that is not JSON).
 fn malformed(field: &str, message: &str) -> ApiError {
-    ApiError::new(400, "Bad request", message)
-        .field(field)
-        .rule(RULE_SCHEMA)
+    let e = ApiError::new(400, "Bad request", message).rule(RULE_SCHEMA);
+    if field.is_empty() {
+        e
+    } else {
+        e.field(field)
+    }
 }
 
 /// Parses one event object (`{event_id?, kind, expected_version?, data}`, and
@@ -259,6 +338,40 @@ fn optional<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_repeated_in_one_object_is_refused_wherever_it_is() {
+        let one = r#"{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"9","hours":"1"}}"#;
+        let top = r#"{"kind":"attendance_recorded","kind":"session_held","data":{}}"#;
+        let batch = format!(r#"{{"events":[{one}]}}"#);
+        for (body, key) in [(one, "hours"), (top, "kind"), (batch.as_str(), "hours")] {
+            let e = parse_body(body.as_bytes(), 10).unwrap_err();
+            assert_eq!(
+                (e.status, e.rule.as_deref()),
+                (400, Some(RULE_SCHEMA)),
+                "{body}"
+            );
+            assert!(
+                e.detail.contains(&format!("the key `{key}` appears twice")),
+                "{}",
+                e.detail
+            );
+        }
+        // the same key in different objects is fine, and so is every value kind
+        let v = parse_json(br#"{"a":{"x":1},"b":{"x":[true,null,-2,2.5,"s"]}}"#).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a":{"x":1},"b":{"x":[true,null,-2,2.5,"s"]}})
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_names_no_field() {
+        for body in ["[]", "null", "3"] {
+            let e = parse_body(body.as_bytes(), 10).unwrap_err();
+            assert_eq!((e.status, e.field.as_deref()), (400, None), "{body}");
+        }
+    }
 
     #[test]
     fn single_event_body_parses() {

@@ -106,14 +106,18 @@ impl EventIds {
         ids.first.reserve(n);
     }
 
-    /// The seqs `id` was noted at, by any copy.
-    fn candidates(&self, id: &Uuid) -> Vec<u64> {
+    /// The largest seq `id` was noted at, by any copy, that `keep` accepts
+    /// (looked up under the read lock, without collecting the candidates).
+    fn find(&self, id: &Uuid, keep: impl Fn(u64) -> bool) -> Option<u64> {
         let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        let mut out: Vec<u64> = ids.first.get(id).copied().into_iter().collect();
-        if let Some(more) = ids.more.get(id) {
-            out.extend(more);
-        }
-        out
+        let more = ids.more.get(id).map_or(&[][..], Vec::as_slice);
+        ids.first
+            .get(id)
+            .into_iter()
+            .chain(more)
+            .copied()
+            .filter(|&seq| keep(seq))
+            .max()
     }
 }
 
@@ -547,11 +551,9 @@ impl Ledger {
 
     /// The seq of an event id in this prefix (facts, corrections and voids).
     pub fn seq_of(&self, event_id: &Uuid) -> Option<u64> {
-        self.ids
-            .candidates(event_id)
-            .into_iter()
-            .filter(|&seq| seq <= self.at_seq && self.event_id_at(seq) == Some(*event_id))
-            .max()
+        self.ids.find(event_id, |seq| {
+            seq <= self.at_seq && self.event_id_at(seq) == Some(*event_id)
+        })
     }
 
     /// The id of the event recorded at `seq` in this prefix: a live fact's,

@@ -29,15 +29,27 @@ pub const SNAPSHOT_EVERY: u64 = 32_768;
 /// # Errors
 /// A storage error naming the seq when the payload does not decode.
 pub fn envelope(r: &Record) -> Result<Envelope, grantledger_store::StoreError> {
-    decode_event(r).map(|event| envelope_of(r, event))
+    envelope_of_view(&grantledger_store::RecordView::of(r))
+}
+
+/// The envelope of a record borrowed from the store, its event decoded
+/// (as stored: sealed personal data stays sealed).
+fn envelope_of_view(
+    r: &grantledger_store::RecordView<'_>,
+) -> Result<Envelope, grantledger_store::StoreError> {
+    Ok(Envelope {
+        seq: r.seq,
+        event_id: r.event_id,
+        stream: r.stream.to_owned(),
+        stream_version: r.stream_version,
+        recorded_at: r.recorded_at,
+        actor: r.actor.to_owned(),
+        event: decode_view(r)?,
+        hash: r.hash,
+    })
 }
 
 /// Decodes a stored record's event (upcast to the current schema).
-fn decode_event(r: &Record) -> Result<Event, grantledger_store::StoreError> {
-    decode_view(&grantledger_store::RecordView::of(r))
-}
-
-/// [`decode_event`] of a record borrowed from the store.
 fn decode_view(
     r: &grantledger_store::RecordView<'_>,
 ) -> Result<Event, grantledger_store::StoreError> {
@@ -1124,16 +1136,7 @@ pub fn fold_with(
                 let mut envelopes = Vec::with_capacity(want.min(REPLAY_CHUNK));
                 let chunk: Chunk = log
                     .read_range_views(next, want, &mut |r| {
-                        envelopes.push(Envelope {
-                            seq: r.seq,
-                            event_id: r.event_id,
-                            stream: r.stream.to_owned(),
-                            stream_version: r.stream_version,
-                            recorded_at: r.recorded_at,
-                            actor: r.actor.to_owned(),
-                            event: decode_view(&r)?,
-                            hash: r.hash,
-                        });
+                        envelopes.push(envelope_of_view(&r)?);
                         Ok(())
                     })
                     .map(|()| envelopes);

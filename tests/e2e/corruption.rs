@@ -10,7 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use grantledger_store::codec::decode_record;
-use grantledger_store::{raw as store_raw, record_hash, Head, Record, OPEN_VERIFY_TAIL_RECORDS};
+use grantledger_store::raw::{self as store_raw, RawLog};
+use grantledger_store::{record_hash, Head, Record, OPEN_VERIFY_TAIL_RECORDS};
 use tempfile::TempDir;
 
 use super::support::{bin, copy_dir, fixture_path, Server};
@@ -107,9 +108,10 @@ impl Sealed {
     }
 }
 
-/// Opens `data` with sled directly, lets `f` damage it, flushes and closes.
-fn tamper(data: &Path, f: impl FnOnce(&sled::Db)) {
-    let db = sled::open(data).unwrap();
+/// Opens `data` raw (sled and the segment files), lets `f` damage it,
+/// flushes and closes.
+fn tamper(data: &Path, f: impl FnOnce(&RawLog)) {
+    let db = RawLog::open(data).unwrap();
     f(&db);
     db.flush().unwrap();
     drop(db);
@@ -119,20 +121,20 @@ fn tamper(data: &Path, f: impl FnOnce(&sled::Db)) {
 }
 
 /// The stored bytes of record `seq`.
-fn raw(db: &sled::Db, seq: u64) -> Vec<u8> {
+fn raw(db: &RawLog, seq: u64) -> Vec<u8> {
     store_raw::read_record_bytes(db, seq).unwrap_or_else(|e| panic!("seq {seq} is stored: {e}"))
 }
 
-fn record(db: &sled::Db, seq: u64) -> Record {
+fn record(db: &RawLog, seq: u64) -> Record {
     store_raw::read_record(db, seq).unwrap()
 }
 
-fn set_meta_head(db: &sled::Db, head: &Head) {
+fn set_meta_head(db: &RawLog, head: &Head) {
     store_raw::set_meta_head(db, head).unwrap();
 }
 
 /// Flips one byte of the payload of `seq` in the stored value, in place.
-fn flip_payload_byte(db: &sled::Db, seq: u64) {
+fn flip_payload_byte(db: &RawLog, seq: u64) {
     let mut value = raw(db, seq);
     let before = decode_record(seq, &value).unwrap();
     assert!(!before.payload.is_empty(), "seq {seq} has a payload");

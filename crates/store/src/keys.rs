@@ -1,21 +1,26 @@
 //! The on-disk layout: the only file naming sled trees and their keys.
 //!
-//! Format 2:
+//! Format 3:
 //!
 //! | tree | key | value |
 //! | --- | --- | --- |
-//! | `chunks` | the seq of the chunk's first record, big-endian u64 | a chunk of consecutive records ([`crate::codec`] encoding) — the single source of truth |
+//! | `sealed` | the seq of the chunk's first record, big-endian u64 | where the sealed chunk is in the segment files ([`crate::segment`]): segment BE u32 ‖ offset BE u64 ‖ length BE u32 |
+//! | `chunks` | the seq of the chunk's first record, big-endian u64 | an unsealed chunk at the end of the log ([`crate::codec`] encoding) |
 //! | `meta` | `format_version` | `FORMAT_VERSION` (this build's format), big-endian u32 |
 //! | `meta` | `head` | head seq (big-endian u64) ‖ head hash (32 bytes) |
 //! | `personal_keys` | participant id, 16 bytes | the participant's personal-data key, 32 bytes — not part of the log, never exported |
 //!
-//! Chunks tile the seqs `1..=head` without gap or overlap. `meta`'s head is
+//! The chunks of both trees together tile the seqs `1..=head` without gap or
+//! overlap; the records themselves are the single source of truth. `meta`'s head is
 //! derivable from the last chunk; the event-id and stream indexes are kept
 //! in memory only (built at open). Big-endian keys make sled's byte order
 //! the numeric order.
 //!
-//! Format 1 (read only to upgrade it, see `v1`) had the trees `log` (one
-//! record per seq key), `by_id` and `streams`.
+//! Format 2 had no `sealed` tree: every chunk was a value of `chunks`. It is
+//! a valid format-3 layout, so it is upgraded in place by moving its sealed
+//! chunks into segments ([`crate::SledLog::open`]). Format 1 (read only to
+//! upgrade it, see `v1`) had the trees `log` (one record per seq key),
+//! `by_id` and `streams`.
 //!
 //! The tree names are public for tools that inspect a log directory with
 //! sled directly; [`crate::raw`] reads and damages records without knowing
@@ -26,13 +31,18 @@ use uuid::Uuid;
 use crate::chain::Hash;
 use crate::error::StoreError;
 use crate::record::Head;
+use crate::segment::SegmentRef;
 
 /// The on-disk format this build reads and writes (bump on any layout or
 /// codec change).
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
-/// The tree of chunks, keyed by [`seq_key`] of each chunk's first record.
+/// The tree of the unsealed chunks, keyed by [`seq_key`] of each chunk's
+/// first record.
 pub const CHUNKS: &str = "chunks";
+/// The tree of the sealed chunks' places in the segment files, keyed by
+/// [`seq_key`] of each chunk's first record.
+pub const SEALED: &str = "sealed";
 /// The tree of metadata ([`META_FORMAT`], [`META_HEAD`]).
 pub const META: &str = "meta";
 
@@ -69,6 +79,9 @@ pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
 pub(crate) enum Found {
     /// This build's format (or a new, empty log, now marked so).
     Current,
+    /// Format 2: readable as it is; its sealed chunks are to be moved into
+    /// segments.
+    V2,
     /// Format 1: to upgrade.
     V1,
 }
@@ -76,6 +89,7 @@ pub(crate) enum Found {
 /// The trees of one log, and the personal-data keys beside it.
 pub(crate) struct Trees {
     pub(crate) chunks: sled::Tree,
+    pub(crate) sealed: sled::Tree,
     meta: sled::Tree,
     personal_keys: sled::Tree,
 }
@@ -92,6 +106,7 @@ impl Trees {
     pub(crate) fn open(db: &sled::Db) -> Result<Trees, StoreError> {
         Ok(Trees {
             chunks: db.open_tree(CHUNKS)?,
+            sealed: db.open_tree(SEALED)?,
             meta: db.open_tree(META)?,
             personal_keys: db.open_tree(PERSONAL_KEYS)?,
         })
@@ -147,7 +162,7 @@ impl Trees {
     ///
     /// # Errors
     ///
-    /// [`StoreError::UnknownFormat`] for another version than 1 or 2,
+    /// [`StoreError::UnknownFormat`] for another version than 1, 2 or 3,
     /// [`StoreError::Corrupt`] (seq 0) when it is malformed or missing from a
     /// non-empty log.
     pub(crate) fn check_format(&self, db: &sled::Db) -> Result<Found, StoreError> {
@@ -158,6 +173,7 @@ impl Trees {
                 })?;
                 match u32::from_be_bytes(bytes) {
                     FORMAT_VERSION => Ok(Found::Current),
+                    2 => Ok(Found::V2),
                     1 => Ok(Found::V1),
                     found => Err(StoreError::UnknownFormat {
                         found,
@@ -166,6 +182,7 @@ impl Trees {
                 }
             }
             None if self.chunks.is_empty()
+                && self.sealed.is_empty()
                 && (!has_tree(db, V1_LOG) || db.open_tree(V1_LOG)?.is_empty()) =>
             {
                 self.set_format(FORMAT_VERSION)?;
@@ -225,42 +242,55 @@ impl Trees {
         Ok(())
     }
 
-    /// Replaces the chunks starting at `first` and at each of `removed` by
-    /// `merged` under `first`, atomically.
-    pub(crate) fn replace_chunks(
-        &self,
-        first: u64,
-        merged: Vec<u8>,
-        removed: &[u64],
-    ) -> Result<(), StoreError> {
+    /// Stores the places of sealed chunks `(first_seq, where)` atomically.
+    pub(crate) fn put_sealed(&self, refs: &[(u64, SegmentRef)]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        batch.insert(&seq_key(first), merged);
-        for seq in removed {
-            batch.remove(&seq_key(*seq));
+        for (seq, at) in refs {
+            batch.insert(&seq_key(*seq), &at.encode()[..]);
         }
-        self.chunks.apply_batch(batch)?;
+        self.sealed.apply_batch(batch)?;
         Ok(())
     }
-}
 
-/// Iterates `(first_seq, value)` of the chunks with first seq in `range`.
-pub(crate) fn chunk_entries(
-    chunks: &sled::Tree,
-    range: impl std::ops::RangeBounds<u64>,
-) -> impl Iterator<Item = Result<(u64, sled::IVec), StoreError>> {
-    use std::ops::Bound;
-    let map = |b: Bound<&u64>| match b {
-        Bound::Included(s) => Bound::Included(seq_key(*s)),
-        Bound::Excluded(s) => Bound::Excluded(seq_key(*s)),
-        Bound::Unbounded => Bound::Unbounded,
-    };
-    let range = (map(range.start_bound()), map(range.end_bound()));
-    chunks.range::<[u8; 8], _>(range).map(|item| {
-        let (k, v) = item?;
-        let seq = decode_u64(&k)
-            .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))?;
-        Ok((seq, v))
-    })
+    /// Removes the unsealed chunks starting at `removed` from `chunks` and
+    /// stores the places of sealed chunks `refs`, in one sled transaction
+    /// (a chunk moved into a segment is never both or neither).
+    pub(crate) fn move_to_sealed(
+        &self,
+        removed: &[u64],
+        refs: &[(u64, SegmentRef)],
+    ) -> Result<(), StoreError> {
+        use sled::transaction::{TransactionError, Transactional};
+        (&self.chunks, &self.sealed)
+            .transaction(|(chunks, sealed)| {
+                for seq in removed {
+                    chunks.remove(&seq_key(*seq))?;
+                }
+                for (seq, at) in refs {
+                    sealed.insert(&seq_key(*seq), &at.encode()[..])?;
+                }
+                Ok(())
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => {
+                    StoreError::Codec("a sled transaction aborted".into())
+                }
+            })
+    }
+
+    /// The places of every sealed chunk, by first seq, ascending.
+    pub(crate) fn sealed_refs(&self) -> Result<Vec<(u64, SegmentRef)>, StoreError> {
+        self.sealed
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                let seq = decode_u64(&k)
+                    .ok_or_else(|| StoreError::corrupt(0, "a sealed key is not an 8-byte seq"))?;
+                Ok((seq, SegmentRef::decode(seq, &v)?))
+            })
+            .collect()
+    }
 }
 
 /// The `meta` value of [`META_HEAD`]: head seq (big-endian u64) ‖ head hash.

@@ -32,6 +32,7 @@ mod mem_log;
 pub mod merkle;
 pub mod raw;
 mod record;
+mod segment;
 mod sled_log;
 mod v1;
 
@@ -48,6 +49,7 @@ pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
 };
 pub use record::{Appended, Head, NewEvent, Record};
+pub use segment::{SEGMENTS_DIR, SEGMENT_MAX_BYTES};
 pub use sled_log::{
     SledLog, CACHE_CAPACITY_BYTES, CHUNK_MAX_BYTES, CHUNK_MAX_RECORDS, OPEN_LOCK_WAIT,
     OPEN_VERIFY_TAIL_RECORDS, SEAL_BYTES, SEAL_RECORDS,

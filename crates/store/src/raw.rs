@@ -1,6 +1,6 @@
 //! For tools and tests that inspect or damage a **stopped** data directory
-//! (a `sled::Db` opened on it directly, with no [`SledLog`](crate::SledLog)
-//! open): read and rewrite single records without knowing the chunk layout.
+//! ([`RawLog::open`], with no [`SledLog`](crate::SledLog) open): read and
+//! rewrite single records without knowing the chunk layout.
 //!
 //! These functions bypass every check of the log: rewriting a record does
 //! not fix the chain, removing one leaves a gap. Opening the directory
@@ -14,38 +14,135 @@
 //! log.append(vec![NewEvent::new(uuid::Uuid::now_v7(), "s", "K", 1, vec![1], "a")])?;
 //! drop(log);
 //! # std::thread::sleep(std::time::Duration::from_millis(100));
-//! let db = sled::open(dir.path())?;
-//! let mut r = raw::read_record(&db, 1)?;
+//! let damaged = raw::RawLog::open(dir.path())?;
+//! let mut r = raw::read_record(&damaged, 1)?;
 //! r.payload = vec![2];
-//! raw::rewrite_records(&db, &[r])?;
+//! raw::rewrite_records(&damaged, &[r])?;
+//! damaged.flush()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::codec::{self, decode_chunk, ChunkBuilder};
 use crate::error::StoreError;
-use crate::keys::{self, seq_key, CHUNKS, META, META_HEAD};
+use crate::keys::{self, seq_key, CHUNKS, META, META_HEAD, SEALED};
 use crate::record::{Head, Record};
+use crate::segment::{SegmentRef, Segments};
 
-fn chunks(db: &sled::Db) -> Result<sled::Tree, StoreError> {
-    Ok(db.open_tree(CHUNKS)?)
+/// A stopped log directory opened for inspection or damage: its sled
+/// database and its segment files (format 3, docs/FORMAT.md).
+///
+/// Reads find a chunk wherever it is stored; writes store every chunk they
+/// change as a sled value (a later [`SledLog::open`](crate::SledLog::open)
+/// moves it back into a segment) and never touch a segment file.
+pub struct RawLog {
+    db: sled::Db,
+    segments: Segments,
 }
 
-/// The chunk starting at or before `seq`: `(first seq, value)`.
-fn chunk_holding(tree: &sled::Tree, seq: u64) -> Result<(u64, sled::IVec), StoreError> {
-    let (k, v) = tree
-        .range(..=seq_key(seq))
-        .next_back()
-        .transpose()?
-        .ok_or_else(|| StoreError::corrupt(seq, "record missing"))?;
-    let first = keys::decode_u64(&k)
-        .ok_or_else(|| StoreError::corrupt(seq, "a chunks key is not an 8-byte seq"))?;
-    let chunk = decode_chunk(first, &v)?;
-    if !chunk.contains(seq) {
-        return Err(StoreError::corrupt(seq, "record missing"));
+impl RawLog {
+    /// Opens the log directory `dir` (waiting for its lock as
+    /// [`SledLog::open`](crate::SledLog::open) does).
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`], [`StoreError::Sled`] or [`StoreError::Io`]
+    /// when the directory cannot be opened.
+    pub fn open(dir: &Path) -> Result<RawLog, StoreError> {
+        RawLog::of(crate::sled_log::open_db(dir)?, dir)
     }
-    Ok((first, v))
+
+    /// The raw view of the database `db` of the log directory `dir`.
+    pub(crate) fn of(db: sled::Db, dir: &Path) -> Result<RawLog, StoreError> {
+        Ok(RawLog {
+            db,
+            segments: Segments::open(dir)?,
+        })
+    }
+
+    /// The sled database itself.
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Flushes sled's writes to disk (call before dropping).
+    ///
+    /// # Errors
+    /// [`StoreError::Sled`] when flushing fails.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn chunks(&self) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(CHUNKS)?)
+    }
+
+    fn sealed(&self) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(SEALED)?)
+    }
+
+    /// The chunk starting at or before `seq`, whichever tree holds it:
+    /// `(first seq, bytes)`.
+    fn chunk_holding(&self, seq: u64) -> Result<(u64, Vec<u8>), StoreError> {
+        let last_at_or_before =
+            |tree: sled::Tree| -> Result<Option<(u64, sled::IVec)>, StoreError> {
+                let Some((k, v)) = tree.range(..=seq_key(seq)).next_back().transpose()? else {
+                    return Ok(None);
+                };
+                let first = keys::decode_u64(&k)
+                    .ok_or_else(|| StoreError::corrupt(seq, "a chunk key is not an 8-byte seq"))?;
+                Ok(Some((first, v)))
+            };
+        let inline = last_at_or_before(self.chunks()?)?;
+        let sealed = last_at_or_before(self.sealed()?)?;
+        let (first, bytes) = match (inline, sealed) {
+            (Some((i, v)), s) if s.as_ref().is_none_or(|(f, _)| i >= *f) => (i, v.to_vec()),
+            (_, Some((first, v))) => {
+                let at = SegmentRef::decode(first, &v)?;
+                (first, self.segments.read(first, at)?)
+            }
+            (_, None) => return Err(StoreError::corrupt(seq, "record missing")),
+        };
+        if !decode_chunk(first, &bytes)?.contains(seq) {
+            return Err(StoreError::corrupt(seq, "record missing"));
+        }
+        Ok((first, bytes))
+    }
+
+    /// Stores `value` as the sled value of the chunk starting at `first`
+    /// (removing its place in a segment, if any).
+    fn put_inline(&self, first: u64, value: Vec<u8>) -> Result<(), StoreError> {
+        self.chunks()?.insert(seq_key(first), value)?;
+        self.sealed()?.remove(seq_key(first))?;
+        Ok(())
+    }
+
+    /// Removes the chunk starting at `first` from both trees.
+    fn remove_chunk(&self, first: u64) -> Result<(), StoreError> {
+        self.chunks()?.remove(seq_key(first))?;
+        self.sealed()?.remove(seq_key(first))?;
+        Ok(())
+    }
+}
+
+/// The stored bytes of the chunk starting at `first`, wherever it is
+/// (`None` when no chunk starts there).
+///
+/// # Errors
+/// [`StoreError::Corrupt`] for a malformed or dangling segment reference;
+/// [`StoreError::Sled`] / [`StoreError::Io`] when reading fails.
+pub fn chunk_value(raw: &RawLog, first: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    if let Some(v) = raw.chunks()?.get(seq_key(first))? {
+        return Ok(Some(v.to_vec()));
+    }
+    match raw.sealed()?.get(seq_key(first))? {
+        Some(v) => Ok(Some(
+            raw.segments.read(first, SegmentRef::decode(first, &v)?)?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// The stored bytes of record `seq` (as [`codec::encode_record`] writes them).
@@ -53,8 +150,8 @@ fn chunk_holding(tree: &sled::Tree, seq: u64) -> Result<(u64, sled::IVec), Store
 /// # Errors
 /// [`StoreError::Corrupt`] naming `seq` when it is missing or its chunk is
 /// malformed; [`StoreError::Sled`] when reading fails.
-pub fn read_record_bytes(db: &sled::Db, seq: u64) -> Result<Vec<u8>, StoreError> {
-    let (first, value) = chunk_holding(&chunks(db)?, seq)?;
+pub fn read_record_bytes(raw: &RawLog, seq: u64) -> Result<Vec<u8>, StoreError> {
+    let (first, value) = raw.chunk_holding(seq)?;
     let chunk = decode_chunk(first, &value)?;
     Ok(chunk
         .record_bytes(seq)
@@ -67,8 +164,8 @@ pub fn read_record_bytes(db: &sled::Db, seq: u64) -> Result<Vec<u8>, StoreError>
 /// # Errors
 /// As [`read_record_bytes`], and [`StoreError::Corrupt`] when its bytes do
 /// not decode.
-pub fn read_record(db: &sled::Db, seq: u64) -> Result<Record, StoreError> {
-    codec::decode_record(seq, &read_record_bytes(db, seq)?)
+pub fn read_record(raw: &RawLog, seq: u64) -> Result<Record, StoreError> {
+    codec::decode_record(seq, &read_record_bytes(raw, seq)?)
 }
 
 /// Replaces the stored bytes of record `seq` by `bytes` (taken as they are:
@@ -76,8 +173,8 @@ pub fn read_record(db: &sled::Db, seq: u64) -> Result<Record, StoreError> {
 ///
 /// # Errors
 /// As [`read_record_bytes`].
-pub fn write_record_bytes(db: &sled::Db, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
-    replace(db, BTreeMap::from([(seq, bytes.to_vec())]))
+pub fn write_record_bytes(raw: &RawLog, seq: u64, bytes: &[u8]) -> Result<(), StoreError> {
+    replace(raw, BTreeMap::from([(seq, bytes.to_vec())]))
 }
 
 /// Stores each record in place of the record with its seq (hashes as given:
@@ -85,18 +182,17 @@ pub fn write_record_bytes(db: &sled::Db, seq: u64, bytes: &[u8]) -> Result<(), S
 ///
 /// # Errors
 /// As [`read_record_bytes`]; [`StoreError::Codec`] if a record does not encode.
-pub fn rewrite_records(db: &sled::Db, records: &[Record]) -> Result<(), StoreError> {
+pub fn rewrite_records(raw: &RawLog, records: &[Record]) -> Result<(), StoreError> {
     let mut by_seq = BTreeMap::new();
     for r in records {
         by_seq.insert(r.seq, codec::encode_record(r)?);
     }
-    replace(db, by_seq)
+    replace(raw, by_seq)
 }
 
-fn replace(db: &sled::Db, mut by_seq: BTreeMap<u64, Vec<u8>>) -> Result<(), StoreError> {
-    let tree = chunks(db)?;
+fn replace(raw: &RawLog, mut by_seq: BTreeMap<u64, Vec<u8>>) -> Result<(), StoreError> {
     while let Some((&seq, _)) = by_seq.first_key_value() {
-        let (first, value) = chunk_holding(&tree, seq)?;
+        let (first, value) = raw.chunk_holding(seq)?;
         let chunk = decode_chunk(first, &value)?;
         let mut b = ChunkBuilder::new(first);
         for s in first..=chunk.last_seq() {
@@ -105,7 +201,7 @@ fn replace(db: &sled::Db, mut by_seq: BTreeMap<u64, Vec<u8>>) -> Result<(), Stor
                 None => b.push_encoded(chunk.record_bytes(s).expect("in the chunk"))?,
             }
         }
-        tree.insert(seq_key(first), b.finish()?)?;
+        raw.put_inline(first, b.finish()?)?;
     }
     Ok(())
 }
@@ -123,20 +219,16 @@ fn part(chunk: &codec::Chunk<'_>, from: u64, to: u64) -> Result<Vec<u8>, StoreEr
 ///
 /// # Errors
 /// As [`read_record_bytes`].
-pub fn remove_record(db: &sled::Db, seq: u64) -> Result<(), StoreError> {
-    let tree = chunks(db)?;
-    let (first, value) = chunk_holding(&tree, seq)?;
+pub fn remove_record(raw: &RawLog, seq: u64) -> Result<(), StoreError> {
+    let (first, value) = raw.chunk_holding(seq)?;
     let chunk = decode_chunk(first, &value)?;
-    let mut batch = sled::Batch::default();
+    raw.remove_chunk(first)?;
     if seq > first {
-        batch.insert(&seq_key(first), part(&chunk, first, seq - 1)?);
-    } else {
-        batch.remove(&seq_key(first));
+        raw.put_inline(first, part(&chunk, first, seq - 1)?)?;
     }
     if seq < chunk.last_seq() {
-        batch.insert(&seq_key(seq + 1), part(&chunk, seq + 1, chunk.last_seq())?);
+        raw.put_inline(seq + 1, part(&chunk, seq + 1, chunk.last_seq())?)?;
     }
-    tree.apply_batch(batch)?;
     Ok(())
 }
 
@@ -145,20 +237,19 @@ pub fn remove_record(db: &sled::Db, seq: u64) -> Result<(), StoreError> {
 ///
 /// # Errors
 /// As [`read_record_bytes`] (for `seq` > 0).
-pub fn remove_records_after(db: &sled::Db, seq: u64) -> Result<(), StoreError> {
-    let tree = chunks(db)?;
-    let mut batch = sled::Batch::default();
+pub fn remove_records_after(raw: &RawLog, seq: u64) -> Result<(), StoreError> {
     if seq > 0 {
-        let (first, value) = chunk_holding(&tree, seq)?;
+        let (first, value) = raw.chunk_holding(seq)?;
         let chunk = decode_chunk(first, &value)?;
         if chunk.last_seq() > seq {
-            batch.insert(&seq_key(first), part(&chunk, first, seq)?);
+            raw.put_inline(first, part(&chunk, first, seq)?)?;
         }
     }
-    for item in tree.range(seq_key(seq + 1)..) {
-        batch.remove(item?.0);
+    for first in chunk_starts(raw)? {
+        if first > seq {
+            raw.remove_chunk(first)?;
+        }
     }
-    tree.apply_batch(batch)?;
     Ok(())
 }
 
@@ -167,44 +258,65 @@ pub fn remove_records_after(db: &sled::Db, seq: u64) -> Result<(), StoreError> {
 ///
 /// # Errors
 /// [`StoreError::Sled`] when writing fails.
-pub fn set_meta_head(db: &sled::Db, head: &Head) -> Result<(), StoreError> {
-    db.open_tree(META)?
+pub fn set_meta_head(raw: &RawLog, head: &Head) -> Result<(), StoreError> {
+    raw.db
+        .open_tree(META)?
         .insert(META_HEAD, &keys::encode_head(head)[..])?;
     Ok(())
 }
 
-/// The first seq of every chunk, ascending (to see how records are grouped).
+/// The first seq of every chunk, ascending, whether in a segment or in
+/// sled (to see how records are grouped).
 ///
 /// # Errors
 /// [`StoreError::Sled`] when reading fails; [`StoreError::Corrupt`] for a
 /// malformed key.
-pub fn chunk_starts(db: &sled::Db) -> Result<Vec<u64>, StoreError> {
-    chunks(db)?
+pub fn chunk_starts(raw: &RawLog) -> Result<Vec<u64>, StoreError> {
+    let mut starts = Vec::new();
+    for tree in [raw.sealed()?, raw.chunks()?] {
+        for k in tree.iter().keys() {
+            starts.push(
+                keys::decode_u64(&k?)
+                    .ok_or_else(|| StoreError::corrupt(0, "a chunk key is not an 8-byte seq"))?,
+            );
+        }
+    }
+    starts.sort_unstable();
+    Ok(starts)
+}
+
+/// The first seq of every chunk stored in sled rather than in a segment.
+///
+/// # Errors
+/// As [`chunk_starts`].
+pub fn unsealed_chunk_starts(raw: &RawLog) -> Result<Vec<u64>, StoreError> {
+    raw.chunks()?
         .iter()
         .keys()
         .map(|k| {
             keys::decode_u64(&k?)
-                .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))
+                .ok_or_else(|| StoreError::corrupt(0, "a chunk key is not an 8-byte seq"))
         })
         .collect()
 }
 
-/// Replaces the raw value of the chunk starting at `first`.
+/// Replaces the raw value of the chunk starting at `first` (as a sled value).
 #[cfg(test)]
-pub(crate) fn put_chunk_value(db: &sled::Db, first: u64, value: &[u8]) {
-    chunks(db).unwrap().insert(seq_key(first), value).unwrap();
+pub(crate) fn put_chunk_value(raw: &RawLog, first: u64, value: &[u8]) {
+    raw.put_inline(first, value.to_vec()).unwrap();
 }
 
 /// Removes the head from `meta`.
 #[cfg(test)]
-pub(crate) fn remove_meta_head(db: &sled::Db) {
-    db.open_tree(META).unwrap().remove(META_HEAD).unwrap();
+pub(crate) fn remove_meta_head(raw: &RawLog) {
+    raw.db.open_tree(META).unwrap().remove(META_HEAD).unwrap();
 }
 
 /// Overwrites `format_version` in `meta`.
 #[cfg(test)]
-pub(crate) fn set_format_version(db: &sled::Db, version: u32) {
-    db.open_tree(META)
+pub(crate) fn set_format_version(raw: &RawLog, version: u32) {
+    raw.db
+        .open_tree(META)
         .unwrap()
         .insert(keys::META_FORMAT, &version.to_be_bytes())
         .unwrap();

@@ -2,20 +2,20 @@
 //! (flush + fsync of sled's files and directories) shared by concurrent
 //! appenders (group commit).
 //!
-//! Format 2 (docs/FORMAT.md): the records live in chunks of consecutive
-//! records, one sled value each (tree `chunks`, keyed by the first seq); an
-//! append writes its batch as one chunk (or a few, for big batches) in one
-//! atomic sled operation. The writer merges the small chunks at the end of
-//! the log once they hold [`SEAL_RECORDS`] records or [`SEAL_BYTES`]
-//! bytes. The event-id and stream indexes, and the list of chunk starts, are
-//! kept in memory and built at open.
+//! Format 3 (docs/FORMAT.md): the records live in chunks of consecutive
+//! records. A sealed chunk (at least [`SEAL_RECORDS`] records or
+//! [`SEAL_BYTES`] bytes) is appended to a segment file beside sled
+//! ([`crate::segment`]) and made durable before sled's tree `sealed`
+//! records where it is; the small chunks at the end of the log (one per
+//! HTTP append) are sled values (tree `chunks`) until they hold enough to be
+//! merged into one sealed chunk and moved. The event-id and stream indexes,
+//! and the list of chunks, are kept in memory and built at open.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{
     Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -30,8 +30,9 @@ use crate::chain::{ChainCheck, StreamCheck};
 use crate::codec::{self, decode_chunk, ChunkBuilder};
 use crate::error::{AppendError, StoreError};
 use crate::index::Index;
-use crate::keys::{self, Found, Trees, V1_BY_ID, V1_LOG, V1_STREAMS};
+use crate::keys::{self, Found, Trees, FORMAT_VERSION, V1_BY_ID, V1_LOG, V1_STREAMS};
 use crate::record::{Appended, Head, NewEvent, Record};
+use crate::segment::{sync_dir, SegmentRef, Segments};
 use crate::{seq_at_by_search, EventLog, KeyStore, PERSONAL_KEY_BYTES};
 
 /// How many records at the end of the log [`SledLog::open`] re-verifies.
@@ -49,37 +50,43 @@ pub const CHUNK_MAX_RECORDS: usize = 8_192;
 /// whole, which measured 2.8× the encoded size on disk (1.4× below it).
 pub const CHUNK_MAX_BYTES: usize = 120 << 10;
 
-/// A chunk with at least this many records is sealed: never merged again.
-/// The unsealed chunks at the end of the log are merged into one as soon
-/// as they hold this many records (or [`SEAL_BYTES`]) in two chunks or more.
+/// A chunk with at least this many records is sealed: it goes into a
+/// segment file and is never merged again. The unsealed chunks at the end
+/// of the log are merged into one (and so sealed) as soon as they hold this
+/// many records (or [`SEAL_BYTES`]) in two chunks or more.
 pub const SEAL_RECORDS: usize = 2_048;
 
 /// A chunk value of at least this many bytes is sealed (see [`SEAL_RECORDS`]).
 pub const SEAL_BYTES: usize = 64 << 10;
 
 /// sled's page cache size for a log, in bytes (sled's default is 1 GiB).
+/// Sealed chunks are not read through it (the kernel caches segment files).
 pub const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
 
 /// The event log stored with sled in one directory.
 ///
-/// One writer at a time assigns seqs and writes a batch as one chunk value
-/// (one atomic sled write); then the appender waits for a durability
-/// barrier covering its records. Readers see only records covered by a
-/// completed barrier.
+/// One writer at a time assigns seqs and writes a batch (its sealed chunks
+/// to a segment, then one sled operation); then the appender waits for a
+/// durability barrier covering its records. Readers see only records
+/// covered by a completed barrier.
 ///
 /// Memory: the in-memory indexes take about 50 bytes per record (≈ 50 MB
-/// for 10^6 records) plus sled's cache ([`CACHE_CAPACITY_BYTES`]).
+/// for 10^6 records) plus sled's cache ([`CACHE_CAPACITY_BYTES`]); sealed
+/// chunks are read with `pread` into a buffer per read.
+///
+/// Unix only (segment files are read with `pread`).
 pub struct SledLog {
     dir: PathBuf,
     db: sled::Db,
     trees: Trees,
-    /// Serialises appends (seq assignment, the write, compaction) and holds
+    segments: Segments,
+    /// Serialises appends (seq assignment, the write, sealing) and holds
     /// the unsealed chunks at the end of the log.
     writer: Mutex<Writer>,
-    /// The first seq of every chunk, ascending. Held for writing while a
-    /// compaction replaces chunks, so that a reader's lookup of a chunk
-    /// never falls between the old chunks and the merged one.
-    starts: RwLock<Vec<u64>>,
+    /// Every chunk, by first seq, ascending. Held for writing while chunks
+    /// are merged or moved into a segment, so that a reader's lookup of a
+    /// chunk never falls between the old place and the new one.
+    chunks: RwLock<Vec<ChunkInfo>>,
     /// Event id → seq and stream → seqs of everything written.
     index: RwLock<Index>,
     sync: Mutex<SyncState>,
@@ -88,15 +95,47 @@ pub struct SledLog {
     sync_memo: Mutex<SyncMemo>,
 }
 
-/// A chunk's size, as the writer tracks it.
+/// A chunk: its first seq, size and place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ChunkInfo {
     first_seq: u64,
     records: usize,
     bytes: usize,
+    /// Where in the segment files; `None`: a value of sled's `chunks`.
+    at: Option<SegmentRef>,
+}
+
+/// A chunk's bytes, from sled or from a segment file.
+enum ChunkBytes {
+    Sled(sled::IVec),
+    Segment(Vec<u8>),
+}
+
+impl std::ops::Deref for ChunkBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            ChunkBytes::Sled(v) => v,
+            ChunkBytes::Segment(v) => v,
+        }
+    }
+}
+
+/// The bytes of chunk `c` (`None` when sled has no value under its key).
+fn fetch(
+    trees: &Trees,
+    segments: &Segments,
+    c: &ChunkInfo,
+) -> Result<Option<ChunkBytes>, StoreError> {
+    match c.at {
+        Some(at) => Ok(Some(ChunkBytes::Segment(segments.read(c.first_seq, at)?))),
+        None => Ok(trees.chunk(c.first_seq)?.map(ChunkBytes::Sled)),
+    }
 }
 
 impl ChunkInfo {
+    /// Big enough to be sealed on its own ([`SEAL_RECORDS`], [`SEAL_BYTES`]);
+    /// a chunk in a segment is sealed whatever its size (a merged tail).
     fn sealed(&self) -> bool {
         self.records >= SEAL_RECORDS || self.bytes >= SEAL_BYTES
     }
@@ -140,6 +179,8 @@ impl SledLog {
     /// record. Indexes (`by_id`, `streams`) that do not cover the log are
     /// rebuilt from it (checking the whole chain), a lagging meta head is
     /// rewritten, and a durability barrier makes everything visible durable.
+    /// A format-1 or format-2 directory is upgraded in place first (format 2:
+    /// its sealed chunks move into segment files; docs/FORMAT.md).
     /// Use [`EventLog::verify`] for a full check.
     ///
     /// # Errors
@@ -154,9 +195,10 @@ impl SledLog {
         std::fs::create_dir_all(dir)?;
         let db = open_db(dir)?;
         let trees = Trees::open(&db)?;
-        match trees.check_format(&db)? {
+        let found = trees.check_format(&db)?;
+        match found {
             Found::V1 => crate::v1::upgrade(&db, &trees)?,
-            Found::Current => {
+            Found::Current | Found::V2 => {
                 for name in [V1_LOG, V1_BY_ID, V1_STREAMS] {
                     if keys::has_tree(&db, name) {
                         tracing::info!(tree = name, "dropping a tree left by the format 1 upgrade");
@@ -165,13 +207,15 @@ impl SledLog {
                 }
             }
         }
-        let scanned = scan(&trees)?;
+        let segments = Segments::open(dir)?;
+        let scanned = scan(&trees, &segments)?;
         let mut log = SledLog {
             dir: dir.to_path_buf(),
             db,
             trees,
+            segments,
             writer: Mutex::new(Writer::default()),
-            starts: RwLock::new(scanned.chunks.iter().map(|c| c.first_seq).collect()),
+            chunks: RwLock::new(scanned.chunks.clone()),
             index: RwLock::new(scanned.index),
             sync: Mutex::new(SyncState {
                 written: Head::EMPTY,
@@ -188,16 +232,23 @@ impl SledLog {
             s.written = head;
             s.durable = head;
         }
+        // The unsealed tail: the last chunks stored in sled, short of the
+        // seal size (a chunk in a segment is sealed whatever its size).
         let tail_len = scanned
             .chunks
             .iter()
             .rev()
-            .take_while(|c| !c.sealed())
+            .take_while(|c| c.at.is_none() && !c.sealed())
             .count();
         let mut writer = Writer {
             tail: scanned.chunks[scanned.chunks.len() - tail_len..].to_vec(),
         };
+        log.seal_stored(scanned.chunks.len() - tail_len)?;
         log.settle_tail(&mut writer)?;
+        if found == Found::V2 {
+            log.trees.set_format(FORMAT_VERSION)?;
+            tracing::info!("upgraded the log from on-disk format 2 to {FORMAT_VERSION}");
+        }
         *log.writer.get_mut().unwrap_or_else(PoisonError::into_inner) = writer;
         log.barrier()?;
         Ok(log)
@@ -210,8 +261,8 @@ impl SledLog {
 
     /// The raw database, for tests that damage it on purpose.
     #[cfg(test)]
-    pub(crate) fn raw_db(&self) -> &sled::Db {
-        &self.db
+    pub(crate) fn raw(&self) -> crate::raw::RawLog {
+        crate::raw::RawLog::of(self.db.clone(), &self.dir).expect("segments open")
     }
 
     /// The trees, for tests.
@@ -283,12 +334,12 @@ impl SledLog {
         self.record_at(seq)
     }
 
-    fn starts(&self) -> RwLockReadGuard<'_, Vec<u64>> {
-        self.starts.read().unwrap_or_else(PoisonError::into_inner)
+    fn chunk_list(&self) -> RwLockReadGuard<'_, Vec<ChunkInfo>> {
+        self.chunks.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn starts_mut(&self) -> RwLockWriteGuard<'_, Vec<u64>> {
-        self.starts.write().unwrap_or_else(PoisonError::into_inner)
+    fn chunk_list_mut(&self) -> RwLockWriteGuard<'_, Vec<ChunkInfo>> {
+        self.chunks.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn index(&self) -> RwLockReadGuard<'_, Index> {
@@ -300,16 +351,16 @@ impl SledLog {
     /// # Errors
     /// [`StoreError::Corrupt`] naming `seq` when no chunk starts at or
     /// before it or the chunk is gone.
-    fn chunk_holding(&self, seq: u64) -> Result<(u64, sled::IVec), StoreError> {
-        let starts = self.starts();
-        let i = starts.partition_point(|s| *s <= seq);
+    fn chunk_holding(&self, seq: u64) -> Result<(u64, ChunkBytes), StoreError> {
+        let chunks = self.chunk_list();
+        let i = chunks.partition_point(|c| c.first_seq <= seq);
         if i == 0 {
-            return Err(missing(seq, starts.first().copied()));
+            return Err(missing(seq, chunks.first().map(|c| c.first_seq)));
         }
-        let first = starts[i - 1];
-        match self.trees.chunk(first)? {
-            Some(value) => Ok((first, value)),
-            None => Err(missing(seq, starts.get(i).copied())),
+        let c = &chunks[i - 1];
+        match fetch(&self.trees, &self.segments, c)? {
+            Some(value) => Ok((c.first_seq, value)),
+            None => Err(missing(seq, chunks.get(i).map(|c| c.first_seq))),
         }
     }
 
@@ -325,8 +376,10 @@ impl SledLog {
 
     /// The first chunk start after `seq`, if any.
     fn next_start(&self, seq: u64) -> Option<u64> {
-        let starts = self.starts();
-        starts.get(starts.partition_point(|s| *s <= seq)).copied()
+        let chunks = self.chunk_list();
+        chunks
+            .get(chunks.partition_point(|c| c.first_seq <= seq))
+            .map(|c| c.first_seq)
     }
 
     /// Calls `f(seq, record)` for each record with seq in `from..=to`, in
@@ -437,32 +490,47 @@ impl SledLog {
         Ok(head)
     }
 
-    /// Stores `records` (consecutive, following the written head): chunks,
-    /// meta head, chunk starts and indexes; then merges the unsealed tail if
-    /// it is due. A storage error here leaves the outcome unknown: the
-    /// caller refuses further appends.
+    /// Stores `records` (consecutive, following the written head): its
+    /// sealed chunks into a segment (after the unsealed tail, merged into
+    /// one chunk), the rest as sled values; then the meta head, the chunk
+    /// list and indexes; then merges and seals the unsealed tail if it is
+    /// due. A storage error here leaves the outcome unknown: the caller
+    /// refuses further appends.
     fn write(&self, writer: &mut Writer, records: &[Record]) -> Result<(), StoreError> {
         let Some(last) = records.last() else {
             return Ok(());
         };
-        let mut values = Vec::new();
-        let mut infos = Vec::new();
+        let mut chunks = Vec::new();
         let mut builder: Option<ChunkBuilder> = None;
         for r in records {
             let b = builder.get_or_insert_with(|| ChunkBuilder::new(r.seq));
             b.push(r)?;
             if b.len() >= CHUNK_MAX_RECORDS || b.body_bytes() >= CHUNK_MAX_BYTES {
                 let b = builder.take().expect("a chunk is being built");
-                finish_chunk(b, &mut values, &mut infos)?;
+                chunks.push(finish_chunk(b)?);
             }
         }
         if let Some(b) = builder {
-            finish_chunk(b, &mut values, &mut infos)?;
+            chunks.push(finish_chunk(b)?);
         }
-
-        self.trees.put_chunks(values)?;
+        // Every chunk up to the last sealed one goes into a segment.
+        let sealed = chunks
+            .iter()
+            .rposition(|(c, _)| c.sealed())
+            .map_or(0, |i| i + 1);
+        let open = chunks.split_off(sealed);
+        if !chunks.is_empty() {
+            let tail = std::mem::take(&mut writer.tail);
+            self.seal(&tail, chunks)?;
+        }
+        if !open.is_empty() {
+            let infos: Vec<ChunkInfo> = open.iter().map(|(c, _)| *c).collect();
+            self.trees
+                .put_chunks(open.into_iter().map(|(c, v)| (c.first_seq, v)).collect())?;
+            self.chunk_list_mut().extend(infos.iter().copied());
+            writer.tail.extend(infos);
+        }
         self.trees.set_meta_head(&Head::of(last))?;
-        self.starts_mut().extend(infos.iter().map(|c| c.first_seq));
         {
             let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
             index.reserve(records.len());
@@ -470,86 +538,166 @@ impl SledLog {
                 index.add(r.seq, r.event_id, &r.stream, r.stream_version)?;
             }
         }
-        for info in infos {
-            if info.sealed() {
-                // A sealed chunk follows: close the small ones before it.
-                if writer.tail.len() >= 2 {
-                    self.compact(&writer.tail)?;
-                }
-                writer.tail.clear();
-            } else {
-                writer.tail.push(info);
-                self.settle_tail(writer)?;
-            }
-        }
-        Ok(())
+        self.settle_tail(writer)
     }
 
-    /// Merges the unsealed tail into one chunk if it holds two chunks or more
-    /// and [`SEAL_RECORDS`] records or [`SEAL_BYTES`] bytes.
+    /// Seals the unsealed tail if it holds two chunks or more and
+    /// [`SEAL_RECORDS`] records or [`SEAL_BYTES`] bytes (see [`SledLog::seal`]).
     fn settle_tail(&self, writer: &mut Writer) -> Result<(), StoreError> {
         let records: usize = writer.tail.iter().map(|c| c.records).sum();
         let bytes: usize = writer.tail.iter().map(|c| c.bytes).sum();
         if writer.tail.len() >= 2 && (records >= SEAL_RECORDS || bytes >= SEAL_BYTES) {
-            self.compact(&writer.tail)?;
-            writer.tail.clear();
+            let tail = std::mem::take(&mut writer.tail);
+            self.seal(&tail, Vec::new())?;
         }
         Ok(())
     }
 
-    /// Replaces the consecutive chunks `run` (at least two) by one chunk
-    /// under the first one's key, in one atomic sled batch.
-    fn compact(&self, run: &[ChunkInfo]) -> Result<(), StoreError> {
-        let Some(head) = run.first() else {
-            return Ok(());
-        };
-        let mut merged = ChunkBuilder::new(head.first_seq);
-        for c in run {
-            let value = self
-                .trees
+    /// Moves the chunks `tail` (the unsealed chunks at the end of the chunk
+    /// list, stored in sled; merged into one chunk when there are several)
+    /// and then the new chunks `new` (which follow them) into a segment:
+    /// the bytes are appended and made durable first, then one sled
+    /// operation removes `tail` from `chunks` and records every new place in
+    /// `sealed` (a transaction when `tail` is not empty), then the chunk
+    /// list is updated. Record bytes are copied, never re-encoded.
+    fn seal(&self, tail: &[ChunkInfo], new: Vec<(ChunkInfo, Vec<u8>)>) -> Result<(), StoreError> {
+        let mut pieces = Vec::with_capacity(new.len() + 1);
+        if let Some(head) = tail.first() {
+            let value = self.merge(tail)?;
+            let info = ChunkInfo {
+                first_seq: head.first_seq,
+                records: tail.iter().map(|c| c.records).sum(),
+                bytes: value.len(),
+                at: None,
+            };
+            pieces.push((info, value));
+        }
+        pieces.extend(new);
+        let refs = self
+            .segments
+            .append(pieces.iter().map(|(_, v)| v.as_slice()))?;
+        let placed: Vec<(u64, SegmentRef)> = pieces
+            .iter()
+            .zip(&refs)
+            .map(|((c, _), at)| (c.first_seq, *at))
+            .collect();
+        let mut chunks = self.chunk_list_mut();
+        if tail.is_empty() {
+            self.trees.put_sealed(&placed)?;
+        } else {
+            let removed: Vec<u64> = tail.iter().map(|c| c.first_seq).collect();
+            self.trees.move_to_sealed(&removed, &placed)?;
+        }
+        if let Some(head) = tail.first() {
+            let keep = chunks.partition_point(|c| c.first_seq < head.first_seq);
+            chunks.truncate(keep);
+        }
+        chunks.extend(
+            pieces
+                .iter()
+                .zip(refs)
+                .map(|((c, _), at)| ChunkInfo { at: Some(at), ..*c }),
+        );
+        if tail.len() >= 2 {
+            tracing::debug!(
+                first_seq = placed[0].0,
+                chunks = tail.len(),
+                "merged and sealed the unsealed chunks"
+            );
+        }
+        Ok(())
+    }
+
+    /// The chunks `run` (consecutive, stored in sled) as one chunk's bytes.
+    fn merge(&self, run: &[ChunkInfo]) -> Result<Vec<u8>, StoreError> {
+        let value = |c: &ChunkInfo| {
+            self.trees
                 .chunk(c.first_seq)?
-                .ok_or_else(|| missing(c.first_seq, None))?;
-            let chunk = decode_chunk(c.first_seq, &value)?;
-            if chunk.first_seq() != merged.next_seq() {
-                return Err(missing(merged.next_seq(), Some(chunk.first_seq())));
+                .ok_or_else(|| missing(c.first_seq, None))
+        };
+        let [single] = run else {
+            let Some(head) = run.first() else {
+                return Err(StoreError::Codec("no chunk to merge".into()));
+            };
+            let mut merged = ChunkBuilder::new(head.first_seq);
+            for c in run {
+                let value = value(c)?;
+                let chunk = decode_chunk(c.first_seq, &value)?;
+                if chunk.first_seq() != merged.next_seq() {
+                    return Err(missing(merged.next_seq(), Some(chunk.first_seq())));
+                }
+                for seq in chunk.first_seq()..=chunk.last_seq() {
+                    let bytes = chunk.record_bytes(seq).expect("the chunk holds its seqs");
+                    merged.push_encoded(bytes)?;
+                }
             }
-            for seq in chunk.first_seq()..=chunk.last_seq() {
-                let bytes = chunk.record_bytes(seq).expect("the chunk holds its seqs");
-                merged.push_encoded(bytes)?;
+            return merged.finish();
+        };
+        Ok(value(single)?.to_vec())
+    }
+
+    /// Moves every chunk stored in sled among the first `before` chunks of
+    /// the list into segments, a group of up to [`SEAL_GROUP_BYTES`] at a
+    /// time, each as [`SledLog::seal`] does (bytes durable first, then one
+    /// sled transaction). These are format 2's sealed chunks, the chunks a
+    /// format-1 upgrade wrote, and chunks rewritten with [`crate::raw`].
+    /// Returns how many chunks moved.
+    fn seal_stored(&self, before: usize) -> Result<usize, StoreError> {
+        let stored: Vec<ChunkInfo> = self.chunk_list()[..before]
+            .iter()
+            .filter(|c| c.at.is_none())
+            .copied()
+            .collect();
+        let mut i = 0;
+        while i < stored.len() {
+            let mut bytes = 0;
+            let mut values = Vec::new();
+            while let Some(c) = stored.get(i).filter(|_| bytes < SEAL_GROUP_BYTES) {
+                let value = self
+                    .trees
+                    .chunk(c.first_seq)?
+                    .ok_or_else(|| missing(c.first_seq, None))?;
+                bytes += value.len();
+                values.push((c.first_seq, value));
+                i += 1;
+            }
+            let refs = self.segments.append(values.iter().map(|(_, v)| &v[..]))?;
+            let placed: Vec<(u64, SegmentRef)> = values.iter().map(|(s, _)| *s).zip(refs).collect();
+            let removed: Vec<u64> = placed.iter().map(|(s, _)| *s).collect();
+            let mut chunks = self.chunk_list_mut();
+            self.trees.move_to_sealed(&removed, &placed)?;
+            for (seq, at) in placed {
+                if let Ok(k) = chunks.binary_search_by_key(&seq, |c| c.first_seq) {
+                    chunks[k].at = Some(at);
+                }
             }
         }
-        let records = merged.len();
-        let value = merged.finish()?;
-        let removed: Vec<u64> = run[1..].iter().map(|c| c.first_seq).collect();
-        let mut starts = self.starts_mut();
-        self.trees.replace_chunks(head.first_seq, value, &removed)?;
-        starts.retain(|s| removed.binary_search(s).is_err());
-        tracing::debug!(
-            first_seq = head.first_seq,
-            chunks = run.len(),
-            records,
-            "merged the unsealed chunks"
-        );
-        Ok(())
+        if !stored.is_empty() {
+            tracing::info!(
+                chunks = stored.len(),
+                "moved chunks stored in sled into segments"
+            );
+        }
+        Ok(stored.len())
     }
 }
 
-/// Closes a chunk being built by an append.
-fn finish_chunk(
-    b: ChunkBuilder,
-    values: &mut Vec<(u64, Vec<u8>)>,
-    infos: &mut Vec<ChunkInfo>,
-) -> Result<(), StoreError> {
+/// How many bytes of chunks [`SledLog::seal_stored`] moves per segment
+/// append and sled transaction.
+const SEAL_GROUP_BYTES: usize = 16 << 20;
+
+/// Closes a chunk being built by an append: its info and bytes.
+fn finish_chunk(b: ChunkBuilder) -> Result<(ChunkInfo, Vec<u8>), StoreError> {
     let first_seq = b.next_seq() - b.len() as u64;
     let records = b.len();
     let value = b.finish()?;
-    infos.push(ChunkInfo {
+    let info = ChunkInfo {
         first_seq,
         records,
         bytes: value.len(),
-    });
-    values.push((first_seq, value));
-    Ok(())
+        at: None,
+    };
+    Ok((info, value))
 }
 
 /// "record missing" naming `seq`, with the next stored seq if known.
@@ -584,27 +732,40 @@ struct ScanPart {
 const PARALLEL_SCAN_MIN_SEQ: u64 = 50_000;
 
 /// Reads every chunk (decoding only the index fields of each record) on two
-/// threads, checking that the chunks tile `1..=last` and that event ids and
-/// stream versions are consistent; builds the in-memory indexes.
-fn scan(trees: &Trees) -> Result<Scanned, StoreError> {
-    let last_start = match trees.chunks.last()? {
-        None => 0,
-        Some((k, _)) => keys::decode_u64(&k)
-            .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))?,
-    };
+/// threads, checking that the chunks of `sealed` and `chunks` together tile
+/// `1..=last` and that event ids and stream versions are consistent; builds
+/// the in-memory indexes.
+fn scan(trees: &Trees, segments: &Segments) -> Result<Scanned, StoreError> {
+    let mut places: Vec<(u64, Option<SegmentRef>)> = trees
+        .sealed_refs()?
+        .into_iter()
+        .map(|(seq, at)| (seq, Some(at)))
+        .collect();
+    for key in trees.chunks.iter().keys() {
+        let seq = keys::decode_u64(&key?)
+            .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))?;
+        places.push((seq, None));
+    }
+    places.sort_by_key(|(seq, _)| *seq);
+    if let Some(w) = places.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(StoreError::corrupt(
+            w[0].0,
+            format!("chunk {} is stored both in a segment and in sled", w[0].0),
+        ));
+    }
+    let last_start = places.last().map_or(0, |(seq, _)| *seq);
     let (a, b) = if last_start >= PARALLEL_SCAN_MIN_SEQ {
-        let mid = last_start / 2;
+        let (first, second) = places.split_at(places.len() / 2);
         std::thread::scope(|s| {
-            let second =
-                s.spawn(|| scan_part(trees, (Bound::Included(mid), Bound::Unbounded), None));
-            let first = scan_part(trees, (Bound::Unbounded, Bound::Excluded(mid)), Some(1));
+            let second = s.spawn(|| scan_part(trees, segments, second, None));
+            let first = scan_part(trees, segments, first, Some(1));
             let second = second
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::Codec("the scan thread panicked".into())));
             (first, second)
         })
     } else {
-        let all = scan_part(trees, (Bound::Unbounded, Bound::Unbounded), Some(1));
+        let all = scan_part(trees, segments, &places, Some(1));
         (all, Ok(ScanPart::default()))
     };
     let mut a = a?;
@@ -632,12 +793,12 @@ fn scan(trees: &Trees) -> Result<Scanned, StoreError> {
 
 fn scan_part(
     trees: &Trees,
-    range: (Bound<u64>, Bound<u64>),
+    segments: &Segments,
+    places: &[(u64, Option<SegmentRef>)],
     mut expected: Option<u64>,
 ) -> Result<ScanPart, StoreError> {
     let mut part = ScanPart::default();
-    for item in keys::chunk_entries(&trees.chunks, range) {
-        let (first, value) = item?;
+    for &(first, at) in places {
         if let Some(e) = expected {
             if first > e {
                 return Err(missing(e, Some(first)));
@@ -649,6 +810,13 @@ fn scan_part(
                 ));
             }
         }
+        let mut info = ChunkInfo {
+            first_seq: first,
+            records: 0,
+            bytes: 0,
+            at,
+        };
+        let value = fetch(trees, segments, &info)?.ok_or_else(|| missing(first, None))?;
         let chunk = decode_chunk(first, &value)?;
         for seq in chunk.first_seq()..=chunk.last_seq() {
             let bytes = chunk.record_bytes(seq).expect("the chunk holds its seqs");
@@ -656,11 +824,9 @@ fn scan_part(
             part.entries
                 .push((seq, f.event_id, f.stream.to_owned(), f.stream_version));
         }
-        part.chunks.push(ChunkInfo {
-            first_seq: first,
-            records: chunk.len(),
-            bytes: value.len(),
-        });
+        info.records = chunk.len();
+        info.bytes = value.len();
+        part.chunks.push(info);
         let next = chunk.last_seq() + 1;
         expected = Some(next);
         part.next = Some(next);
@@ -773,16 +939,6 @@ impl SyncMemo {
         }
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 /// The writer's view: everything written, durable or not.

@@ -1,4 +1,5 @@
-//! Format 1, read only to upgrade a directory in place to format 2 (and,
+//! Format 1, read only to upgrade a directory in place to this build's
+//! format (and,
 //! in tests, written to have a format-1 directory to upgrade).
 //!
 //! Format 1 stored each record as one value of the tree `log` (key: seq,
@@ -12,10 +13,12 @@ use crate::keys::{self, Trees, FORMAT_VERSION, V1_BY_ID, V1_LOG, V1_STREAMS};
 use crate::record::Head;
 use crate::sled_log::{CHUNK_MAX_BYTES, CHUNK_MAX_RECORDS};
 
-/// Upgrades a format-1 log in `db` to format 2: clears `chunks`, copies the
-/// records of `log` in seq order into full chunks (checking the whole chain
-/// and the stream versions on the way), sets `format_version` to 2, then
-/// drops `log`, `by_id` and `streams`.
+/// Upgrades a format-1 log in `db` to this build's format: clears `chunks`
+/// and `sealed`, copies the records of `log` in seq order into full chunks
+/// in `chunks` (checking the whole chain and the stream versions on the
+/// way), sets `format_version` to [`FORMAT_VERSION`], then drops `log`,
+/// `by_id` and `streams`. [`crate::SledLog::open`] then moves the full
+/// chunks into segments.
 ///
 /// Crash-safe: until the format flips, the directory is still format 1 and
 /// the next open starts over; after it, the next open drops whatever old
@@ -27,8 +30,9 @@ use crate::sled_log::{CHUNK_MAX_BYTES, CHUNK_MAX_RECORDS};
 pub(crate) fn upgrade(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     let log = db.open_tree(V1_LOG)?;
     let records = log.len();
-    tracing::info!(records, "upgrading the log from on-disk format 1 to 2");
+    tracing::info!(records, "upgrading the log from on-disk format 1");
     trees.chunks.clear()?;
+    trees.sealed.clear()?;
     let mut chain = ChainCheck::after(Head::EMPTY);
     let mut streams = StreamCheck::default();
     let mut builder: Option<ChunkBuilder> = None;
@@ -67,7 +71,7 @@ pub(crate) fn upgrade(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
         records,
         chunks,
         head = chain.head().seq,
-        "upgraded the log to on-disk format 2"
+        "upgraded the log from on-disk format 1; its sealed chunks move to segments next"
     );
     Ok(())
 }

@@ -9,15 +9,15 @@ use crate::keys::FORMAT_VERSION;
 use crate::sled_log::OPEN_VERIFY_TAIL_RECORDS;
 use crate::{raw, AppendError, Appended, EventLog, Record, SledLog, StoreError};
 
-/// Closes the log of `f`, runs `damage` on the raw sled database, and
-/// returns the directory (kept alive) for reopening.
-fn close_and_damage(f: SledFixture, damage: impl FnOnce(&sled::Db)) -> tempfile::TempDir {
+/// Closes the log of `f`, runs `damage` on the raw directory, and returns
+/// the directory (kept alive) for reopening.
+fn close_and_damage(f: SledFixture, damage: impl FnOnce(&raw::RawLog)) -> tempfile::TempDir {
     let SledFixture { log, dir } = f;
     drop(log);
-    let db = crate::sled_log::open_db(dir.path()).unwrap();
-    damage(&db);
-    db.flush().unwrap();
-    drop(db);
+    let damaged = raw::RawLog::open(dir.path()).unwrap();
+    damage(&damaged);
+    damaged.flush().unwrap();
+    drop(damaged);
     dir
 }
 
@@ -95,7 +95,7 @@ fn missing_meta_head_is_rewritten_on_open() {
 #[test]
 fn tampered_record_is_reported_by_verify_naming_its_seq() {
     let f = filled(5);
-    raw::rewrite_records(f.log.raw_db(), &[tampered(&f.log, 3)]).unwrap();
+    raw::rewrite_records(&f.log.raw(), &[tampered(&f.log, 3)]).unwrap();
     assert_corrupt_at(f.log.verify(), 3);
 }
 
@@ -111,7 +111,7 @@ fn tampered_record_is_refused_at_open_naming_its_seq() {
 fn tampered_record_in_a_merged_chunk_is_refused_at_open_naming_its_seq() {
     let f = SledFixture::new();
     let mut batches = 0u128;
-    while batches < 2 || raw::chunk_starts(f.log.raw_db()).unwrap() != vec![1] {
+    while batches < 2 || raw::chunk_starts(&f.log.raw()).unwrap() != vec![1] {
         assert!(batches < 20, "the small chunks were never merged");
         let batch = (1..=200)
             .map(|j| ev(batches * 200 + j, "bulk", &[1]))
@@ -151,14 +151,14 @@ fn chunk_stored_under_another_seq_is_refused_at_open() {
 #[test]
 fn undecodable_chunk_or_record_is_an_error_for_readers_not_a_panic() {
     let f = filled(3);
-    raw::put_chunk_value(f.log.raw_db(), 2, b"\x01");
+    raw::put_chunk_value(&f.log.raw(), 2, b"\x01");
     assert_corrupt_at(f.log.get(2), 2);
     assert_corrupt_at(f.log.read_range(1, 10), 2);
     assert_corrupt_at(f.log.verify(), 2);
-    raw::put_chunk_value(f.log.raw_db(), 2, &[]);
+    raw::put_chunk_value(&f.log.raw(), 2, &[]);
     assert_corrupt_at(f.log.read_stream("s2", 0), 2);
     let f = filled(3);
-    raw::write_record_bytes(f.log.raw_db(), 3, b"\x03").unwrap();
+    raw::write_record_bytes(&f.log.raw(), 3, b"\x03").unwrap();
     assert_corrupt_at(f.log.get(3), 3);
     assert_corrupt_at(f.log.seq_at(crate::Timestamp::MAX), 3);
 }
@@ -166,7 +166,7 @@ fn undecodable_chunk_or_record_is_an_error_for_readers_not_a_panic() {
 #[test]
 fn record_missing_from_the_log_is_reported_naming_its_seq() {
     let f = filled(4);
-    raw::remove_record(f.log.raw_db(), 2).unwrap();
+    raw::remove_record(&f.log.raw(), 2).unwrap();
     assert_corrupt_at(f.log.verify(), 2);
     let dir = close_and_damage(f, |_| {});
     assert_corrupt_at(SledLog::open(dir.path()), 2);
@@ -283,7 +283,7 @@ fn small_appends_are_merged_into_one_chunk_once_they_reach_the_seal_size() {
     let mut merged_at = None;
     for i in 1..=SEAL_RECORDS as u128 {
         append_one(&f.log, ev(i, &format!("s{}", i % 7), b"small"));
-        let starts = raw::chunk_starts(f.log.raw_db()).unwrap();
+        let starts = raw::chunk_starts(&f.log.raw()).unwrap();
         if i > 1 && starts == vec![1] {
             merged_at = Some(i);
             break;
@@ -291,7 +291,12 @@ fn small_appends_are_merged_into_one_chunk_once_they_reach_the_seal_size() {
         assert_eq!(starts.len() as u128, i, "one chunk per append until merged");
     }
     let merged_at = merged_at.expect("the small chunks were merged");
-    let bytes = f.log.trees_for_test().chunk(1).unwrap().unwrap().len();
+    // The merged chunk is sealed: it lives in a segment file, not in sled.
+    assert_eq!(
+        raw::unsealed_chunk_starts(&f.log.raw()).unwrap(),
+        Vec::<u64>::new()
+    );
+    let bytes = raw::chunk_value(&f.log.raw(), 1).unwrap().unwrap().len();
     // The run's values (each with its own header) reached SEAL_BYTES; the
     // merged value has one header only.
     assert!(
@@ -312,15 +317,204 @@ fn a_big_batch_after_small_appends_closes_them_into_one_chunk() {
     for i in 1..=3 {
         append_one(&f.log, ev(i, "s1", b"x"));
     }
-    assert_eq!(raw::chunk_starts(f.log.raw_db()).unwrap(), vec![1, 2, 3]);
+    assert_eq!(raw::chunk_starts(&f.log.raw()).unwrap(), vec![1, 2, 3]);
     let big = (4..4 + crate::SEAL_RECORDS as u128)
         .map(|i| ev(i, "s2", b"y"))
         .collect();
     new_records(f.log.append(big).unwrap());
-    let starts = raw::chunk_starts(f.log.raw_db()).unwrap();
+    let starts = raw::chunk_starts(&f.log.raw()).unwrap();
     assert_eq!(starts[..2], [1, 4]);
     assert_eq!(all(&f.log).len(), 3 + crate::SEAL_RECORDS);
     assert_eq!(f.log.verify().unwrap(), f.log.head());
+}
+
+/// A log of `batches` batches: big ones (sealed, so in segments) then small
+/// ones (the unsealed tail, in sled).
+fn sealed_and_tail(big: usize, small: u128) -> SledFixture {
+    let f = SledFixture::new();
+    let mut id = 0u128;
+    for _ in 0..big {
+        let batch = (0..crate::SEAL_RECORDS + 100)
+            .map(|_| {
+                id += 1;
+                ev(id, &format!("s{}", id % 5), &id.to_le_bytes())
+            })
+            .collect();
+        new_records(f.log.append(batch).unwrap());
+    }
+    for _ in 0..small {
+        id += 1;
+        append_one(&f.log, ev(id, "tail", b"t"));
+    }
+    f
+}
+
+#[test]
+fn sealed_chunks_live_in_segment_files_and_only_the_tail_in_sled() {
+    let f = sealed_and_tail(3, 4);
+    let raw = f.log.raw();
+    let all_starts = raw::chunk_starts(&raw).unwrap();
+    let in_sled = raw::unsealed_chunk_starts(&raw).unwrap();
+    let n = 3 * (crate::SEAL_RECORDS as u64 + 100);
+    // Only the end of the log is in sled: the four small appends, maybe
+    // after the unsealed rest of the last big batch.
+    assert!(all_starts.ends_with(&in_sled), "{all_starts:?} {in_sled:?}");
+    assert!(
+        in_sled.ends_with(&[n + 1, n + 2, n + 3, n + 4]),
+        "{in_sled:?}"
+    );
+    assert!(in_sled.len() <= 5, "{in_sled:?}");
+    let in_segments = &all_starts[..all_starts.len() - in_sled.len()];
+    assert!(in_segments.len() >= 3, "{all_starts:?}");
+    // The segment holds exactly the sealed chunks' bytes.
+    let segment = f.dir.path().join(crate::SEGMENTS_DIR).join("00000001.seg");
+    let stored: u64 = in_segments
+        .iter()
+        .map(|s| raw::chunk_value(&raw, *s).unwrap().unwrap().len() as u64)
+        .sum();
+    assert_eq!(std::fs::metadata(&segment).unwrap().len(), stored);
+    drop(raw);
+    let records = all(&f.log);
+    let SledFixture { log, dir } = f;
+    drop(log);
+    let log = reopen(dir.path());
+    assert_eq!(all(&log), records);
+    assert_eq!(log.verify().unwrap(), log.head());
+}
+
+#[test]
+fn bytes_a_crash_left_after_the_last_sealed_chunk_are_never_read() {
+    let f = sealed_and_tail(2, 0);
+    let records = all(&f.log);
+    let SledFixture { log, dir } = f;
+    drop(log);
+    // A crash between the segment append and sled's reference to it.
+    let segment = dir.path().join(crate::SEGMENTS_DIR).join("00000001.seg");
+    let len = std::fs::metadata(&segment).unwrap().len();
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&segment)
+            .unwrap();
+        file.write_all(&[0xAB; 1000]).unwrap();
+    }
+    let log = reopen(dir.path());
+    assert_eq!(all(&log), records);
+    let more = (0..crate::SEAL_RECORDS as u128)
+        .map(|i| ev(1_000_000 + i, "after", b"a"))
+        .collect();
+    new_records(log.append(more).unwrap());
+    assert!(std::fs::metadata(&segment).unwrap().len() > len + 1000);
+    drop(log);
+    let log = reopen(dir.path());
+    assert_eq!(
+        log.verify().unwrap().seq,
+        records.len() as u64 + crate::SEAL_RECORDS as u64
+    );
+}
+
+#[test]
+fn a_missing_or_short_segment_file_is_refused_at_open_naming_the_chunk() {
+    let f = sealed_and_tail(2, 1);
+    let raw = f.log.raw();
+    let in_sled = raw::unsealed_chunk_starts(&raw).unwrap();
+    let last_sealed = *raw::chunk_starts(&raw)
+        .unwrap()
+        .iter()
+        .rfind(|s| !in_sled.contains(s))
+        .unwrap();
+    drop(raw);
+    let SledFixture { log, dir } = f;
+    drop(log);
+    let segment = dir.path().join(crate::SEGMENTS_DIR).join("00000001.seg");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(len - 1).unwrap();
+    match SledLog::open(dir.path()) {
+        Err(StoreError::Corrupt { seq, reason }) => {
+            assert_eq!(seq, last_sealed);
+            assert!(
+                reason.contains("runs past the end of segment file 00000001.seg"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a short segment, got {other:?}"),
+    }
+    std::fs::remove_file(&segment).unwrap();
+    match SledLog::open(dir.path()) {
+        Err(StoreError::Corrupt { seq: 1, reason }) => {
+            assert!(reason.contains("which is missing"), "{reason}");
+        }
+        other => panic!("expected a missing segment, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_chunk_stored_both_in_a_segment_and_in_sled_is_refused_at_open() {
+    let f = sealed_and_tail(1, 0);
+    let SledFixture { log, dir } = f;
+    drop(log);
+    {
+        let damaged = raw::RawLog::open(dir.path()).unwrap();
+        let value = raw::chunk_value(&damaged, 1).unwrap().unwrap();
+        damaged
+            .db()
+            .open_tree(crate::keys::CHUNKS)
+            .unwrap()
+            .insert(crate::keys::seq_key(1), value)
+            .unwrap();
+        damaged.flush().unwrap();
+    }
+    assert_corrupt_at(SledLog::open(dir.path()), 1);
+}
+
+#[test]
+fn a_format_2_directory_has_its_sealed_chunks_moved_into_segments() {
+    let f = sealed_and_tail(3, 5);
+    let records = all(&f.log);
+    let (total, tail) = {
+        let raw = f.log.raw();
+        let total = raw::chunk_starts(&raw).unwrap().len();
+        (total, raw::unsealed_chunk_starts(&raw).unwrap().len())
+    };
+    assert!(total > tail && tail >= 5, "{total} {tail}");
+    let SledFixture { log, dir } = f;
+    drop(log);
+    // Format 2 kept every chunk in sled: put them all back there.
+    {
+        let damaged = raw::RawLog::open(dir.path()).unwrap();
+        for first in raw::chunk_starts(&damaged).unwrap() {
+            let value = raw::chunk_value(&damaged, first).unwrap().unwrap();
+            raw::put_chunk_value(&damaged, first, &value);
+        }
+        raw::set_format_version(&damaged, 2);
+        damaged.flush().unwrap();
+        assert_eq!(raw::unsealed_chunk_starts(&damaged).unwrap().len(), total);
+    }
+    std::fs::remove_dir_all(dir.path().join(crate::SEGMENTS_DIR)).unwrap();
+    let log = reopen(dir.path());
+    assert_eq!(all(&log), records);
+    let raw = log.raw();
+    assert_eq!(raw::unsealed_chunk_starts(&raw).unwrap().len(), tail);
+    assert_eq!(raw::chunk_starts(&raw).unwrap().len(), total);
+    let meta = raw.db().open_tree(crate::keys::META).unwrap();
+    assert_eq!(
+        meta.get(crate::keys::META_FORMAT)
+            .unwrap()
+            .unwrap()
+            .as_ref(),
+        FORMAT_VERSION.to_be_bytes()
+    );
+    drop(raw);
+    drop(meta);
+    drop(log);
+    let log = reopen(dir.path());
+    assert_eq!(all(&log), records);
+    assert_eq!(log.verify().unwrap(), log.head());
 }
 
 #[test]
@@ -365,8 +559,8 @@ fn a_format_1_directory_is_upgraded_in_place_keeping_every_record() {
             source.read_stream(&stream, 1).unwrap()
         );
     }
-    assert_eq!(raw::chunk_starts(log.raw_db()).unwrap(), vec![1]);
-    let names = log.raw_db().tree_names();
+    assert_eq!(raw::chunk_starts(&log.raw()).unwrap(), vec![1]);
+    let names = log.raw().db().tree_names();
     for old in ["log", "by_id", "streams"] {
         assert!(
             !names.iter().any(|n| n.as_ref() == old.as_bytes()),
@@ -393,8 +587,9 @@ fn an_interrupted_upgrade_is_redone_from_format_1() {
         let db = crate::sled_log::open_db(dir.path()).unwrap();
         crate::v1::write_for_test(&db, &records);
         // Chunks half written by an upgrade that stopped before the flip.
-        raw::put_chunk_value(&db, 1, b"stale");
-        raw::put_chunk_value(&db, 7, b"stale");
+        let damaged = raw::RawLog::of(db.clone(), dir.path()).unwrap();
+        raw::put_chunk_value(&damaged, 1, b"stale");
+        raw::put_chunk_value(&damaged, 7, b"stale");
         db.flush().unwrap();
     }
     let log = reopen(dir.path());
@@ -427,4 +622,29 @@ fn a_format_1_directory_with_a_broken_chain_is_not_upgraded() {
             .as_ref(),
         &1u32.to_be_bytes()
     );
+}
+
+#[test]
+fn a_log_of_many_small_appends_reopens_and_goes_on() {
+    // Merged tails are sealed by the sum of their parts: the merged chunk
+    // (one header) may be smaller than the seal size, and stays sealed.
+    let f = SledFixture::new();
+    for i in 1..=5_000u128 {
+        append_one(&f.log, ev(i, &format!("s{}", i % 7), b"small payload"));
+    }
+    let records = all(&f.log);
+    let SledFixture { log, dir } = f;
+    drop(log);
+    let log = reopen(dir.path());
+    assert_eq!(all(&log), records);
+    let in_sled = raw::unsealed_chunk_starts(&log.raw()).unwrap();
+    assert!(
+        !in_sled.is_empty() && in_sled.len() < 1_000,
+        "{}",
+        in_sled.len()
+    );
+    append_one(&log, ev(9_999_999, "s1", b"after"));
+    drop(log);
+    let log = reopen(dir.path());
+    assert_eq!(log.verify().unwrap().seq, 5_001);
 }

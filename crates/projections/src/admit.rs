@@ -250,19 +250,19 @@ impl Ledger {
                         format!("session {} is not in the log", e.session_id),
                     ));
                 };
-                // the participant's live attendances (a few dozen) instead of
-                // a map by (participant, session) over every attendance
-                let same_session = self
-                    .ix
-                    .attendance_by_participant
-                    .get(&e.participant_id)
-                    .into_iter()
-                    .flatten()
-                    .find(|&&s| {
-                        Some(s) != replacing
-                            && matches!(self.event(s),
-                                Some(Event::AttendanceRecorded(a)) if a.session_id == e.session_id)
-                    });
+                // G4: a live attendance in both the participant's and the
+                // session's sets (each a few dozen seqs; no event is read)
+                let by_participant = self.ix.attendance_by_participant.get(&e.participant_id);
+                let by_session = self.ix.attendance_by_session.get(e.session_id.as_str());
+                let same_session = match (by_participant, by_session) {
+                    (Some(p), Some(s)) => {
+                        let (small, large) = if p.len() <= s.len() { (p, s) } else { (s, p) };
+                        small
+                            .iter()
+                            .find(|&&seq| Some(seq) != replacing && large.contains(&seq))
+                    }
+                    _ => None,
+                };
                 unique(
                     same_session,
                     "session_id",

@@ -33,7 +33,7 @@ pub const GENESIS_HASH: Hash = [0; 32];
 pub fn record_hash(prev_hash: &Hash, r: &Record) -> Hash {
     let mut h = Sha256::new();
     h.update(prev_hash);
-    h.update(codec::canonical_bytes(r));
+    codec::hash_canonical(r, &mut h);
     h.finalize().into()
 }
 

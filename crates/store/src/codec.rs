@@ -175,13 +175,39 @@ fn canonical(r: &Record) -> Canonical<'_> {
     }
 }
 
-/// The canonical bytes of `r` (every field but `prev_hash` and `hash`).
+/// The canonical bytes of `r` (every field but `prev_hash` and `hash`); the
+/// hash chain feeds them to SHA-256 with [`hash_canonical`].
+#[cfg(test)]
 pub(crate) fn canonical_bytes(r: &Record) -> Vec<u8> {
     // Serialising integers, strings and byte slices into a growable Vec
     // cannot fail with postcard (no buffer limit, no unknown-length sequence,
     // no custom serialize impl), so this never panics.
     postcard::to_allocvec(&canonical(r))
         .expect("postcard encoding of plain fields into a Vec is infallible")
+}
+
+/// Feeds the canonical bytes of `r` (every field but `prev_hash` and `hash`)
+/// to `hasher`, without collecting them first.
+pub(crate) fn hash_canonical(r: &Record, hasher: &mut sha2::Sha256) {
+    /// postcard's output written straight into the hash.
+    struct Hashing<'h>(&'h mut sha2::Sha256);
+    impl postcard::ser_flavors::Flavor for Hashing<'_> {
+        type Output = ();
+        fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+            sha2::Digest::update(self.0, [data]);
+            Ok(())
+        }
+        fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+            sha2::Digest::update(self.0, data);
+            Ok(())
+        }
+        fn finalize(self) -> postcard::Result<()> {
+            Ok(())
+        }
+    }
+    // As in canonical_bytes: plain fields never fail to serialise.
+    postcard::serialize_with_flavor(&canonical(r), Hashing(hasher))
+        .expect("postcard encoding of plain fields into a hash is infallible");
 }
 
 /// The value stored in the `log` tree for `r`.
@@ -524,6 +550,15 @@ mod tests {
         let r = sample();
         let bytes = encode_record(&r).unwrap();
         assert_eq!(decode_record(7, &bytes).unwrap(), r);
+    }
+
+    #[test]
+    fn hashing_the_canonical_bytes_directly_hashes_the_same_bytes() {
+        use sha2::Digest;
+        let r = sample();
+        let mut direct = sha2::Sha256::new();
+        hash_canonical(&r, &mut direct);
+        assert_eq!(direct.finalize(), sha2::Sha256::digest(canonical_bytes(&r)));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! An implementation holds its writer lock, calls [`plan`] with a view of
 //! everything written so far, and stores the planned records atomically.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use jiff::Timestamp;
 use uuid::Uuid;

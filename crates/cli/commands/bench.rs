@@ -105,6 +105,10 @@ pub struct BenchArgs {
     /// Write every figure to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// `serve --snapshot-every` for the served copy (records between
+    /// snapshots; 0 = none); default: serve's own default.
+    #[arg(long)]
+    pub snapshot_every: Option<u64>,
 }
 
 /// What a run measures besides the import.
@@ -437,11 +441,16 @@ fn serve_figures(
         data,
         &dir.join("server.log"),
         &args.server_log,
+        args.snapshot_every,
         Duration::from_secs(args.startup_timeout_secs),
         runtime,
     )?;
     let result = runtime.block_on(async {
-        let mut out = json!({"startup_seconds": server.startup_s, "addr": server.base});
+        let mut out = json!({
+            "startup_seconds": server.startup_s,
+            "addr": server.base,
+            "snapshot_every": args.snapshot_every,
+        });
         if args.wants(Stage::Query) {
             let q = http::Queries {
                 base: &server.base,

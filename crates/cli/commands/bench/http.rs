@@ -24,7 +24,8 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Spawns `exe serve --data-dir DATA --addr 127.0.0.1:PORT` on a free
+    /// Spawns `exe serve --data-dir DATA --addr 127.0.0.1:PORT` (and
+    /// `--snapshot-every K` when given) on a free
     /// port, its stdout and stderr to `log`, and waits until `/healthz`
     /// answers 200 (at most `timeout`).
     ///
@@ -36,6 +37,7 @@ impl Server {
         data: &Path,
         log: &Path,
         rust_log: &str,
+        snapshot_every: Option<u64>,
         timeout: Duration,
         runtime: &tokio::runtime::Runtime,
     ) -> anyhow::Result<Server> {
@@ -49,12 +51,17 @@ impl Server {
             let addr = format!("127.0.0.1:{port}");
             let out = std::fs::File::create(log)
                 .with_context(|| format!("creating {}", log.display()))?;
-            let child = Command::new(exe)
+            let mut command = Command::new(exe);
+            command
                 .arg("serve")
                 .arg("--data-dir")
                 .arg(data)
                 .arg("--addr")
-                .arg(&addr)
+                .arg(&addr);
+            if let Some(k) = snapshot_every {
+                command.arg("--snapshot-every").arg(k.to_string());
+            }
+            let child = command
                 .env("RUST_LOG", rust_log)
                 .stdin(Stdio::null())
                 .stdout(out.try_clone()?)

@@ -8,7 +8,6 @@
 use std::io::BufRead;
 use std::sync::mpsc;
 
-use anyhow::bail;
 use grantledger_server::request::{parse_item, AppendRequest, Source};
 use grantledger_server::Service;
 
@@ -122,8 +121,9 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
 }
 
 /// Appends the pending lines as one batch; if the batch is refused, appends
-/// them one by one so that every line before the refused one is stored.
-/// `before`: new events stored by earlier batches (for the message).
+/// them one by one so that every line before the refused one is stored (the
+/// requests are kept, not copied, for that). `before`: new events stored by
+/// earlier batches (for the message).
 fn flush(
     service: &Service,
     pending: &mut Vec<(usize, AppendRequest)>,
@@ -133,22 +133,29 @@ fn flush(
     if pending.is_empty() {
         return Ok(0);
     }
-    let requests: Vec<AppendRequest> = pending.iter().map(|(_, r)| r.clone()).collect();
-    if let Ok(out) = service.append(requests, "import") {
-        pending.clear();
-        return Ok(new_count(&out));
+    let (lines, mut requests): (Vec<usize>, Vec<AppendRequest>) = pending.drain(..).unzip();
+    let refused = match service.append_slice(&mut requests, "import") {
+        Ok(out) => return Ok(new_count(&out)),
+        Err(e) => e,
+    };
+    let stop = |line_no: usize, stored: u64, e: grantledger_server::ApiError| {
+        anyhow::anyhow!(
+            "import stopped; {} before line {line_no}: {source}:{line_no}: {} (field {}, rule {})",
+            stored_events(before + stored),
+            e.detail,
+            e.field.unwrap_or_default(),
+            e.rule.unwrap_or_default()
+        )
+    };
+    if let [line_no] = lines[..] {
+        // One event: the error is already its own (a report goes alone).
+        return Err(stop(line_no, 0, refused));
     }
     let mut stored = 0;
-    for (line_no, req) in pending.drain(..) {
-        match service.append(vec![req], "import") {
+    for (line_no, req) in lines.into_iter().zip(requests.iter_mut()) {
+        match service.append_slice(std::slice::from_mut(req), "import") {
             Ok(out) => stored += new_count(&out),
-            Err(e) => bail!(
-                "import stopped; {} before line {line_no}: {source}:{line_no}: {} (field {}, rule {})",
-                stored_events(before + stored),
-                e.detail,
-                e.field.unwrap_or_default(),
-                e.rule.unwrap_or_default()
-            ),
+            Err(e) => return Err(stop(line_no, stored, e)),
         }
     }
     Ok(stored)

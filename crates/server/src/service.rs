@@ -616,6 +616,20 @@ impl Service {
         mut requests: Vec<AppendRequest>,
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
+        self.append_slice(&mut requests, actor)
+    }
+
+    /// [`Service::append`] of requests the caller keeps (a bulk import
+    /// retries a refused batch one event at a time without having copied
+    /// it). A report's request gets its pinned `at_seq` written in.
+    ///
+    /// # Errors
+    /// As [`Service::append`].
+    pub fn append_slice(
+        &self,
+        requests: &mut [AppendRequest],
+        actor: &str,
+    ) -> Result<AppendOutcome, ApiError> {
         let batch = requests.len() > 1;
         let at = |i: usize, e: ApiError| -> ApiError {
             if batch {
@@ -636,16 +650,16 @@ impl Service {
             for (i, req) in requests.iter_mut().enumerate() {
                 self.pin_report(req).map_err(|e| at(i, e))?;
             }
-            match self.repeated(&requests).map_err(|(i, e)| at(i, e))? {
+            match self.repeated(requests).map_err(|(i, e)| at(i, e))? {
                 Some(originals) => (originals, true),
-                None if batch => self.append_in_place(&requests, actor, at)?,
+                None if batch => self.append_in_place(requests, actor, at)?,
                 None => {
                     let (new_events, stored_events) =
-                        self.admit(&requests, actor).map_err(|(i, e)| at(i, e))?;
+                        self.admit(requests, actor).map_err(|(i, e)| at(i, e))?;
                     // Erasure destroys the key (durably) before its event is
                     // written: a crash in between leaves the data unreadable
                     // and the erasure to be retried, never the reverse.
-                    for req in &requests {
+                    for req in requests.iter() {
                         if let Event::PersonalDataErased(e) = &req.event {
                             if let Some(keys) = self.log.keys() {
                                 keys.destroy_key(&e.participant_id)?;

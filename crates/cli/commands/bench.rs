@@ -656,6 +656,14 @@ fn rows(r: &Value) -> Vec<(String, String, String, String)> {
         None,
     );
     let s = &r["server"];
+    if let Some(k) = s["snapshot_every"].as_u64() {
+        row(
+            "server: --snapshot-every (records)",
+            Some(k as f64),
+            0,
+            None,
+        );
+    }
     row(
         "server start: fold of the log (s)",
         num(&s["startup_seconds"]),

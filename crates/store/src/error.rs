@@ -96,8 +96,8 @@ pub enum StoreError {
     /// log in this process that is still open).
     #[error(
         "the log directory {dir:?} is in use by another open log (a running \
-         `grantledger serve` holds it: stop it first, or send the events to it \
-         with POST /api/v1/events)"
+         `grantledger serve` holds it: stop it first, or ask it instead: \
+         POST /api/v1/events appends, GET /api/v1/verify checks the log)"
     )]
     Locked {
         /// The log's directory.

@@ -11,10 +11,10 @@
 //! | `personal_keys` | participant id, 16 bytes | the participant's personal-data key, 32 bytes — not part of the log, never exported |
 //!
 //! The chunks of both trees together tile the seqs `1..=head` without gap or
-//! overlap; the records themselves are the single source of truth. `meta`'s head is
-//! derivable from the last chunk; the event-id and stream indexes are kept
-//! in memory only (built at open). Big-endian keys make sled's byte order
-//! the numeric order.
+//! overlap; the records themselves are the single source of truth.
+//! `meta`'s head is derivable from the last chunk; the event-id and stream
+//! indexes are kept in memory only (built at open). Big-endian keys make
+//! sled's byte order the numeric order.
 //!
 //! Format 2 had no `sealed` tree: every chunk was a value of `chunks`. It is
 //! a valid format-3 layout, so it is upgraded in place by moving its sealed

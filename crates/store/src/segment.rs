@@ -102,20 +102,22 @@ fn number_of(name: &str) -> Option<u32> {
 }
 
 impl Segments {
-    /// Opens the segment files under `log_dir/segments` (creating the
-    /// directory, durably, if it is missing).
+    /// Opens the segment files under `log_dir/segments`. A missing
+    /// directory is not created here (a read-only check must not change the
+    /// directory) but by the first append.
     ///
     /// # Errors
     /// [`StoreError::Io`] when the directory or a file cannot be opened.
     pub(crate) fn open(log_dir: &Path) -> Result<Segments, StoreError> {
         let dir = log_dir.join(SEGMENTS_DIR);
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir)?;
-            sync_dir(log_dir)?;
-        }
         let mut files = BTreeMap::new();
         let mut active = None;
-        for entry in std::fs::read_dir(&dir)? {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.collect::<Vec<_>>(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
             let entry = entry?;
             let Some(n) = entry.file_name().to_str().and_then(number_of) else {
                 continue;
@@ -171,6 +173,12 @@ impl Segments {
             return Ok(refs);
         }
         let file = if created {
+            if !self.dir.is_dir() {
+                std::fs::create_dir_all(&self.dir)?;
+                if let Some(parent) = self.dir.parent() {
+                    sync_dir(parent)?;
+                }
+            }
             let file = OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -265,6 +273,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let refs = {
             let s = Segments::open(dir.path()).unwrap();
+            // Opening creates nothing; the first append makes the directory.
+            assert!(!dir.path().join(SEGMENTS_DIR).exists());
             let mut refs = s.append([&b"abc"[..], b"defg"]).unwrap();
             refs.extend(s.append([&b"h"[..]]).unwrap());
             assert_eq!(s.read(1, refs[1]).unwrap(), b"defg");

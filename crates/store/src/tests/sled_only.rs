@@ -444,13 +444,16 @@ fn a_missing_or_short_segment_file_is_refused_at_open_naming_the_chunk() {
         }
         other => panic!("expected a short segment, got {other:?}"),
     }
-    std::fs::remove_file(&segment).unwrap();
+    let segments = dir.path().join(crate::SEGMENTS_DIR);
+    std::fs::remove_dir_all(&segments).unwrap();
     match SledLog::open(dir.path()) {
         Err(StoreError::Corrupt { seq: 1, reason }) => {
             assert!(reason.contains("which is missing"), "{reason}");
         }
         other => panic!("expected a missing segment, got {other:?}"),
     }
+    // A failed open leaves no empty segments directory behind.
+    assert!(!segments.exists());
 }
 
 #[test]

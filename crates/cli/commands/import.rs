@@ -74,7 +74,11 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
                     return Ok(None);
                 }
                 let v = grantledger_server::request::parse_json(line.as_bytes()).map_err(|e| {
-                    anyhow::anyhow!("{source}:{line_no}: not valid JSON: {e} (rule schema)")
+                    let field = e.field.map(|f| format!("field {f}, ")).unwrap_or_default();
+                    anyhow::anyhow!(
+                        "{source}:{line_no}: not valid JSON: {} ({field}rule schema)",
+                        e.error
+                    )
                 })?;
                 parse_item(&v, Source::Import)
                     .map(Some)

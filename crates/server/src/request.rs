@@ -40,12 +40,16 @@ pub enum Source {
 /// missing fields, bad values, or a batch that is empty or too large.
 pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, ApiError> {
     let value: Value = parse_json(body).map_err(|e| {
-        ApiError::new(
+        let error = ApiError::new(
             400,
             "Bad request",
-            format!("the body is not valid JSON: {e}"),
+            format!("the body is not valid JSON: {}", e.error),
         )
-        .rule(RULE_SCHEMA)
+        .rule(RULE_SCHEMA);
+        match e.field {
+            Some(field) => error.field(field),
+            None => error,
+        }
     })?;
     let Value::Object(obj) = value else {
         return Err(malformed(
@@ -98,29 +102,85 @@ pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, A
     }
 }
 
-/// Parses JSON text into a [`Value`], refusing an object that repeats a key
-/// (`{"hours": "9", "hours": "1"}`): plain `serde_json` keeps the last one
-/// silently, so what is stored would not be what the client may think it
-/// sent. The error names the key and its line and column.
-///
-/// # Errors
-/// Malformed JSON, or the first repeated key.
-pub fn parse_json(text: &[u8]) -> Result<Value, serde_json::Error> {
-    serde_json::from_slice::<UniqueKeys>(text).map(|v| v.0)
+/// JSON text that [`parse_json`] refused: serde_json's error (its message
+/// gives the line and column) and, for a repeated key, where the key is
+/// (`data.hours`, `events[2].data.hours`).
+#[derive(Debug)]
+pub struct JsonError {
+    /// The repeated key's place, as fields are named in errors; `None` for
+    /// JSON that is malformed.
+    pub field: Option<String>,
+    /// What is wrong, with its line and column.
+    pub error: serde_json::Error,
 }
 
-/// A JSON value whose objects have no repeated key (see [`parse_json`]).
-struct UniqueKeys(Value);
-
-impl<'de> serde::Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
     }
 }
 
-struct UniqueKeysVisitor;
+impl std::error::Error for JsonError {}
 
-impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+/// Parses JSON text into a [`Value`], refusing an object that repeats a key
+/// (`{"hours": "9", "hours": "1"}`): plain `serde_json` keeps the last one
+/// silently, so what is stored would not be what the client may think it
+/// sent. The error names the key, its place and its line and column.
+///
+/// # Errors
+/// Malformed JSON, or the first repeated key.
+pub fn parse_json(text: &[u8]) -> Result<Value, JsonError> {
+    use serde::de::DeserializeSeed;
+    let repeated = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let seed = UniqueKeys {
+        at: &Place::Root,
+        repeated: &repeated,
+    };
+    let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|error| JsonError {
+        field: repeated.into_inner(),
+        error,
+    })
+}
+
+/// Where a JSON value is, built on the stack as the parser descends (a
+/// string only when a key is repeated).
+enum Place<'a> {
+    Root,
+    Key(&'a Place<'a>, &'a str),
+    Index(&'a Place<'a>, usize),
+}
+
+impl Place<'_> {
+    /// The place as fields are named in errors: `data.hours`, `events[2]`.
+    fn field(&self) -> String {
+        match self {
+            Place::Root => String::new(),
+            Place::Key(Place::Root, key) => (*key).to_owned(),
+            Place::Key(parent, key) => format!("{}.{key}", parent.field()),
+            Place::Index(parent, i) => format!("{}[{i}]", parent.field()),
+        }
+    }
+}
+
+/// Deserialises a JSON value whose objects have no repeated key (see
+/// [`parse_json`]); the first repeated key's place goes to `repeated`.
+#[derive(Clone, Copy)]
+struct UniqueKeys<'a> {
+    at: &'a Place<'a>,
+    repeated: &'a std::cell::RefCell<Option<String>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -152,20 +212,26 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(UniqueKeys(v)) = seq.next_element()? {
-            items.push(v);
+        loop {
+            let at = Place::Index(self.at, items.len());
+            let seed = UniqueKeys { at: &at, ..self };
+            match seq.next_element_seed(seed)? {
+                Some(v) => items.push(v),
+                None => return Ok(Value::Array(items)),
+            }
         }
-        Ok(Value::Array(items))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            let at = Place::Key(self.at, &key);
             if out.contains_key(&key) {
+                *self.repeated.borrow_mut() = Some(at.field());
                 return Err(serde::de::Error::custom(format!(
                     "the key `{key}` appears twice in one object"
                 )));
             }
-            let UniqueKeys(v) = map.next_value()?;
+            let v = map.next_value_seed(UniqueKeys { at: &at, ..self })?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
@@ -344,7 +410,11 @@ mod tests {
         let one = r#"{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"9","hours":"1"}}"#;
         let top = r#"{"kind":"attendance_recorded","kind":"session_held","data":{}}"#;
         let batch = format!(r#"{{"events":[{one}]}}"#);
-        for (body, key) in [(one, "hours"), (top, "kind"), (batch.as_str(), "hours")] {
+        for (body, key, field) in [
+            (one, "hours", "data.hours"),
+            (top, "kind", "kind"),
+            (batch.as_str(), "hours", "events[0].data.hours"),
+        ] {
             let e = parse_body(body.as_bytes(), 10).unwrap_err();
             assert_eq!(
                 (e.status, e.rule.as_deref()),
@@ -356,7 +426,12 @@ mod tests {
                 "{}",
                 e.detail
             );
+            assert_eq!(e.field.as_deref(), Some(field), "{body}");
         }
+        let deep = parse_json(br#"{"a":[{"b":1},{"b":2,"c":[{},{"d":0,"d":1}]}]}"#).unwrap_err();
+        assert_eq!(deep.field.as_deref(), Some("a[1].c[1].d"));
+        assert!(parse_json(b"{").unwrap_err().field.is_none());
+        assert!(parse_json(b"{} x").is_err(), "trailing characters");
         // the same key in different objects is fine, and so is every value kind
         let v = parse_json(br#"{"a":{"x":1},"b":{"x":[true,null,-2,2.5,"s"]}}"#).unwrap();
         assert_eq!(

@@ -87,3 +87,29 @@ fn import_of_a_line_that_is_not_json_names_the_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_a_repeated_key_is_named_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bom.jsonl");
+    let repeated = r#"{"kind":"course_defined","data":{"course_id":"C1","title":"T","title":"U","topic":"X","planned_hours":"8"}}"#;
+    std::fs::write(&file, format!("\u{feff}{}\n{repeated}\n", project_line())).unwrap();
+    let out = Command::new(bin())
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("1 new event is stored before line 2"),
+        "the first line, after its byte-order mark, is stored: {stderr}"
+    );
+    // column 69: the closing quote of the second "title" (counted by hand)
+    assert!(
+        stderr.contains("the key `title` appears twice in one object at column 69 (field data.title, rule schema)"),
+        "{stderr}"
+    );
+}

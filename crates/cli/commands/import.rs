@@ -70,14 +70,27 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
         let parsed = line
             .map_err(|e| anyhow::anyhow!("{source}:{line_no}: cannot be read: {e}"))
             .and_then(|line| {
+                // A byte-order mark some editors put at the start of a file.
+                let line = if line_no == 1 {
+                    line.strip_prefix('\u{feff}').unwrap_or(&line)
+                } else {
+                    &line
+                };
                 if line.trim().is_empty() {
                     return Ok(None);
                 }
                 let v = grantledger_server::request::parse_json(line.as_bytes()).map_err(|e| {
                     let field = e.field.map(|f| format!("field {f}, ")).unwrap_or_default();
+                    // serde_json says "at line 1 column N" of this one line
+                    let message = e.error.to_string();
+                    let position =
+                        format!(" at line {} column {}", e.error.line(), e.error.column());
+                    let message = match message.strip_suffix(&position) {
+                        Some(m) => format!("{m} at column {}", e.error.column()),
+                        None => message,
+                    };
                     anyhow::anyhow!(
-                        "{source}:{line_no}: not valid JSON: {} ({field}rule schema)",
-                        e.error
+                        "{source}:{line_no}: not valid JSON: {message} ({field}rule schema)"
                     )
                 })?;
                 parse_item(&v, Source::Import)

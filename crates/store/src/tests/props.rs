@@ -144,12 +144,27 @@ proptest! {
 /// Batches of random sizes over a few streams, appended to a SledLog (with
 /// compactions of the small chunks happening on the way) and to a MemLog:
 /// every read of the SledLog equals the MemLog's, before and after reopening.
-fn check_chunked_reads(batches: &[(usize, u8)], windows: &[(u64, usize)]) {
+/// Appends `batches` (size, streams) to a SledLog and a MemLog alike, the
+/// SledLog reopened after batch `reopen_after` (if any), and checks that
+/// both read back alike, before and after a final reopen.
+fn check_chunked_reads(
+    batches: &[(usize, u8)],
+    windows: &[(u64, usize)],
+    reopen_after: Option<usize>,
+) {
     use crate::{MemLog, SledLog};
     let mem = MemLog::new();
-    let f = SledFixture::new();
+    let mut f = SledFixture::new();
     let mut id = 0u128;
     for (i, (size, streams)) in batches.iter().enumerate() {
+        if reopen_after == Some(i) {
+            let SledFixture { log, dir } = f;
+            drop(log);
+            f = SledFixture {
+                log: SledLog::open(dir.path()).unwrap(),
+                dir,
+            };
+        }
         let batch: Vec<NewEvent> = (0..*size)
             .map(|j| {
                 id += 1;
@@ -239,6 +254,18 @@ proptest! {
         batches in proptest::collection::vec((1usize..300, 0u8..8), 1..40),
         windows in proptest::collection::vec((0u64..13_000, 0usize..3_000), 1..8),
     ) {
-        check_chunked_reads(&batches, &windows);
+        check_chunked_reads(&batches, &windows, None);
+    }
+
+    /// Sealed batches (written straight to a segment) among small ones
+    /// (merged in sled, then sealed), with a reopen between two batches.
+    #[test]
+    fn sled_log_sealed_and_small_batches_read_back_like_mem_log_across_reopens(
+        batches in proptest::collection::vec(
+            (prop_oneof![1usize..120, 1_900usize..3_200], 0u8..8), 1..8),
+        windows in proptest::collection::vec((0u64..30_000, 0usize..5_000), 1..6),
+        reopen_after in 0usize..8,
+    ) {
+        check_chunked_reads(&batches, &windows, Some(reopen_after));
     }
 }

@@ -279,6 +279,27 @@ impl Trees {
             })
     }
 
+    /// The first seqs of the chunks stored in `chunks` (the unsealed ones),
+    /// ascending.
+    pub(crate) fn chunk_starts(&self) -> Result<Vec<u64>, StoreError> {
+        self.chunks
+            .iter()
+            .keys()
+            .map(|k| {
+                decode_u64(&k?)
+                    .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))
+            })
+            .collect()
+    }
+
+    /// Where the sealed chunk starting at `first_seq` is, if it is one.
+    pub(crate) fn sealed_ref(&self, first_seq: u64) -> Result<Option<SegmentRef>, StoreError> {
+        self.sealed
+            .get(seq_key(first_seq))?
+            .map(|v| SegmentRef::decode(first_seq, &v))
+            .transpose()
+    }
+
     /// The places of every sealed chunk, by first seq, ascending.
     pub(crate) fn sealed_refs(&self) -> Result<Vec<(u64, SegmentRef)>, StoreError> {
         self.sealed

@@ -27,7 +27,7 @@ use std::path::Path;
 
 use crate::codec::{self, decode_chunk, ChunkBuilder};
 use crate::error::StoreError;
-use crate::keys::{self, seq_key, CHUNKS, META, META_HEAD, SEALED};
+use crate::keys::{self, seq_key, Trees, META, META_HEAD};
 use crate::record::{Head, Record};
 use crate::segment::{SegmentRef, Segments};
 
@@ -39,6 +39,7 @@ use crate::segment::{SegmentRef, Segments};
 /// moves it back into a segment) and never touch a segment file.
 pub struct RawLog {
     db: sled::Db,
+    trees: Trees,
     segments: Segments,
 }
 
@@ -56,6 +57,7 @@ impl RawLog {
     /// The raw view of the database `db` of the log directory `dir`.
     pub(crate) fn of(db: sled::Db, dir: &Path) -> Result<RawLog, StoreError> {
         Ok(RawLog {
+            trees: Trees::open(&db)?,
             db,
             segments: Segments::open(dir)?,
         })
@@ -75,19 +77,11 @@ impl RawLog {
         Ok(())
     }
 
-    fn chunks(&self) -> Result<sled::Tree, StoreError> {
-        Ok(self.db.open_tree(CHUNKS)?)
-    }
-
-    fn sealed(&self) -> Result<sled::Tree, StoreError> {
-        Ok(self.db.open_tree(SEALED)?)
-    }
-
     /// The chunk starting at or before `seq`, whichever tree holds it:
     /// `(first seq, bytes)`.
     fn chunk_holding(&self, seq: u64) -> Result<(u64, Vec<u8>), StoreError> {
         let last_at_or_before =
-            |tree: sled::Tree| -> Result<Option<(u64, sled::IVec)>, StoreError> {
+            |tree: &sled::Tree| -> Result<Option<(u64, sled::IVec)>, StoreError> {
                 let Some((k, v)) = tree.range(..=seq_key(seq)).next_back().transpose()? else {
                     return Ok(None);
                 };
@@ -95,8 +89,8 @@ impl RawLog {
                     .ok_or_else(|| StoreError::corrupt(seq, "a chunk key is not an 8-byte seq"))?;
                 Ok(Some((first, v)))
             };
-        let inline = last_at_or_before(self.chunks()?)?;
-        let sealed = last_at_or_before(self.sealed()?)?;
+        let inline = last_at_or_before(&self.trees.chunks)?;
+        let sealed = last_at_or_before(&self.trees.sealed)?;
         let (first, bytes) = match (inline, sealed) {
             (Some((i, v)), s) if s.as_ref().is_none_or(|(f, _)| i >= *f) => (i, v.to_vec()),
             (_, Some((first, v))) => {
@@ -114,15 +108,15 @@ impl RawLog {
     /// Stores `value` as the sled value of the chunk starting at `first`
     /// (removing its place in a segment, if any).
     fn put_inline(&self, first: u64, value: Vec<u8>) -> Result<(), StoreError> {
-        self.chunks()?.insert(seq_key(first), value)?;
-        self.sealed()?.remove(seq_key(first))?;
+        self.trees.chunks.insert(seq_key(first), value)?;
+        self.trees.sealed.remove(seq_key(first))?;
         Ok(())
     }
 
     /// Removes the chunk starting at `first` from both trees.
     fn remove_chunk(&self, first: u64) -> Result<(), StoreError> {
-        self.chunks()?.remove(seq_key(first))?;
-        self.sealed()?.remove(seq_key(first))?;
+        self.trees.chunks.remove(seq_key(first))?;
+        self.trees.sealed.remove(seq_key(first))?;
         Ok(())
     }
 }
@@ -134,13 +128,11 @@ impl RawLog {
 /// [`StoreError::Corrupt`] for a malformed or dangling segment reference;
 /// [`StoreError::Sled`] / [`StoreError::Io`] when reading fails.
 pub fn chunk_value(raw: &RawLog, first: u64) -> Result<Option<Vec<u8>>, StoreError> {
-    if let Some(v) = raw.chunks()?.get(seq_key(first))? {
+    if let Some(v) = raw.trees.chunk(first)? {
         return Ok(Some(v.to_vec()));
     }
-    match raw.sealed()?.get(seq_key(first))? {
-        Some(v) => Ok(Some(
-            raw.segments.read(first, SegmentRef::decode(first, &v)?)?,
-        )),
+    match raw.trees.sealed_ref(first)? {
+        Some(at) => Ok(Some(raw.segments.read(first, at)?)),
         None => Ok(None),
     }
 }
@@ -272,15 +264,8 @@ pub fn set_meta_head(raw: &RawLog, head: &Head) -> Result<(), StoreError> {
 /// [`StoreError::Sled`] when reading fails; [`StoreError::Corrupt`] for a
 /// malformed key.
 pub fn chunk_starts(raw: &RawLog) -> Result<Vec<u64>, StoreError> {
-    let mut starts = Vec::new();
-    for tree in [raw.sealed()?, raw.chunks()?] {
-        for k in tree.iter().keys() {
-            starts.push(
-                keys::decode_u64(&k?)
-                    .ok_or_else(|| StoreError::corrupt(0, "a chunk key is not an 8-byte seq"))?,
-            );
-        }
-    }
+    let mut starts = unsealed_chunk_starts(raw)?;
+    starts.extend(raw.trees.sealed_refs()?.into_iter().map(|(seq, _)| seq));
     starts.sort_unstable();
     Ok(starts)
 }
@@ -290,14 +275,7 @@ pub fn chunk_starts(raw: &RawLog) -> Result<Vec<u64>, StoreError> {
 /// # Errors
 /// As [`chunk_starts`].
 pub fn unsealed_chunk_starts(raw: &RawLog) -> Result<Vec<u64>, StoreError> {
-    raw.chunks()?
-        .iter()
-        .keys()
-        .map(|k| {
-            keys::decode_u64(&k?)
-                .ok_or_else(|| StoreError::corrupt(0, "a chunk key is not an 8-byte seq"))
-        })
-        .collect()
+    raw.trees.chunk_starts()
 }
 
 /// Replaces the raw value of the chunk starting at `first` (as a sled value).

@@ -741,11 +741,7 @@ fn scan(trees: &Trees, segments: &Segments) -> Result<Scanned, StoreError> {
         .into_iter()
         .map(|(seq, at)| (seq, Some(at)))
         .collect();
-    for key in trees.chunks.iter().keys() {
-        let seq = keys::decode_u64(&key?)
-            .ok_or_else(|| StoreError::corrupt(0, "a chunks key is not an 8-byte seq"))?;
-        places.push((seq, None));
-    }
+    places.extend(trees.chunk_starts()?.into_iter().map(|seq| (seq, None)));
     places.sort_by_key(|(seq, _)| *seq);
     if let Some(w) = places.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(StoreError::corrupt(

@@ -372,7 +372,7 @@ pub(crate) struct Cache {
     /// expenses land in most leaves, and a copied leaf then copies pointers)
     expense_keys: OrdMap<Uuid, Arc<ExpenseKeys>>,
     /// Document key (R4.3) → seqs of the live expenses with it.
-    documents: OrdMap<crate::budget::DocumentKey, OrdSet<u64>>,
+    documents: OrdMap<crate::budget::DocumentKey, crate::seqs::Seqs>,
     /// Staff id → ids of the live expenses naming them (R4.6).
     expenses_by_staff: OrdMap<Key, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
@@ -934,7 +934,7 @@ impl Cache {
             let first = self
                 .documents
                 .get(&crate::budget::document_key(e))
-                .and_then(|set| set.get_min().copied())
+                .and_then(|set| set.first())
                 .filter(|f| *f < seq);
             let status = l.expense_status(project, seq, e, first);
             let findings = l.expense_findings_of(&status);

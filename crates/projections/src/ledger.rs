@@ -7,6 +7,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use imbl::{OrdMap, OrdSet};
 
+use crate::seqs::Seqs;
+
 use grantledger_domain::{Envelope, Event, YearMonth};
 use jiff::Timestamp;
 use uuid::Uuid;
@@ -228,26 +230,26 @@ pub(crate) struct Index {
     pub organizations: OrdMap<Key, u64>,
     pub courses: OrdMap<Key, u64>,
     pub runs: OrdMap<Key, u64>,
-    pub runs_by_course: OrdMap<Key, OrdSet<u64>>,
+    pub runs_by_course: OrdMap<Key, Seqs>,
     pub sessions: OrdMap<Key, u64>,
-    pub sessions_by_run: OrdMap<Key, OrdSet<u64>>,
+    pub sessions_by_run: OrdMap<Key, Seqs>,
     pub seminars: OrdMap<Key, u64>,
     pub workshops: OrdMap<Key, u64>,
     pub conferences: OrdMap<Key, u64>,
     pub participants: OrdMap<Uuid, u64>,
     pub enrolments: OrdMap<(Uuid, Key), u64>,
-    pub attendance_by_participant: OrdMap<Uuid, OrdSet<u64>>,
+    pub attendance_by_participant: OrdMap<Uuid, Seqs>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: OrdMap<Key, OrdSet<u64>>,
-    pub internships_by_participant: OrdMap<Uuid, OrdSet<u64>>,
+    pub attendance_by_session: OrdMap<Key, Seqs>,
+    pub internships_by_participant: OrdMap<Uuid, Seqs>,
     pub exits: OrdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
     pub staff: OrdMap<Key, u64>,
-    pub amendments_by_staff: OrdMap<Key, OrdSet<u64>>,
+    pub amendments_by_staff: OrdMap<Key, Seqs>,
     pub timesheets: OrdMap<(Key, YearMonth), u64>,
     pub expenses: OrdMap<Uuid, u64>,
-    pub payments_by_expense: OrdMap<Uuid, OrdSet<u64>>,
-    pub reports: OrdMap<u32, OrdSet<u64>>,
+    pub payments_by_expense: OrdMap<Uuid, Seqs>,
+    pub reports: OrdMap<u32, Seqs>,
     pub rule_sets: OrdSet<u64>,
 }
 
@@ -259,13 +261,13 @@ fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
     }
 }
 
-fn member<K: Ord + Clone>(map: &mut OrdMap<K, OrdSet<u64>>, key: K, seq: u64, add: bool) {
+fn member<K: Ord + Clone>(map: &mut OrdMap<K, Seqs>, key: K, seq: u64, add: bool) {
     if add {
         // not `entry`: an imbl entry looks the key up two or three times
         if let Some(set) = map.get_mut(&key) {
             set.insert(seq);
         } else {
-            map.insert(key, OrdSet::unit(seq));
+            map.insert(key, Seqs::unit(seq));
         }
     } else if let Some(set) = map.get_mut(&key) {
         set.remove(&seq);

@@ -19,6 +19,7 @@ mod history;
 mod indicators;
 mod ledger;
 mod participants;
+mod seqs;
 mod staff;
 
 #[cfg(test)]

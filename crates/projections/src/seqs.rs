@@ -1,0 +1,135 @@
+//! [`Seqs`]: a small persistent set of seqs, the value type of the ledger's
+//! one-to-many indexes (a participant's attendances, a session's attendances,
+//! a document's expenses …).
+
+use std::sync::Arc;
+
+/// A set of seqs in ascending order, shared between copies of a ledger until
+/// one of them changes it (then only this set is copied).
+///
+/// It replaces `imbl::OrdSet<u64>` there: an `OrdSet` holds even one seq in
+/// a B-tree leaf sized for 64 (≈ 530 bytes), and a change to a shared one
+/// copies that leaf; these sets hold a few dozen seqs at most, so a sorted
+/// vector is smaller (8 bytes a seq) and a copy is a copy of those seqs.
+/// Seqs arrive in increasing order during a fold, so an insert is a push.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Seqs(Arc<Vec<u64>>);
+
+impl Seqs {
+    /// The set holding only `seq`.
+    pub fn unit(seq: u64) -> Seqs {
+        Seqs(Arc::new(vec![seq]))
+    }
+
+    /// Adds `seq`; whether it was not there.
+    pub fn insert(&mut self, seq: u64) -> bool {
+        match self.0.last() {
+            Some(&last) if last < seq => {
+                Arc::make_mut(&mut self.0).push(seq);
+                true
+            }
+            None => {
+                Arc::make_mut(&mut self.0).push(seq);
+                true
+            }
+            Some(_) => match self.0.binary_search(&seq) {
+                Ok(_) => false,
+                Err(i) => {
+                    Arc::make_mut(&mut self.0).insert(i, seq);
+                    true
+                }
+            },
+        }
+    }
+
+    /// Removes `seq`; whether it was there.
+    pub fn remove(&mut self, seq: &u64) -> bool {
+        match self.0.binary_search(seq) {
+            Ok(i) => {
+                Arc::make_mut(&mut self.0).remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `seq` is in the set.
+    pub fn contains(&self, seq: &u64) -> bool {
+        self.0.binary_search(seq).is_ok()
+    }
+
+    /// How many seqs the set holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The smallest seq, if any.
+    pub fn first(&self) -> Option<u64> {
+        self.0.first().copied()
+    }
+
+    /// The seqs in ascending order.
+    pub fn iter(&self) -> std::slice::Iter<'_, u64> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Seqs {
+    type Item = &'a u64;
+    type IntoIter = std::slice::Iter<'a, u64>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seqs;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        /// Any sequence of inserts and removes leaves the same set, in the
+        /// same order, as a `BTreeSet`, and a copy taken midway keeps what it
+        /// had.
+        #[test]
+        fn behaves_like_a_btree_set(ops in proptest::collection::vec((any::<bool>(), 0u64..40), 0..200)) {
+            let mut ours = Seqs::default();
+            let mut model = BTreeSet::new();
+            let mut copy = None;
+            for (i, (add, seq)) in ops.iter().enumerate() {
+                if i == ops.len() / 2 {
+                    copy = Some((ours.clone(), model.clone()));
+                }
+                if *add {
+                    prop_assert_eq!(ours.insert(*seq), model.insert(*seq));
+                } else {
+                    prop_assert_eq!(ours.remove(seq), model.remove(seq));
+                }
+                prop_assert_eq!(ours.contains(seq), model.contains(seq));
+                prop_assert_eq!(ours.len(), model.len());
+                prop_assert_eq!(ours.is_empty(), model.is_empty());
+                prop_assert_eq!(ours.first(), model.first().copied());
+            }
+            prop_assert!(ours.iter().eq(model.iter()));
+            if let Some((ours, model)) = copy {
+                prop_assert!(ours.iter().eq(model.iter()));
+            }
+        }
+    }
+
+    #[test]
+    fn unit_holds_one_seq() {
+        let s = Seqs::unit(7);
+        assert_eq!(s.iter().copied().collect::<Vec<_>>(), [7]);
+        assert!(s.contains(&7) && !s.contains(&6));
+        assert_eq!(s.first(), Some(7));
+        assert_eq!(Seqs::default().first(), None);
+    }
+}

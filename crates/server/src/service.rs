@@ -903,7 +903,7 @@ impl Service {
         let payload = event.encode().map_err(ApiError::internal)?;
         let stream = match req.event.stream() {
             Some(s) => s,
-            None => self.target_stream(&req.event, pending)?,
+            None => self.target_stream(state, &req.event, pending)?,
         };
         let new = NewEvent {
             event_id: req.event_id.unwrap_or_else(Uuid::now_v7),
@@ -1022,8 +1022,16 @@ impl Service {
         Ok(records)
     }
 
-    /// The stream of a correction / void: its target's stream.
-    fn target_stream(&self, event: &Event, pending: &[NewEvent]) -> Result<String, ApiError> {
+    /// The stream of a correction / void: its target's stream. From the
+    /// batch before it (`pending`), else from `state` when the target is a
+    /// live fact never corrected there (its payload is then the stored one,
+    /// which names the stream), else from the stored record.
+    fn target_stream(
+        &self,
+        state: &Ledger,
+        event: &Event,
+        pending: &[NewEvent],
+    ) -> Result<String, ApiError> {
         let target = match event {
             Event::EventCorrected(c) => c.target_event_id,
             Event::EventVoided(v) => v.target_event_id,
@@ -1031,6 +1039,16 @@ impl Service {
         };
         if let Some(p) = pending.iter().find(|p| p.event_id == target) {
             return Ok(p.stream.clone());
+        }
+        // A correction may change what names the stream (a session's run),
+        // so only an uncorrected payload is taken for the stored one.
+        let as_stored = state
+            .seq_of(&target)
+            .and_then(|seq| state.live(seq))
+            .filter(|live| live.corrected_by.is_empty())
+            .and_then(|live| live.event.stream());
+        if let Some(stream) = as_stored {
+            return Ok(stream);
         }
         match self.log.get_by_id(&target)? {
             Some(r) => Ok(r.stream),
@@ -1350,6 +1368,77 @@ mod snapshot_tests {
             let (values, manifest) = imported.indicators_at(&point).unwrap();
             prop_assert_eq!(&values, &none.indicators_at(&point).unwrap().0);
             prop_assert_eq!((values, manifest), imported.at(&point, |l| l.indicator_values(as_of)).unwrap());
+        }
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    //! A correction or void joins its target's stream: the stream of the
+    //! target's stored record, even after a correction changed what names it.
+
+    use std::sync::Arc;
+
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
+    /// The fixture's session K01-1-S1 (run K01-1), line 81.
+    const SESSION: &str = "9cf30e87-3583-5b2e-9aab-0437b28f9dcf";
+    /// An attendance at it, line 82.
+    const ATTENDANCE: &str = "c51adf0d-f171-5a9d-a528-86ecb09a162f";
+
+    fn request(line: &str) -> AppendRequest {
+        let v: serde_json::Value = serde_json::from_str(line).expect("test line is JSON");
+        parse_item(&v, Source::Import).expect("test line parses")
+    }
+
+    fn stored_stream(s: &Service, event_id: &str) -> String {
+        let id: Uuid = event_id.parse().expect("uuid");
+        s.log.get_by_id(&id).expect("reads").expect("stored").stream
+    }
+
+    #[test]
+    fn corrections_and_voids_join_the_stream_of_the_stored_target() {
+        let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+        let s = Service::open(log, None).expect("opens");
+        let first: Vec<AppendRequest> = SINEC.lines().take(83).map(request).collect();
+        s.append(first, "test").expect("fixture lines are admitted");
+        // the session moved to run K02-1 (same session id: G5 allows it)
+        let moved = format!(
+            r#"{{"event_id":"00000000-0000-4000-8000-000000000001","kind":"event_corrected","data":{{"target_event_id":"{SESSION}","replacement":{{"kind":"session_held","data":{{"session_id":"K01-1-S1","run_id":"K02-1","date":"2016-10-19","hours":"8"}}}},"reason":"test: moved to another run"}}}}"#
+        );
+        let attendance = format!(
+            r#"{{"event_id":"00000000-0000-4000-8000-000000000002","kind":"event_corrected","data":{{"target_event_id":"{ATTENDANCE}","replacement":{{"kind":"attendance_recorded","data":{{"participant_id":"7ce147a0-8d17-5228-a341-f0bfeb0f0dbc","session_id":"K01-1-S1","hours":"6","sheet_ref":"PL-K01-1-S1"}}}},"reason":"test: fewer hours"}}}}"#
+        );
+        // in one batch and then alone: both the batch path and the single one
+        s.append(vec![request(&moved), request(&attendance)], "test")
+            .expect("corrections are admitted");
+        let void = format!(
+            r#"{{"event_id":"00000000-0000-4000-8000-000000000003","kind":"event_voided","data":{{"target_event_id":"{SESSION}","reason":"test: never held"}}}}"#
+        );
+        let void_attendance = format!(
+            r#"{{"event_id":"00000000-0000-4000-8000-000000000004","kind":"event_voided","data":{{"target_event_id":"{ATTENDANCE}","reason":"test: entered twice"}}}}"#
+        );
+        s.append(vec![request(&void_attendance)], "test")
+            .expect("void of the corrected attendance is admitted");
+        s.append(vec![request(&void)], "test")
+            .expect("void of the moved session is admitted");
+        assert_eq!(stored_stream(&s, SESSION), "run-K01-1");
+        for id in [
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000003",
+        ] {
+            assert_eq!(stored_stream(&s, id), "run-K01-1", "{id}");
+        }
+        let participant = "participant-7ce147a0-8d17-5228-a341-f0bfeb0f0dbc";
+        for id in [
+            "00000000-0000-4000-8000-000000000002",
+            "00000000-0000-4000-8000-000000000004",
+        ] {
+            assert_eq!(stored_stream(&s, id), participant, "{id}");
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::budget::ExpenseStatus;
 use crate::findings::Finding;
 use crate::history::History;
 use crate::indicators::ByGender;
+use crate::intern::IdMap;
 use crate::ledger::Key;
 use crate::Ledger;
 
@@ -352,7 +353,7 @@ pub(crate) struct Cache {
     dirty: Dirty,
     /// Each person behind an `Arc`: a snapshot that diverges from the head
     /// copies a B-tree leaf of pointers, not sixteen persons with their lists.
-    persons: OrdMap<Uuid, Arc<Person>>,
+    persons: IdMap<Uuid, Arc<Person>>,
     /// Supported persons by crossing date, by gender.
     supported: OrdMap<Date, ByGender>,
     internships: Counts,
@@ -370,9 +371,9 @@ pub(crate) struct Cache {
     /// Expense id → seq, document key and staff id of the live expense indexed.
     /// (behind `Arc`s: the ids are random, so each snapshot interval's new
     /// expenses land in most leaves, and a copied leaf then copies pointers)
-    expense_keys: OrdMap<Uuid, Arc<ExpenseKeys>>,
+    expense_keys: IdMap<Uuid, Arc<ExpenseKeys>>,
     /// Document key (R4.3) → seqs of the live expenses with it.
-    documents: OrdMap<crate::budget::DocumentKey, crate::seqs::Seqs>,
+    documents: IdMap<crate::budget::DocumentKey, crate::seqs::Seqs>,
     /// Staff id → ids of the live expenses naming them (R4.6).
     expenses_by_staff: OrdMap<Key, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
@@ -549,7 +550,6 @@ impl Cache {
                         .participants
                         .keys()
                         .chain(l.ix.internships_by_participant.keys())
-                        .copied()
                         .collect(),
                     runs: l.ix.runs.keys().cloned().collect(),
                     courses: l
@@ -583,9 +583,11 @@ impl Cache {
                         .chain(l.ix.timesheets.keys().map(|(id, _)| id))
                         .cloned()
                         .collect(),
-                    expenses: l.ix.expenses.keys().copied().collect(),
+                    expenses: l.ix.expenses.keys().collect(),
                     ..Dirty::default()
                 },
+                persons: IdMap::with(l.ix.participants.interner()),
+                expense_keys: IdMap::with(l.ix.expenses.interner()),
                 ..Cache::default()
             };
         }
@@ -909,7 +911,15 @@ impl Cache {
                 self.remove_expense(seq);
             }
             if let Some((seq, doc, staff)) = now {
-                self.documents.entry(doc.clone()).or_default().insert(seq);
+                match self.documents.get_mut(&doc) {
+                    Some(set) => {
+                        set.insert(seq);
+                    }
+                    None => {
+                        self.documents
+                            .insert(doc.clone(), crate::seqs::Seqs::unit(seq));
+                    }
+                }
                 if let Some(st) = &staff {
                     self.expenses_by_staff
                         .entry(st.clone())
@@ -1012,7 +1022,7 @@ impl Cache {
     }
 
     /// The participants' derived states (those supported, with internships or findings).
-    pub fn persons(&self) -> impl Iterator<Item = (&Uuid, &Person)> {
+    pub fn persons(&self) -> impl Iterator<Item = (Uuid, &Person)> {
         self.persons.iter().map(|(id, p)| (id, &**p))
     }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use imbl::{OrdMap, OrdSet};
 
+use crate::intern::{IdMap, Interner};
 use crate::seqs::Seqs;
 
 use grantledger_domain::{Envelope, Event, YearMonth};
@@ -224,7 +225,12 @@ impl std::ops::Index<&u64> for Facts {
 pub(crate) type Key = compact_str::CompactString;
 
 /// Natural ids → seq of the live event that carries them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// The maps keyed by participant or expense id (random UUIDs) are
+/// [`IdMap`]s numbering the ids as first seen (one numbering for
+/// participants, one for expenses, one for enrolments), so that a snapshot
+/// and the head that moves on share most of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Index {
     pub project: Option<u64>,
     pub organizations: OrdMap<Key, u64>,
@@ -236,24 +242,95 @@ pub(crate) struct Index {
     pub seminars: OrdMap<Key, u64>,
     pub workshops: OrdMap<Key, u64>,
     pub conferences: OrdMap<Key, u64>,
-    pub participants: OrdMap<Uuid, u64>,
-    pub enrolments: OrdMap<(Uuid, Key), u64>,
-    pub attendance_by_participant: OrdMap<Uuid, Seqs>,
+    pub participants: IdMap<Uuid, u64>,
+    pub enrolments: IdMap<(Uuid, Key), u64>,
+    pub attendance_by_participant: IdMap<Uuid, Seqs>,
     /// Session id (live or not) → seqs of the attendances naming it.
     pub attendance_by_session: OrdMap<Key, Seqs>,
-    pub internships_by_participant: OrdMap<Uuid, Seqs>,
-    pub exits: OrdMap<Uuid, u64>,
+    pub internships_by_participant: IdMap<Uuid, Seqs>,
+    pub exits: IdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
     pub staff: OrdMap<Key, u64>,
     pub amendments_by_staff: OrdMap<Key, Seqs>,
     pub timesheets: OrdMap<(Key, YearMonth), u64>,
-    pub expenses: OrdMap<Uuid, u64>,
-    pub payments_by_expense: OrdMap<Uuid, Seqs>,
+    pub expenses: IdMap<Uuid, u64>,
+    pub payments_by_expense: IdMap<Uuid, Seqs>,
     pub reports: OrdMap<u32, Seqs>,
     pub rule_sets: OrdSet<u64>,
 }
 
-fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
+impl Default for Index {
+    fn default() -> Self {
+        let participants = Interner::default();
+        let expenses = Interner::default();
+        Index {
+            project: None,
+            organizations: OrdMap::new(),
+            courses: OrdMap::new(),
+            runs: OrdMap::new(),
+            runs_by_course: OrdMap::new(),
+            sessions: OrdMap::new(),
+            sessions_by_run: OrdMap::new(),
+            seminars: OrdMap::new(),
+            workshops: OrdMap::new(),
+            conferences: OrdMap::new(),
+            participants: IdMap::with(&participants),
+            enrolments: IdMap::default(),
+            attendance_by_participant: IdMap::with(&participants),
+            attendance_by_session: OrdMap::new(),
+            internships_by_participant: IdMap::with(&participants),
+            exits: IdMap::with(&participants),
+            erased: OrdMap::new(),
+            staff: OrdMap::new(),
+            amendments_by_staff: OrdMap::new(),
+            timesheets: OrdMap::new(),
+            expenses: IdMap::with(&expenses),
+            payments_by_expense: IdMap::with(&expenses),
+            reports: OrdMap::new(),
+            rule_sets: OrdSet::new(),
+        }
+    }
+}
+
+/// What [`put`] and [`member`] need of a map: `imbl::OrdMap` and [`IdMap`].
+trait SeqMap<K, V> {
+    fn get(&self, key: &K) -> Option<&V>;
+    fn get_mut(&mut self, key: &K) -> Option<&mut V>;
+    fn insert(&mut self, key: K, value: V);
+    fn remove(&mut self, key: &K);
+}
+
+impl<K: Ord + Clone, V: Clone> SeqMap<K, V> for OrdMap<K, V> {
+    fn get(&self, key: &K) -> Option<&V> {
+        OrdMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        OrdMap::get_mut(self, key)
+    }
+    fn insert(&mut self, key: K, value: V) {
+        OrdMap::insert(self, key, value);
+    }
+    fn remove(&mut self, key: &K) {
+        OrdMap::remove(self, key);
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> SeqMap<K, V> for IdMap<K, V> {
+    fn get(&self, key: &K) -> Option<&V> {
+        IdMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        IdMap::get_mut(self, key)
+    }
+    fn insert(&mut self, key: K, value: V) {
+        IdMap::insert(self, key, value);
+    }
+    fn remove(&mut self, key: &K) {
+        IdMap::remove(self, key);
+    }
+}
+
+fn put<K>(map: &mut impl SeqMap<K, u64>, key: K, seq: u64, add: bool) {
     if add {
         map.insert(key, seq);
     } else if map.get(&key) == Some(&seq) {
@@ -261,7 +338,7 @@ fn put<K: Ord + Clone>(map: &mut OrdMap<K, u64>, key: K, seq: u64, add: bool) {
     }
 }
 
-fn member<K: Ord + Clone>(map: &mut OrdMap<K, Seqs>, key: K, seq: u64, add: bool) {
+fn member<K>(map: &mut impl SeqMap<K, Seqs>, key: K, seq: u64, add: bool) {
     if add {
         // not `entry`: an imbl entry looks the key up two or three times
         if let Some(set) = map.get_mut(&key) {

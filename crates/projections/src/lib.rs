@@ -17,6 +17,7 @@ mod derived;
 mod findings;
 mod history;
 mod indicators;
+mod intern;
 mod ledger;
 mod participants;
 mod seqs;

@@ -217,7 +217,9 @@ impl Ledger {
     }
 
     /// Ids of every registered participant in this prefix, in id order.
-    pub fn participant_ids(&self) -> impl Iterator<Item = &Uuid> {
-        self.ix.participants.keys()
+    pub fn participant_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self.ix.participants.keys().collect();
+        ids.sort_unstable();
+        ids
     }
 }

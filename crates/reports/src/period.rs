@@ -380,7 +380,7 @@ impl PeriodReport {
 
         // supported persons
         let mut supported_persons = Vec::new();
-        for id in ledger.participant_ids() {
+        for id in &ledger.participant_ids() {
             // only those supported by `end` make a row
             if ledger.supported_since(id).is_none_or(|on| on > end) {
                 continue;

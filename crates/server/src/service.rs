@@ -1269,6 +1269,7 @@ mod snapshot_tests {
             l.findings(as_of),
             l.budget(as_of),
             l.participant_ids()
+                .iter()
                 .map(|id| l.participant(id, as_of))
                 .collect::<Vec<_>>()
         )

@@ -17,7 +17,11 @@ impl Ledger {
         if self.project().is_some() {
             out.extend(self.staff_group());
             out.extend(self.expense_group(&self.compute_expense_statuses()));
-            for (id, &seq) in &self.ix.participants {
+            // in id order, as the findings of participants are ordered
+            for id in &self.participant_ids() {
+                let Some(&seq) = self.ix.participants.get(id) else {
+                    continue;
+                };
                 out.extend(self.participant_findings(id, seq, &self.support_entries(id)));
             }
         }
@@ -128,7 +132,10 @@ impl Ledger {
     fn ref_supported_persons(&self, as_of: Date) -> (u64, ByGender, Vec<u64>) {
         let mut by = ByGender::default();
         let mut evidence = Vec::new();
-        for (id, &reg_seq) in &self.ix.participants {
+        for id in &self.participant_ids() {
+            let Some(&reg_seq) = self.ix.participants.get(id) else {
+                continue;
+            };
             let Some(reg) = self.registration(id) else {
                 continue;
             };

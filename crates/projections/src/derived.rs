@@ -143,20 +143,13 @@ pub(crate) struct Person {
     /// Valid dates (last days) of the live internships.
     pub internships: Vec<Date>,
     /// The participant's findings (R1.2), in the order found.
-    pub findings: Vec<Finding>,
-    /// Every support hour counted (attendance capped at the session's hours,
-    /// internships), summed saturating: with the threshold it tells whether
-    /// a new attendance can make the participant cross it.
-    pub hours: Hours,
+    pub findings: Findings,
 }
 
 impl Person {
     /// Whether the derived state is worth keeping (anything but defaults).
     fn is_kept(&self) -> bool {
-        self.supported.is_some()
-            || !self.internships.is_empty()
-            || !self.findings.is_empty()
-            || self.hours > Hours::ZERO
+        self.supported.is_some() || !self.internships.is_empty() || !self.findings.is_empty()
     }
 }
 
@@ -180,25 +173,68 @@ pub(crate) struct Expense {
     /// Its eligibility.
     pub status: ExpenseStatus,
     /// Its findings (R4.1, R4.3, R4.6), in the order found.
-    findings: Vec<Finding>,
+    findings: Findings,
 }
 
-/// Order of findings with equal (date, rule, subject, severity): the order
-/// they were found in (staff, expenses by seq then budget lines, then
-/// participants by id); the owner is the seq (zero-padded) or the id.
-type FindingKey = (
-    Date,
-    &'static str,
-    String,
-    crate::Severity,
-    u8,
-    String,
-    usize,
-);
+/// Who found a finding. Findings with equal (date, rule, subject, severity)
+/// are listed in the order they were found in: the staff group, the
+/// expenses by seq, the budget lines, the participants by id (the order of
+/// the variants), then by their place in the owner's list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    Staff,
+    Expense(u64),
+    Lines,
+    Participant(Uuid),
+}
 
-const STAFF: u8 = 0;
-const EXPENSES: u8 = 1;
-const PARTICIPANTS: u8 = 2;
+/// A finding in the ordered set of findings: the owner's own copy (an
+/// `Arc`, so the set and the owner's list share one finding) with its owner
+/// and place. Ordered (and equal) by (date, rule, subject, severity, owner,
+/// place).
+#[derive(Clone, Debug)]
+struct Listed {
+    finding: Arc<Finding>,
+    owner: Owner,
+    place: usize,
+}
+
+impl Listed {
+    fn order(&self) -> (Date, &str, &str, crate::Severity, Owner, usize) {
+        let f = &*self.finding;
+        (
+            f.date, f.rule, &f.subject, f.severity, self.owner, self.place,
+        )
+    }
+}
+
+impl PartialEq for Listed {
+    fn eq(&self, other: &Self) -> bool {
+        self.order() == other.order()
+    }
+}
+
+impl Eq for Listed {}
+
+impl PartialOrd for Listed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Listed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order().cmp(&other.order())
+    }
+}
+
+/// A list of findings as an owner keeps it (each shared with the set).
+type Findings = Vec<Arc<Finding>>;
+
+/// `findings` made shareable.
+fn shared(findings: Vec<Finding>) -> Findings {
+    findings.into_iter().map(Arc::new).collect()
+}
 
 /// Counts by date.
 #[derive(Clone, Debug, Default)]
@@ -354,6 +390,12 @@ pub(crate) struct Cache {
     /// Each person behind an `Arc`: a snapshot that diverges from the head
     /// copies a B-tree leaf of pointers, not sixteen persons with their lists.
     persons: IdMap<Uuid, Arc<Person>>,
+    /// Every participant's support hours counted (attendance capped at the
+    /// session's hours, internships), summed saturating, when not zero: with
+    /// the threshold they tell whether a new attendance can make the
+    /// participant cross it. Apart from [`Person`], which an attendance then
+    /// leaves as it is (shared with any snapshot).
+    hours: IdMap<Uuid, Hours>,
     /// Supported persons by crossing date, by gender.
     supported: OrdMap<Date, ByGender>,
     internships: Counts,
@@ -365,7 +407,7 @@ pub(crate) struct Cache {
     courses: OrdMap<Key, Date>,
     courses_held: Counts,
     activities: Activities,
-    staff_findings: Arc<Vec<Finding>>,
+    staff_findings: Findings,
     /// Live expenses by seq (each behind an `Arc`, as the persons).
     expenses: OrdMap<u64, Arc<Expense>>,
     /// Expense id → seq, document key and staff id of the live expense indexed.
@@ -378,33 +420,37 @@ pub(crate) struct Cache {
     expenses_by_staff: OrdMap<Key, OrdSet<Uuid>>,
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
     lines: OrdMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
-    line_findings: Arc<Vec<Finding>>,
-    findings: OrdMap<FindingKey, Finding>,
+    line_findings: Findings,
+    /// Every finding of the owners above, ordered for listing.
+    findings: OrdSet<Listed>,
     /// When the ledger tracks its history: every change of the counts above
     /// by the record that made it (crate::history).
     history: Option<History>,
 }
 
-fn key(f: &Finding, section: u8, owner: &str, i: usize) -> FindingKey {
-    (
-        f.date,
-        f.rule,
-        f.subject.clone(),
-        f.severity,
-        section,
-        owner.to_string(),
-        i,
-    )
-}
-
-fn seq_owner(seq: u64) -> String {
-    format!("{seq:020}")
-}
-
-/// After every expense's seq.
-const LINES_OWNER: &str = "~";
-
 impl Cache {
+    /// Adds `owner`'s findings to the set.
+    fn list(&mut self, owner: Owner, findings: &[Arc<Finding>]) {
+        for (place, f) in findings.iter().enumerate() {
+            self.findings.insert(Listed {
+                finding: Arc::clone(f),
+                owner,
+                place,
+            });
+        }
+    }
+
+    /// Removes `owner`'s findings from the set.
+    fn unlist(&mut self, owner: Owner, findings: &[Arc<Finding>]) {
+        for (place, f) in findings.iter().enumerate() {
+            self.findings.remove(&Listed {
+                finding: Arc::clone(f),
+                owner,
+                place,
+            });
+        }
+    }
+
     /// Starts the history (on an empty ledger: every count is recorded from
     /// the first record on).
     pub(crate) fn start_history(&mut self) {
@@ -429,26 +475,27 @@ impl Cache {
         hours: Hours,
         threshold: Option<Hours>,
     ) {
-        let person = self.persons.get(id);
-        let before = person.map_or(Hours::ZERO, |p| p.hours);
-        let unchanged = match person.and_then(|p| p.supported) {
+        let before = self.hours.get(id).copied().unwrap_or(Hours::ZERO);
+        let unchanged = match self.persons.get(id).and_then(|p| p.supported) {
             Some((on, _)) => on <= date,
             None => threshold.is_some_and(|t| before.saturating_add(hours) <= t),
         };
         if unchanged && self.dirty.participants.remove(id) {
             self.dirty.pending.insert(*id);
-            match self.persons.get_mut(id) {
-                Some(p) => Arc::make_mut(p).hours = before.saturating_add(hours),
-                None => {
-                    self.persons.insert(
-                        *id,
-                        Arc::new(Person {
-                            hours,
-                            ..Person::default()
-                        }),
-                    );
-                }
-            }
+            self.set_hours(id, before.saturating_add(hours));
+        }
+    }
+
+    /// Sets a participant's support hours (kept only when not zero; an
+    /// unchanged value leaves the map as it is).
+    fn set_hours(&mut self, id: &Uuid, hours: Hours) {
+        if self.hours.get(id) == Some(&hours) {
+            return;
+        }
+        if hours > Hours::ZERO {
+            self.hours.insert(*id, hours);
+        } else {
+            self.hours.remove(id);
         }
     }
 
@@ -587,6 +634,7 @@ impl Cache {
                     ..Dirty::default()
                 },
                 persons: IdMap::with(l.ix.participants.interner()),
+                hours: IdMap::with(l.ix.participants.interner()),
                 expense_keys: IdMap::with(l.ix.expenses.interner()),
                 ..Cache::default()
             };
@@ -697,13 +745,11 @@ impl Cache {
             return;
         }
         if !d.staff.is_empty() {
-            for (i, f) in self.staff_findings.iter().enumerate() {
-                self.findings.remove(&key(f, STAFF, "", i));
-            }
-            self.staff_findings = Arc::new(l.staff_group());
-            for (i, f) in self.staff_findings.iter().enumerate() {
-                self.findings.insert(key(f, STAFF, "", i), f.clone());
-            }
+            let old = std::mem::take(&mut self.staff_findings);
+            self.unlist(Owner::Staff, &old);
+            let new = shared(l.staff_group());
+            self.list(Owner::Staff, &new);
+            self.staff_findings = new;
         }
         if !d.expenses.is_empty() || !d.staff.is_empty() {
             self.refresh_expenses(l, d);
@@ -713,7 +759,8 @@ impl Cache {
     /// Recomputes a participant's derived state (crossing date, evidence,
     /// internships, findings) and the counts and findings it is in.
     fn refresh_person(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
-        let new = l.person_state(id);
+        let (new, hours) = l.person_state(id);
+        self.set_hours(id, hours);
         let unchanged = match self.persons.get(id) {
             Some(old) => **old == new,
             None => !new.is_kept(),
@@ -734,15 +781,9 @@ impl Cache {
             &new.internships,
         );
         if let Some(old) = old {
-            for (i, f) in old.findings.iter().enumerate() {
-                self.findings
-                    .remove(&key(f, PARTICIPANTS, &id.to_string(), i));
-            }
+            self.unlist(Owner::Participant(*id), &old.findings);
         }
-        for (i, f) in new.findings.iter().enumerate() {
-            self.findings
-                .insert(key(f, PARTICIPANTS, &id.to_string(), i), f.clone());
-        }
+        self.list(Owner::Participant(*id), &new.findings);
         if new.is_kept() {
             self.persons.insert(*id, Arc::new(new));
         }
@@ -752,22 +793,12 @@ impl Cache {
     /// and gender, internships); the participant stays dirty for the rest.
     fn refresh_person_counts(&mut self, l: &Ledger, id: &Uuid, seq: u64) {
         let (supported, internships, hours) = l.person_counts(id);
+        self.set_hours(id, hours);
         let (old_supported, old_internships) = self
             .persons
             .get(id)
             .map_or((None, &[][..]), |p| (p.supported, &p.internships[..]));
         if old_supported == supported && old_internships == internships.as_slice() {
-            if let Some(p) = self.persons.get_mut(id) {
-                Arc::make_mut(p).hours = hours;
-            } else if hours > Hours::ZERO {
-                self.persons.insert(
-                    *id,
-                    Arc::new(Person {
-                        hours,
-                        ..Person::default()
-                    }),
-                );
-            }
             return;
         }
         let old_internships = old_internships.to_vec();
@@ -785,7 +816,6 @@ impl Cache {
             .unwrap_or_default();
         p.supported = supported;
         p.internships = internships;
-        p.hours = hours;
         if p.is_kept() {
             self.persons.insert(*id, Arc::new(p));
         }
@@ -947,7 +977,7 @@ impl Cache {
                 .and_then(|set| set.first())
                 .filter(|f| *f < seq);
             let status = l.expense_status(project, seq, e, first);
-            let findings = l.expense_findings_of(&status);
+            let findings = shared(l.expense_findings_of(&status));
             if self
                 .expenses
                 .get(&seq)
@@ -957,10 +987,7 @@ impl Cache {
                 continue;
             }
             self.remove_expense(seq);
-            let owner = seq_owner(seq);
-            for (i, f) in findings.iter().enumerate() {
-                self.findings.insert(key(f, EXPENSES, &owner, i), f.clone());
-            }
+            self.list(Owner::Expense(seq), &findings);
             if let Some(on) = status.eligible_on {
                 self.lines
                     .entry(status.budget_line.clone())
@@ -970,9 +997,8 @@ impl Cache {
             self.expenses
                 .insert(seq, Arc::new(Expense { status, findings }));
         }
-        for (i, f) in self.line_findings.iter().enumerate() {
-            self.findings.remove(&key(f, EXPENSES, LINES_OWNER, i));
-        }
+        let old = std::mem::take(&mut self.line_findings);
+        self.unlist(Owner::Lines, &old);
         let lines: Vec<Vec<_>> = project
             .budget_lines
             .iter()
@@ -985,11 +1011,9 @@ impl Cache {
                     .collect()
             })
             .collect();
-        self.line_findings = Arc::new(l.budget_line_findings(&lines));
-        for (i, f) in self.line_findings.iter().enumerate() {
-            self.findings
-                .insert(key(f, EXPENSES, LINES_OWNER, i), f.clone());
-        }
+        let new = shared(l.budget_line_findings(&lines));
+        self.list(Owner::Lines, &new);
+        self.line_findings = new;
     }
 
     /// Forgets the derived state of the expense at `seq` (not its indexes).
@@ -997,10 +1021,7 @@ impl Cache {
         let Some(old) = self.expenses.remove(&seq) else {
             return;
         };
-        let owner = seq_owner(seq);
-        for (i, f) in old.findings.iter().enumerate() {
-            self.findings.remove(&key(f, EXPENSES, &owner, i));
-        }
+        self.unlist(Owner::Expense(seq), &old.findings);
         if let Some(on) = old.status.eligible_on {
             if let Some(line) = self.lines.get_mut(&old.status.budget_line) {
                 line.remove(&(on, seq));
@@ -1058,7 +1079,7 @@ impl Cache {
 
     /// Every finding, sorted by (date, rule, subject, severity), then in the order found.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.values()
+        self.findings.iter().map(|l| &*l.finding)
     }
 }
 

@@ -174,17 +174,18 @@ impl Ledger {
 
     /// A participant's derived state: crossing date and gender (when
     /// registered and over the threshold) with the evidence up to the
-    /// crossing, internship dates, support hours and findings (R1.2).
-    pub(crate) fn person_state(&self, id: &Uuid) -> crate::derived::Person {
+    /// crossing, internship dates and findings (R1.2); and every support
+    /// hour counted.
+    pub(crate) fn person_state(&self, id: &Uuid) -> (crate::derived::Person, Hours) {
         let mut out = crate::derived::Person {
             internships: self.internship_dates(id),
             ..Default::default()
         };
         let entries = self.support_entries(id);
-        out.hours = total_hours(&entries);
+        let hours = total_hours(&entries);
         let (Some(reg), Some(&reg_seq)) = (self.registration(id), self.ix.participants.get(id))
         else {
-            return out;
+            return (out, hours);
         };
         if let Some(on) = self.crossing_date(&entries) {
             out.supported = Some((on, reg.gender));
@@ -196,8 +197,12 @@ impl Ledger {
                     .flat_map(|e| e.seqs()),
             );
         }
-        out.findings = self.participant_findings(id, reg_seq, &entries);
-        out
+        out.findings = self
+            .participant_findings(id, reg_seq, &entries)
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+        (out, hours)
     }
 
     /// The seq of a participant's registration, if registered in this prefix.

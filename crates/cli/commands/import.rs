@@ -9,6 +9,7 @@ use std::io::BufRead;
 use std::sync::mpsc;
 
 use grantledger_server::request::{parse_item, AppendRequest, Source};
+use grantledger_server::service::Importer;
 use grantledger_server::Service;
 
 /// Batches parsed ahead of the appender.
@@ -36,28 +37,37 @@ pub fn import(
     source: &str,
 ) -> anyhow::Result<u64> {
     let batch = batch.max(1);
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Parsed>(PARSED_AHEAD);
-        scope.spawn(move || read_batches(input, batch, source, &tx));
-        let mut stored = 0u64;
-        let mut last_line = 0;
-        for parsed in rx {
-            match parsed {
-                Parsed::Batch(mut pending) => {
-                    last_line = pending.last().map_or(last_line, |(n, _)| *n);
-                    stored += flush(service, &mut pending, source, stored)?;
-                    eprintln!("{stored} new events stored so far (lines 1–{last_line} read)");
-                }
-                Parsed::Refused(line_no, e) => {
-                    return Err(e.context(format!(
-                        "import stopped; {} before line {line_no}",
-                        stored_events(stored)
-                    )));
+    let stored = service.import(|importer| {
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<Parsed>(PARSED_AHEAD);
+            scope.spawn(move || read_batches(input, batch, source, &tx));
+            let mut stored = 0u64;
+            let mut last_line = 0;
+            for parsed in rx {
+                match parsed {
+                    Parsed::Batch(mut pending) => {
+                        last_line = pending.last().map_or(last_line, |(n, _)| *n);
+                        stored += flush(importer, &mut pending, source, stored)?;
+                        eprintln!("{stored} new events admitted so far (lines 1–{last_line} read)");
+                    }
+                    Parsed::Refused(line_no, e) => {
+                        importer.drain().map_err(api_error)?;
+                        return Err(e.context(format!(
+                            "import stopped; {} before line {line_no}",
+                            stored_events(stored)
+                        )));
+                    }
                 }
             }
-        }
-        Ok(stored)
-    })
+            Ok(stored)
+        })
+    });
+    stored.map_err(api_error)?
+}
+
+/// A storage error of the import as a message.
+fn api_error(e: grantledger_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("import stopped: {}", e.detail)
 }
 
 /// The reader thread: parses lines into batches and sends them; stops at the
@@ -142,7 +152,7 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
 /// requests are kept, not copied, for that). `before`: new events stored by
 /// earlier batches (for the message).
 fn flush(
-    service: &Service,
+    importer: &mut Importer<'_>,
     pending: &mut Vec<(usize, AppendRequest)>,
     source: &str,
     before: u64,
@@ -151,10 +161,12 @@ fn flush(
         return Ok(0);
     }
     let (lines, mut requests): (Vec<usize>, Vec<AppendRequest>) = pending.drain(..).unzip();
-    let refused = match service.append_slice(&mut requests, "import") {
-        Ok(out) => return Ok(new_count(&out)),
+    let refused = match importer.append(&mut requests, "import") {
+        Ok(n) => return Ok(n),
         Err(e) => e,
     };
+    // A refused append has waited for every batch before it to be durable:
+    // the counts are of stored events.
     let stop = |line_no: usize, stored: u64, e: grantledger_server::ApiError| {
         anyhow::anyhow!(
             "import stopped; {} before line {line_no}: {source}:{line_no}: {} (field {}, rule {})",
@@ -170,20 +182,12 @@ fn flush(
     }
     let mut stored = 0;
     for (line_no, req) in lines.into_iter().zip(requests.iter_mut()) {
-        match service.append_slice(std::slice::from_mut(req), "import") {
-            Ok(out) => stored += new_count(&out),
+        match importer.append(std::slice::from_mut(req), "import") {
+            Ok(n) => stored += n,
             Err(e) => return Err(stop(line_no, stored, e)),
         }
     }
     Ok(stored)
-}
-
-fn new_count(out: &grantledger_server::service::AppendOutcome) -> u64 {
-    if out.repeated {
-        0
-    } else {
-        out.records.len() as u64
-    }
 }
 
 /// "N new events are stored", for the message of a stopped import.

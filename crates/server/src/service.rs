@@ -1,7 +1,7 @@
 //! The ledger service: admission and append of events, and the ledger state of
 //! any log prefix. Shared by the HTTP API and the CLI (`import`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use grantledger_domain::events::PersonalDataErased;
@@ -97,6 +97,22 @@ fn new_head(serving: bool) -> Ledger {
         Ledger::with_history()
     } else {
         Ledger::default()
+    }
+}
+
+/// An error of event `i` of a batch names its place (`events[i].field`); a
+/// single event's error is left as it is.
+fn in_batch(batch: bool, i: usize, e: ApiError) -> ApiError {
+    if !batch {
+        return e;
+    }
+    let field = e
+        .field
+        .clone()
+        .map_or(format!("events[{i}]"), |f| format!("events[{i}].{f}"));
+    ApiError {
+        field: Some(field),
+        ..e
     }
 }
 
@@ -630,63 +646,65 @@ impl Service {
         requests: &mut [AppendRequest],
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
-        let batch = requests.len() > 1;
-        let at = |i: usize, e: ApiError| -> ApiError {
-            if batch {
-                let field = e
-                    .field
-                    .clone()
-                    .map_or(format!("events[{i}]"), |f| format!("events[{i}].{f}"));
-                ApiError {
-                    field: Some(field),
-                    ..e
-                }
-            } else {
-                e
-            }
-        };
         let (records, repeated) = {
             let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            for (i, req) in requests.iter_mut().enumerate() {
-                self.pin_report(req).map_err(|e| at(i, e))?;
-            }
-            match self.repeated(requests).map_err(|(i, e)| at(i, e))? {
-                Some(originals) => (originals, true),
-                None if batch => self.append_in_place(requests, actor, at)?,
-                None => {
-                    let (new_events, stored_events) =
-                        self.admit(requests, actor).map_err(|(i, e)| at(i, e))?;
-                    // Erasure destroys the key (durably) before its event is
-                    // written: a crash in between leaves the data unreadable
-                    // and the erasure to be retried, never the reverse.
-                    for req in requests.iter() {
-                        if let Event::PersonalDataErased(e) = &req.event {
-                            if let Some(keys) = self.log.keys() {
-                                keys.destroy_key(&e.participant_id)?;
-                            }
-                        }
-                    }
-                    match self.log.append_deferred(new_events)? {
-                        Appended::New(records) => {
-                            let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
-                            let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
-                            for (r, event) in records.iter().zip(stored_events) {
-                                head.apply_owned(envelope_of(r, event));
-                                tree.push(leaf_hash(&r.hash));
-                            }
-                            self.after_apply(&head);
-                            (records, false)
-                        }
-                        Appended::Repeated(originals) => (originals, true),
-                    }
-                }
-            }
+            self.append_locked(requests, actor)?
         };
         // Outside the writer lock: concurrent appends share one barrier (group commit).
         if let Some(last) = records.iter().map(|r| r.seq).max() {
             self.log.wait_durable(last)?;
         }
         Ok(AppendOutcome { records, repeated })
+    }
+
+    /// The admission and write of [`Service::append_slice`], under the
+    /// writer lock: the records are written, not yet durable.
+    fn append_locked(
+        &self,
+        requests: &mut [AppendRequest],
+        actor: &str,
+    ) -> Result<(Vec<Record>, bool), ApiError> {
+        let batch = requests.len() > 1;
+        let at = |i: usize, e: ApiError| in_batch(batch, i, e);
+        for (i, req) in requests.iter_mut().enumerate() {
+            self.pin_report(req).map_err(|e| at(i, e))?;
+        }
+        Ok(match self.repeated(requests).map_err(|(i, e)| at(i, e))? {
+            Some(originals) => (originals, true),
+            None if batch => self.append_in_place(requests, actor, at)?,
+            None => {
+                let (new_events, stored_events) =
+                    self.admit(requests, actor).map_err(|(i, e)| at(i, e))?;
+                self.destroy_erased_keys(requests)?;
+                match self.log.append_deferred(new_events)? {
+                    Appended::New(records) => {
+                        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+                        let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
+                        for (r, event) in records.iter().zip(stored_events) {
+                            head.apply_owned(envelope_of(r, event));
+                            tree.push(leaf_hash(&r.hash));
+                        }
+                        self.after_apply(&head);
+                        (records, false)
+                    }
+                    Appended::Repeated(originals) => (originals, true),
+                }
+            }
+        })
+    }
+
+    /// Erasure destroys the key (durably) before its event is written: a
+    /// crash in between leaves the data unreadable and the erasure to be
+    /// retried, never the reverse.
+    fn destroy_erased_keys(&self, requests: &[AppendRequest]) -> Result<(), ApiError> {
+        for req in requests {
+            if let Event::PersonalDataErased(e) = &req.event {
+                if let Some(keys) = self.log.keys() {
+                    keys.destroy_key(&e.participant_id)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A batch's admission and append (under the writer lock): each event is
@@ -704,52 +722,7 @@ impl Service {
     ) -> Result<(Vec<Record>, bool), ApiError> {
         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
         let base = head.at_seq();
-        let now = jiff::Timestamp::now();
-        let mut out: Vec<NewEvent> = Vec::with_capacity(requests.len());
-        let mut refused = None;
-        for (i, req) in requests.iter().enumerate() {
-            match self.admit_one(&head, req, actor, &out) {
-                Ok((mut new, event)) => {
-                    let prev = head.head_recorded_at();
-                    let recorded_at = new
-                        .recorded_at
-                        .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
-                    new.recorded_at = Some(recorded_at);
-                    head.apply_owned(Envelope {
-                        seq: base + i as u64 + 1,
-                        event_id: new.event_id,
-                        stream: new.stream.clone(),
-                        stream_version: 0,
-                        recorded_at,
-                        actor: new.actor.clone(),
-                        event,
-                        hash: [0; 32],
-                    });
-                    out.push(new);
-                }
-                Err(e) => {
-                    refused = Some(at(i, e));
-                    break;
-                }
-            }
-        }
-        if let Some(e) = refused {
-            self.restore_head(&mut head, base)?;
-            return Err(e);
-        }
-        // Erasure destroys the key (durably) before its event is written: a
-        // crash in between leaves the data unreadable and the erasure to be
-        // retried, never the reverse.
-        for req in requests {
-            if let Event::PersonalDataErased(e) = &req.event {
-                if let Some(keys) = self.log.keys() {
-                    if let Err(err) = keys.destroy_key(&e.participant_id) {
-                        self.restore_head(&mut head, base)?;
-                        return Err(err.into());
-                    }
-                }
-            }
-        }
+        let out = self.admit_in_place(&mut head, requests, actor, at)?;
         let expected: Vec<(u64, Option<jiff::Timestamp>)> = out
             .iter()
             .enumerate()
@@ -789,6 +762,198 @@ impl Service {
                 Err(e.into())
             }
         }
+    }
+
+    /// Admits each event of a batch against `head` and applies it at once,
+    /// so that the next one sees it, without copying the state; returns the
+    /// records to write (seqs from `head`'s, `recorded_at` set). If an event
+    /// is refused, or an erased participant's key cannot be destroyed, the
+    /// head is folded again from the log to what it was and the error
+    /// returned.
+    fn admit_in_place(
+        &self,
+        head: &mut Ledger,
+        requests: &[AppendRequest],
+        actor: &str,
+        at: impl Fn(usize, ApiError) -> ApiError,
+    ) -> Result<Vec<NewEvent>, ApiError> {
+        let base = head.at_seq();
+        let now = jiff::Timestamp::now();
+        let mut out: Vec<NewEvent> = Vec::with_capacity(requests.len());
+        let mut refused = None;
+        for (i, req) in requests.iter().enumerate() {
+            match self.admit_one(head, req, actor, &out) {
+                Ok((mut new, event)) => {
+                    let prev = head.head_recorded_at();
+                    let recorded_at = new
+                        .recorded_at
+                        .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
+                    new.recorded_at = Some(recorded_at);
+                    head.apply_owned(Envelope {
+                        seq: base + i as u64 + 1,
+                        event_id: new.event_id,
+                        stream: new.stream.clone(),
+                        stream_version: 0,
+                        recorded_at,
+                        actor: new.actor.clone(),
+                        event,
+                        hash: [0; 32],
+                    });
+                    out.push(new);
+                }
+                Err(e) => {
+                    refused = Some(at(i, e));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = refused {
+            self.restore_head(head, base)?;
+            return Err(e);
+        }
+        if let Err(e) = self.destroy_erased_keys(requests) {
+            self.restore_head(head, base)?;
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    /// Runs a bulk import: `f` appends batches through the [`Importer`] it
+    /// is given. In a service opened for an import, each batch is admitted
+    /// into the head state on the calling thread while the batch before it
+    /// is written and made durable on a thread of its own (the performance
+    /// issue: the store's plan and write were a fifth of an import); the
+    /// writer lock is held throughout, so nothing else appends meanwhile.
+    /// A serving service appends each batch as [`Service::append_slice`]
+    /// does. Every batch is durable when this returns.
+    ///
+    /// # Errors
+    /// The first error of a write or of making it durable, if `f` did not
+    /// see it (a batch's refusal is returned by [`Importer::append`]).
+    pub fn import<R>(&self, f: impl FnOnce(&mut Importer<'_>) -> R) -> Result<R, ApiError> {
+        if self.serving {
+            let mut importer = Importer {
+                service: self,
+                pipe: None,
+            };
+            return Ok(f(&mut importer));
+        }
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        std::thread::scope(|scope| {
+            let (jobs, todo) = std::sync::mpsc::sync_channel::<Vec<NewEvent>>(1);
+            let (done, acks) = std::sync::mpsc::channel::<Result<u64, ApiError>>();
+            scope.spawn(move || {
+                for batch in todo {
+                    let ack = self.write_admitted(batch);
+                    let failed = ack.is_err();
+                    if done.send(ack).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let mut importer = Importer {
+                service: self,
+                pipe: Some(Pipe {
+                    jobs,
+                    acks,
+                    in_flight: 0,
+                    _writer: writer,
+                }),
+            };
+            let out = f(&mut importer);
+            importer.drain()?;
+            drop(importer);
+            let head = self.log.head();
+            let mut state = self.head.write().unwrap_or_else(|p| p.into_inner());
+            if state.at_seq() == head.seq {
+                state.set_head_hash(head.hash);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Whether an import may admit `requests` while the batch before them is
+    /// still being written: not when they need the log as written or could
+    /// be refused by the store rather than by admission, which then refuses
+    /// them as [`Service::append_slice`] does: a single event, a report (it
+    /// pins a checkpoint of the log), an event id the head state knows (an
+    /// exact repeat is compared with the stored record) or given twice, an
+    /// expected version, or a record time before the one before it.
+    fn can_write_behind(&self, requests: &[AppendRequest]) -> bool {
+        if requests.len() < 2 {
+            return false;
+        }
+        let head = self.head.read().unwrap_or_else(|p| p.into_inner());
+        let mut last = head.head_recorded_at();
+        let mut ids = HashSet::with_capacity(requests.len());
+        for r in requests {
+            if matches!(r.event, Event::ReportSubmitted(_)) || r.expected_version.is_some() {
+                return false;
+            }
+            if let Some(id) = r.event_id {
+                if !ids.insert(id) || head.seq_of(&id).is_some() {
+                    return false;
+                }
+            }
+            if let Some(at) = r.recorded_at {
+                if last.is_some_and(|l| at < l) {
+                    return false;
+                }
+                last = Some(at);
+            }
+        }
+        true
+    }
+
+    /// After an import's write failed: the head state, ahead of the log by
+    /// the batches admitted since, is folded again to the log's durable head
+    /// (the store refuses appends from then on); returns `e`.
+    fn after_failed_write(&self, e: ApiError) -> ApiError {
+        let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
+        let durable = self.log.head().seq;
+        if let Err(refold) = self.restore_head(&mut head, durable) {
+            tracing::error!(error = %refold.detail, "refolding the head after a failed import write");
+        }
+        e
+    }
+
+    /// The import's writer thread: writes a batch admitted into the head
+    /// (its seqs follow the log's written head), adds it to the Merkle tree
+    /// and makes it durable; returns how many records it wrote.
+    fn write_admitted(&self, batch: Vec<NewEvent>) -> Result<u64, ApiError> {
+        let base = self.log.head().seq;
+        let expected: Vec<(u64, Option<jiff::Timestamp>)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (base + i as u64 + 1, n.recorded_at))
+            .collect();
+        let records = match self.log.append_deferred(batch)? {
+            Appended::New(records) => records,
+            Appended::Repeated(_) => {
+                return Err(ApiError::internal(
+                    "an admitted batch of new events was found stored",
+                ))
+            }
+        };
+        let same = records
+            .iter()
+            .map(|r| (r.seq, Some(r.recorded_at)))
+            .eq(expected.iter().copied());
+        if !same {
+            return Err(ApiError::internal(
+                "an admitted batch was stored at other seqs than admitted",
+            ));
+        }
+        {
+            let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
+            for r in &records {
+                tree.push(leaf_hash(&r.hash));
+            }
+        }
+        if let Some(last) = records.last() {
+            self.log.wait_durable(last.seq)?;
+        }
+        Ok(records.len() as u64)
     }
 
     /// Puts the head state back to the prefix `seq ≤ at_seq` by folding the
@@ -1050,6 +1215,10 @@ impl Service {
         if let Some(stream) = as_stored {
             return Ok(stream);
         }
+        // an import may still be writing the target's batch
+        if let Some(seq) = state.seq_of(&target) {
+            self.log.wait_durable(seq)?;
+        }
         match self.log.get_by_id(&target)? {
             Some(r) => Ok(r.stream),
             None => Err(ApiError::new(
@@ -1120,6 +1289,135 @@ impl Service {
                 .rule("idempotency"),
             )),
         }
+    }
+}
+
+/// Appends the batches of a bulk import ([`Service::import`]).
+pub struct Importer<'s> {
+    service: &'s Service,
+    /// The writer thread of a service opened for an import.
+    pipe: Option<Pipe<'s>>,
+}
+
+struct Pipe<'s> {
+    /// Admitted batches to the writer thread (one waits while one is written).
+    jobs: std::sync::mpsc::SyncSender<Vec<NewEvent>>,
+    /// For each batch sent, in order: how many records it wrote, or why not.
+    acks: std::sync::mpsc::Receiver<Result<u64, ApiError>>,
+    in_flight: usize,
+    _writer: std::sync::MutexGuard<'s, ()>,
+}
+
+impl Importer<'_> {
+    /// Admits a batch (all or none, as [`Service::append_slice`]) and hands
+    /// it to the writer; returns how many new events it holds (0 for an
+    /// exact repeat of stored events). The batch is durable once
+    /// [`Importer::drain`] or [`Service::import`] returns.
+    ///
+    /// A batch is admitted only after the batches before it are written
+    /// when it needs the log as written: a report (it pins a checkpoint of
+    /// the log), or an event id the head state already knows (an exact
+    /// repeat, compared with the stored record).
+    ///
+    /// # Errors
+    /// As [`Service::append_slice`]; also an earlier batch's write error.
+    /// Nothing of a refused batch is stored.
+    pub fn append(&mut self, requests: &mut [AppendRequest], actor: &str) -> Result<u64, ApiError> {
+        let service = self.service;
+        let Some(pipe) = self.pipe.as_mut() else {
+            let out = service.append_slice(requests, actor)?;
+            return Ok(if out.repeated {
+                0
+            } else {
+                out.records.len() as u64
+            });
+        };
+        if let Err(e) = pipe.collect() {
+            return Err(service.after_failed_write(e));
+        }
+        if !service.can_write_behind(requests) {
+            // the plain path, with the log written up to the head
+            if let Err(e) = pipe.drain() {
+                return Err(service.after_failed_write(e));
+            }
+            let (records, repeated) = service.append_locked(requests, actor)?;
+            if let Some(last) = records.iter().map(|r| r.seq).max() {
+                service.log.wait_durable(last)?;
+            }
+            return Ok(if repeated { 0 } else { records.len() as u64 });
+        }
+        let batch = {
+            let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
+            let base = head.at_seq();
+            let admitted =
+                service.admit_in_place(&mut head, requests, actor, |i, e| in_batch(true, i, e));
+            let batch = match admitted {
+                Ok(batch) => batch,
+                Err(e) => {
+                    // restored to `base`, whose records the writer may
+                    // still be writing: fold again once they are durable
+                    drop(head);
+                    if let Err(w) = pipe.drain() {
+                        return Err(service.after_failed_write(w));
+                    }
+                    let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
+                    service.restore_head(&mut head, base)?;
+                    return Err(e);
+                }
+            };
+            service.after_apply(&head);
+            batch
+        };
+        let n = batch.len() as u64;
+        if pipe.jobs.send(batch).is_err() {
+            let e = pipe
+                .drain()
+                .err()
+                .unwrap_or_else(|| ApiError::internal("the import's writer stopped"));
+            return Err(service.after_failed_write(e));
+        }
+        pipe.in_flight += 1;
+        Ok(n)
+    }
+
+    /// Waits until every batch handed over is written and durable.
+    ///
+    /// # Errors
+    /// The first write or durability error.
+    pub fn drain(&mut self) -> Result<(), ApiError> {
+        match self.pipe.as_mut() {
+            Some(pipe) => pipe.drain().map_err(|e| self.service.after_failed_write(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Pipe<'_> {
+    /// Takes the acknowledgements already sent, without waiting.
+    fn collect(&mut self) -> Result<(), ApiError> {
+        while self.in_flight > 0 {
+            match self.acks.try_recv() {
+                Ok(ack) => {
+                    self.in_flight -= 1;
+                    ack?;
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every acknowledgement.
+    fn drain(&mut self) -> Result<(), ApiError> {
+        while self.in_flight > 0 {
+            let ack = self
+                .acks
+                .recv()
+                .map_err(|_| ApiError::internal("the import's writer stopped"))?;
+            self.in_flight -= 1;
+            ack?;
+        }
+        Ok(())
     }
 }
 
@@ -1197,6 +1495,26 @@ pub fn fold_with(
     })
 }
 
+/// The SINEC fixture, for the tests below.
+#[cfg(test)]
+mod fixture {
+    use crate::request::{parse_item, AppendRequest, Source};
+
+    pub(super) const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
+
+    /// The fixture's lines as import requests.
+    pub(super) fn requests() -> Vec<AppendRequest> {
+        SINEC
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
+                parse_item(&v, Source::Import).expect("fixture line parses")
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod snapshot_tests {
     //! Snapshots never change an answer: every figure at any (prefix, date)
@@ -1210,20 +1528,8 @@ mod snapshot_tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::request::{parse_item, Source};
 
-    const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
-
-    fn requests() -> Vec<AppendRequest> {
-        SINEC
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
-                parse_item(&v, Source::Import).expect("fixture line parses")
-            })
-            .collect()
-    }
+    use super::fixture::requests;
 
     /// The fixture appended in uneven batches to a service keeping snapshots
     /// every `every` records (so that snapshots are taken both while
@@ -1385,7 +1691,7 @@ mod stream_tests {
     use super::*;
     use crate::request::{parse_item, Source};
 
-    const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
+    use super::fixture::SINEC;
     /// The fixture's session K01-1-S1 (run K01-1), line 81.
     const SESSION: &str = "9cf30e87-3583-5b2e-9aab-0437b28f9dcf";
     /// An attendance at it, line 82.
@@ -1441,5 +1747,172 @@ mod stream_tests {
         ] {
             assert_eq!(stored_stream(&s, id), participant, "{id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    //! A bulk import admits a batch while the one before it is written
+    //! ([`Service::import`]): it stores exactly what plain appends store,
+    //! and a refused batch leaves the batches before it stored.
+
+    use std::sync::Arc;
+
+    use grantledger_domain::Date;
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    use super::fixture::requests;
+
+    fn for_import() -> Service {
+        let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+        Service::open_for_import(log, None).expect("opens")
+    }
+
+    fn records(s: &Service) -> Vec<Record> {
+        s.log().read_range(1, usize::MAX).expect("reads")
+    }
+
+    /// Both logs hold the same records (the first difference named); a
+    /// registration's payload is sealed with each log's own key, and so are
+    /// the hashes from there on.
+    fn same_records(a: &Service, b: &Service) {
+        let (a, b) = (records(a), records(b));
+        assert_eq!(a.len(), b.len(), "record counts");
+        let fields = |r: &Record| {
+            let sealed = r.kind == "participant_registered";
+            (
+                r.seq,
+                r.event_id,
+                r.stream.clone(),
+                r.stream_version,
+                r.recorded_at,
+                r.actor.clone(),
+                r.kind.clone(),
+                r.schema_version,
+                (!sealed).then(|| r.payload.clone()),
+            )
+        };
+        if let Some((x, y)) = a.iter().zip(&b).find(|(x, y)| fields(x) != fields(y)) {
+            panic!(
+                "seq {}: {} {} v{} {} | {} {} v{} {}",
+                x.seq,
+                x.event_id,
+                x.stream,
+                x.stream_version,
+                x.recorded_at,
+                y.event_id,
+                y.stream,
+                y.stream_version,
+                y.recorded_at
+            );
+        }
+    }
+
+    /// Imports `reqs` in batches of `size` (reports go alone, as the CLI
+    /// sends them); returns the new events counted.
+    fn import(s: &Service, reqs: &[AppendRequest], size: usize) -> Result<u64, ApiError> {
+        s.import(|imp| {
+            let mut n = 0;
+            let mut batch = Vec::new();
+            for r in reqs {
+                let alone = matches!(r.event, Event::ReportSubmitted(_));
+                if alone && !batch.is_empty() {
+                    n += imp.append(&mut std::mem::take(&mut batch), "test")?;
+                }
+                batch.push(r.clone());
+                if alone || batch.len() >= size {
+                    n += imp.append(&mut std::mem::take(&mut batch), "test")?;
+                }
+            }
+            if !batch.is_empty() {
+                n += imp.append(&mut batch, "test")?;
+            }
+            Ok(n)
+        })?
+    }
+
+    #[test]
+    fn the_import_stores_what_plain_appends_store() {
+        let reqs = requests();
+        let piped = for_import();
+        assert_eq!(import(&piped, &reqs, 37), Ok(reqs.len() as u64));
+        let plain = for_import();
+        for chunk in reqs.chunks(37) {
+            plain.append(chunk.to_vec(), "test").expect("admitted");
+        }
+        same_records(&piped, &plain);
+        let head = piped.log().head();
+        assert_eq!(head.seq, reqs.len() as u64);
+        assert_eq!(
+            piped.with_head(|l| (l.at_seq(), l.head_hash())),
+            (head.seq, head.hash)
+        );
+        let refolded = fold(piped.log().as_ref(), Ledger::default(), head.seq).expect("folds");
+        assert!(
+            piped.with_head(|l| *l == refolded),
+            "the head is the log's state"
+        );
+        let day = Date::constant(2018, 9, 30);
+        assert_eq!(
+            piped.with_head(|l| (l.indicators(day), l.findings(day), l.budget(day))),
+            plain.with_head(|l| (l.indicators(day), l.findings(day), l.budget(day)))
+        );
+        let mut tree = MerkleTree::new();
+        for r in records(&piped) {
+            tree.push(leaf_hash(&r.hash));
+        }
+        assert_eq!(
+            piped.with_tree(|t| t.root(head.seq)).expect("root"),
+            tree.root(head.seq).expect("root"),
+            "the Merkle tree holds the written records"
+        );
+    }
+
+    #[test]
+    fn a_refused_batch_leaves_the_batches_before_it_stored_and_the_import_goes_on() {
+        let reqs = requests();
+        let s = for_import();
+        assert_eq!(import(&s, &reqs[..300], 50), Ok(300));
+        let mut bad = reqs[300..310].to_vec();
+        // an attendance of a participant who is not registered (R1.1)
+        let stranger = r#"{"kind":"attendance_recorded","data":{"participant_id":"00000000-0000-4000-8000-0000000000aa","session_id":"K01-1-S1","hours":"2","sheet_ref":"PL-X"}}"#;
+        bad[4] = parse_item(
+            &serde_json::from_str(stranger).expect("json"),
+            Source::Import,
+        )
+        .expect("parses");
+        let refused = s
+            .import(|imp| imp.append(&mut bad, "test"))
+            .expect("no write error");
+        let e = refused.expect_err("the batch is refused");
+        assert_eq!(
+            e.field.as_deref(),
+            Some("events[4].data.participant_id"),
+            "{e:?}"
+        );
+        assert_eq!(s.log().head().seq, 300);
+        let refolded = fold(s.log().as_ref(), Ledger::default(), 300).expect("folds");
+        assert!(
+            s.with_head(|l| *l == refolded),
+            "the head is the log's 300 records"
+        );
+        // an event id of an earlier batch, with other content: refused by the store's rules
+        let mut reused = reqs[310..320].to_vec();
+        reused[3].event_id = reqs[10].event_id;
+        let e = s
+            .import(|imp| imp.append(&mut reused, "test"))
+            .expect("no write error")
+            .expect_err("a reused event id is refused");
+        assert_eq!(e.rule.as_deref(), Some("idempotency"), "{e:?}");
+        // an exact repeat of stored events is nothing new
+        let mut again = reqs[250..300].to_vec();
+        assert_eq!(s.import(|imp| imp.append(&mut again, "test")), Ok(Ok(0)));
+        assert_eq!(import(&s, &reqs[300..], 50), Ok((reqs.len() - 300) as u64));
+        let plain = for_import();
+        plain.append(reqs.clone(), "test").expect("admitted");
+        same_records(&s, &plain);
     }
 }

@@ -317,7 +317,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             ))
         }
     };
-    check_texts(data, "data")?;
+    check_texts(data, &Place::Key(&Place::Root, "data"))?;
     let event = Event::from_json(&kind, data)?;
     event.validate().map_err(|r| r.under("data"))?;
     Ok(AppendRequest {
@@ -354,12 +354,13 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// Refuses, anywhere in `value`, a string longer than [`MAX_TEXT_CHARS`] or
 /// holding control characters or bidirectional overrides (text that would
 /// print differently from what is stored).
-fn check_texts(value: &Value, path: &str) -> Result<(), Rejection> {
+fn check_texts(value: &Value, at: &Place<'_>) -> Result<(), Rejection> {
     match value {
         Value::String(s) => {
-            if s.chars().count() > MAX_TEXT_CHARS {
+            // a text of at most MAX_TEXT_CHARS bytes has at most as many characters
+            if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
                 return Err(Rejection::malformed(
-                    path,
+                    at.field(),
                     RULE_RANGE,
                     format!("text longer than {MAX_TEXT_CHARS} characters"),
                 ));
@@ -367,9 +368,13 @@ fn check_texts(value: &Value, path: &str) -> Result<(), Rejection> {
             let bad = |c: char| {
                 c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
             };
+            let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
+            if clean_ascii {
+                return Ok(());
+            }
             if let Some(c) = s.chars().find(|c| bad(*c)) {
                 return Err(Rejection::malformed(
-                    path,
+                    at.field(),
                     RULE_SCHEMA,
                     format!("text contains the control character U+{:04X}", c as u32),
                 ));
@@ -379,10 +384,10 @@ fn check_texts(value: &Value, path: &str) -> Result<(), Rejection> {
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .try_for_each(|(i, v)| check_texts(v, &format!("{path}[{i}]"))),
+            .try_for_each(|(i, v)| check_texts(v, &Place::Index(at, i))),
         Value::Object(map) => map
             .iter()
-            .try_for_each(|(k, v)| check_texts(v, &format!("{path}.{k}"))),
+            .try_for_each(|(k, v)| check_texts(v, &Place::Key(at, k))),
         _ => Ok(()),
     }
 }
@@ -438,6 +443,57 @@ mod tests {
             v,
             serde_json::json!({"a":{"x":1},"b":{"x":[true,null,-2,2.5,"s"]}})
         );
+    }
+
+    /// Texts anywhere in `data`: control characters (ASCII or not), bidi
+    /// overrides and more than 2 000 characters (not bytes) are refused,
+    /// naming the text's place.
+    #[test]
+    fn a_bad_text_is_refused_naming_its_place() {
+        let long_ok = "é".repeat(MAX_TEXT_CHARS); // 4 000 bytes, 2 000 characters
+        let long_bad = "a".repeat(MAX_TEXT_CHARS + 1);
+        let cases = [
+            (
+                serde_json::json!({"note": "tab\there"}),
+                Some("data.note"),
+                RULE_SCHEMA,
+            ),
+            (
+                serde_json::json!({"a": [{"b": "ok"}, {"b": "del\u{7f}"}]}),
+                Some("data.a[1].b"),
+                RULE_SCHEMA,
+            ),
+            (
+                serde_json::json!({"x": "Příliš\u{202E}žluťoučký"}),
+                Some("data.x"),
+                RULE_SCHEMA,
+            ),
+            (
+                serde_json::json!({"x": "c1 \u{85} control"}),
+                Some("data.x"),
+                RULE_SCHEMA,
+            ),
+            (
+                serde_json::json!({"x": long_bad}),
+                Some("data.x"),
+                RULE_RANGE,
+            ),
+            (
+                serde_json::json!({"x": long_ok, "y": ["Žďár nad Sázavou", 3]}),
+                None,
+                "",
+            ),
+        ];
+        for (data, field, rule) in cases {
+            let got = check_texts(&data, &Place::Key(&Place::Root, "data"));
+            match field {
+                None => assert!(got.is_ok(), "{data}"),
+                Some(f) => {
+                    let e = got.expect_err("refused");
+                    assert_eq!((e.field.as_str(), e.rule.as_str()), (f, rule), "{data}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -722,7 +722,13 @@ impl Service {
     ) -> Result<(Vec<Record>, bool), ApiError> {
         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
         let base = head.at_seq();
-        let out = self.admit_in_place(&mut head, requests, actor, at)?;
+        let out = match self.admit_in_place(&mut head, requests, actor, at) {
+            Ok(out) => out,
+            Err(e) => {
+                self.restore_head(&mut head, base)?;
+                return Err(e);
+            }
+        };
         let expected: Vec<(u64, Option<jiff::Timestamp>)> = out
             .iter()
             .enumerate()
@@ -768,8 +774,8 @@ impl Service {
     /// so that the next one sees it, without copying the state; returns the
     /// records to write (seqs from `head`'s, `recorded_at` set). If an event
     /// is refused, or an erased participant's key cannot be destroyed, the
-    /// head is folded again from the log to what it was and the error
-    /// returned.
+    /// error is returned and the caller folds the head again from the log
+    /// ([`Service::restore_head`]) to what it was.
     fn admit_in_place(
         &self,
         head: &mut Ledger,
@@ -808,13 +814,9 @@ impl Service {
             }
         }
         if let Some(e) = refused {
-            self.restore_head(head, base)?;
             return Err(e);
         }
-        if let Err(e) = self.destroy_erased_keys(requests) {
-            self.restore_head(head, base)?;
-            return Err(e);
-        }
+        self.destroy_erased_keys(requests)?;
         Ok(out)
     }
 
@@ -1354,13 +1356,12 @@ impl Importer<'_> {
             let batch = match admitted {
                 Ok(batch) => batch,
                 Err(e) => {
-                    // restored to `base`, whose records the writer may
-                    // still be writing: fold again once they are durable
-                    drop(head);
+                    // back to `base` once the writer has made the batches
+                    // before it durable (it never takes the head's lock)
                     if let Err(w) = pipe.drain() {
+                        drop(head);
                         return Err(service.after_failed_write(w));
                     }
-                    let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
                     service.restore_head(&mut head, base)?;
                     return Err(e);
                 }

@@ -598,7 +598,7 @@ impl Cache {
                         .keys()
                         .chain(l.ix.internships_by_participant.keys())
                         .collect(),
-                    runs: l.ix.runs.keys().cloned().collect(),
+                    runs: l.ix.runs.keys().collect(),
                     courses: l
                         .ix
                         .courses

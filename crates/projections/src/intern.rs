@@ -16,6 +16,7 @@
 //! changes no answer. Iteration follows the numbering, which depends on
 //! what every copy folded: callers that show an order sort by key.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -51,7 +52,10 @@ impl<K> Default for Interner<K> {
 
 impl<K: Hash + Eq + Clone> Interner<K> {
     /// The number of `key`, if it has one.
-    fn number(&self, key: &K) -> Option<u32> {
+    fn number<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+    {
         let t = self.0.read().unwrap_or_else(PoisonError::into_inner);
         t.numbers.get(key).copied()
     }
@@ -125,13 +129,19 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
         &self.interner
     }
 
-    /// The value of `key`.
-    pub fn get(&self, key: &K) -> Option<&V> {
+    /// The value of `key` (or of a key it borrows as, such as a `&str`).
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         self.map.get(&self.interner.number(key)?)
     }
 
     /// The value of `key`, to change in place (copied first if shared).
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+    pub fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         let n = self.interner.number(key)?;
         self.map.get_mut(&n)
     }
@@ -143,7 +153,10 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
     }
 
     /// Removes `key`; returns its value.
-    pub fn remove(&mut self, key: &K) -> Option<V> {
+    pub fn remove<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         let n = self.interner.number(key)?;
         self.map.remove(&n)
     }

@@ -226,19 +226,19 @@ pub(crate) type Key = compact_str::CompactString;
 
 /// Natural ids → seq of the live event that carries them.
 ///
-/// The maps keyed by participant or expense id (random UUIDs) are
-/// [`IdMap`]s numbering the ids as first seen (one numbering for
-/// participants, one for expenses, one for enrolments), so that a snapshot
-/// and the head that moves on share most of them.
+/// The maps keyed by participant or expense id (random UUIDs), run or
+/// session id are [`IdMap`]s numbering the ids as first seen (one numbering
+/// for each kind, and one for enrolments), so that a snapshot and the head
+/// that moves on share most of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Index {
     pub project: Option<u64>,
     pub organizations: OrdMap<Key, u64>,
     pub courses: OrdMap<Key, u64>,
-    pub runs: OrdMap<Key, u64>,
+    pub runs: IdMap<Key, u64>,
     pub runs_by_course: OrdMap<Key, Seqs>,
-    pub sessions: OrdMap<Key, u64>,
-    pub sessions_by_run: OrdMap<Key, Seqs>,
+    pub sessions: IdMap<Key, u64>,
+    pub sessions_by_run: IdMap<Key, Seqs>,
     pub seminars: OrdMap<Key, u64>,
     pub workshops: OrdMap<Key, u64>,
     pub conferences: OrdMap<Key, u64>,
@@ -246,7 +246,7 @@ pub(crate) struct Index {
     pub enrolments: IdMap<(Uuid, Key), u64>,
     pub attendance_by_participant: IdMap<Uuid, Seqs>,
     /// Session id (live or not) → seqs of the attendances naming it.
-    pub attendance_by_session: OrdMap<Key, Seqs>,
+    pub attendance_by_session: IdMap<Key, Seqs>,
     pub internships_by_participant: IdMap<Uuid, Seqs>,
     pub exits: IdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
@@ -263,21 +263,23 @@ impl Default for Index {
     fn default() -> Self {
         let participants = Interner::default();
         let expenses = Interner::default();
+        let runs = Interner::default();
+        let sessions = Interner::default();
         Index {
             project: None,
             organizations: OrdMap::new(),
             courses: OrdMap::new(),
-            runs: OrdMap::new(),
+            runs: IdMap::with(&runs),
             runs_by_course: OrdMap::new(),
-            sessions: OrdMap::new(),
-            sessions_by_run: OrdMap::new(),
+            sessions: IdMap::with(&sessions),
+            sessions_by_run: IdMap::with(&runs),
             seminars: OrdMap::new(),
             workshops: OrdMap::new(),
             conferences: OrdMap::new(),
             participants: IdMap::with(&participants),
             enrolments: IdMap::default(),
             attendance_by_participant: IdMap::with(&participants),
-            attendance_by_session: OrdMap::new(),
+            attendance_by_session: IdMap::with(&sessions),
             internships_by_participant: IdMap::with(&participants),
             exits: IdMap::with(&participants),
             erased: OrdMap::new(),

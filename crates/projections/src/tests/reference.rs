@@ -162,7 +162,7 @@ impl Ledger {
     /// sum to at least the course's planned hours.
     pub(crate) fn ref_runs_held(&self, as_of: Date) -> BTreeSet<u64> {
         let mut held = BTreeSet::new();
-        for (run_id, &run_seq) in &self.ix.runs {
+        for (run_id, &run_seq) in self.ix.runs.iter() {
             let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) else {
                 continue;
             };
@@ -178,7 +178,7 @@ impl Ledger {
             let done: Hours = self
                 .ix
                 .sessions_by_run
-                .get(run_id)
+                .get(&run_id)
                 .into_iter()
                 .flatten()
                 .filter_map(|s| match self.event(*s) {

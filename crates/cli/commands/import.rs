@@ -9,7 +9,7 @@ use std::io::BufRead;
 use std::sync::mpsc;
 
 use grantledger_server::request::{parse_item, AppendRequest, Source};
-use grantledger_server::service::Importer;
+use grantledger_server::service::{ImportError, Importer};
 use grantledger_server::Service;
 
 /// Batches parsed ahead of the appender.
@@ -163,7 +163,8 @@ fn flush(
     let (lines, mut requests): (Vec<usize>, Vec<AppendRequest>) = pending.drain(..).unzip();
     let refused = match importer.append(&mut requests, "import") {
         Ok(n) => return Ok(n),
-        Err(e) => e,
+        Err(ImportError::Failed(e)) => return Err(failed(importer, &e)),
+        Err(ImportError::Refused(e)) => e,
     };
     // A refused append has waited for every batch before it to be durable:
     // the counts are of stored events.
@@ -184,10 +185,21 @@ fn flush(
     for (line_no, req) in lines.into_iter().zip(requests.iter_mut()) {
         match importer.append(std::slice::from_mut(req), "import") {
             Ok(n) => stored += n,
-            Err(e) => return Err(stop(line_no, stored, e)),
+            Err(ImportError::Refused(e)) => return Err(stop(line_no, stored, e)),
+            Err(ImportError::Failed(e)) => return Err(failed(importer, &e)),
         }
     }
     Ok(stored)
+}
+
+/// The message of an import that could not write: what failed and how many
+/// new events are stored (the lines after them are not).
+fn failed(importer: &Importer<'_>, e: &grantledger_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "import stopped: {}; {}, the lines after them are not",
+        e.detail,
+        stored_events(importer.stored())
+    )
 }
 
 /// "N new events are stored", for the message of a stopped import.

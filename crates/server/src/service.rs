@@ -8,7 +8,7 @@ use grantledger_domain::events::PersonalDataErased;
 use grantledger_domain::{Envelope, Event, Personal};
 use grantledger_projections::{Ledger, Projection};
 use grantledger_store::checkpoint::SignedCheckpoint;
-use grantledger_store::{leaf_hash, Appended, EventLog, MerkleTree, NewEvent, Record};
+use grantledger_store::{leaf_hash, AppendError, Appended, EventLog, MerkleTree, NewEvent, Record};
 use uuid::Uuid;
 
 use crate::request::AppendRequest;
@@ -791,6 +791,14 @@ impl Service {
             match self.admit_one(head, req, actor, &out) {
                 Ok((mut new, event)) => {
                     let prev = head.head_recorded_at();
+                    // G6, as the store checks it: record times never go back
+                    if let (Some(given), Some(last)) = (new.recorded_at, prev) {
+                        if given < last {
+                            let e = AppendError::RecordedAtDecreasing { given, head: last };
+                            refused = Some(at(i, e.into()));
+                            break;
+                        }
+                    }
                     let recorded_at = new
                         .recorded_at
                         .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
@@ -837,6 +845,8 @@ impl Service {
             let mut importer = Importer {
                 service: self,
                 pipe: None,
+                stored: 0,
+                failed: None,
             };
             return Ok(f(&mut importer));
         }
@@ -861,6 +871,8 @@ impl Service {
                     in_flight: 0,
                     _writer: writer,
                 }),
+                stored: 0,
+                failed: None,
             };
             let out = f(&mut importer);
             importer.drain()?;
@@ -876,17 +888,17 @@ impl Service {
 
     /// Whether an import may admit `requests` while the batch before them is
     /// still being written: not when they need the log as written or could
-    /// be refused by the store rather than by admission, which then refuses
-    /// them as [`Service::append_slice`] does: a single event, a report (it
-    /// pins a checkpoint of the log), an event id the head state knows (an
-    /// exact repeat is compared with the stored record) or given twice, an
-    /// expected version, or a record time before the one before it.
+    /// be refused by the store rather than by admission (a record time that
+    /// goes back is refused by both, G6), which then refuses them as
+    /// [`Service::append_slice`] does: a single event, a report (it pins a
+    /// checkpoint of the log), an event id the head state knows (an exact
+    /// repeat is compared with the stored record) or given twice, or an
+    /// expected version.
     fn can_write_behind(&self, requests: &[AppendRequest]) -> bool {
         if requests.len() < 2 {
             return false;
         }
         let head = self.head.read().unwrap_or_else(|p| p.into_inner());
-        let mut last = head.head_recorded_at();
         let mut ids = HashSet::with_capacity(requests.len());
         for r in requests {
             if matches!(r.event, Event::ReportSubmitted(_)) || r.expected_version.is_some() {
@@ -896,12 +908,6 @@ impl Service {
                 if !ids.insert(id) || head.seq_of(&id).is_some() {
                     return false;
                 }
-            }
-            if let Some(at) = r.recorded_at {
-                if last.is_some_and(|l| at < l) {
-                    return false;
-                }
-                last = Some(at);
             }
         }
         true
@@ -1299,6 +1305,31 @@ pub struct Importer<'s> {
     service: &'s Service,
     /// The writer thread of a service opened for an import.
     pipe: Option<Pipe<'s>>,
+    /// New events written and durable so far.
+    stored: u64,
+    /// The write that failed: every later append fails with it.
+    failed: Option<ApiError>,
+}
+
+/// Why [`Importer::append`] stored nothing of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportError {
+    /// The batch was refused (a rule, a conflict); the import may go on
+    /// with other events.
+    Refused(ApiError),
+    /// Writing failed, or the store refused a batch admission had let
+    /// through: nothing more can be imported. [`Importer::stored`] says how
+    /// many new events are stored.
+    Failed(ApiError),
+}
+
+impl ImportError {
+    /// The error inside.
+    pub fn error(&self) -> &ApiError {
+        match self {
+            ImportError::Refused(e) | ImportError::Failed(e) => e,
+        }
+    }
 }
 
 struct Pipe<'s> {
@@ -1322,31 +1353,60 @@ impl Importer<'_> {
     /// repeat, compared with the stored record).
     ///
     /// # Errors
-    /// As [`Service::append_slice`]; also an earlier batch's write error.
-    /// Nothing of a refused batch is stored.
-    pub fn append(&mut self, requests: &mut [AppendRequest], actor: &str) -> Result<u64, ApiError> {
+    /// [`ImportError::Refused`] as [`Service::append_slice`] refuses (the
+    /// batches before it are then durable); [`ImportError::Failed`] for a
+    /// storage error, also an earlier batch's, after which every append
+    /// fails. Nothing of the batch is stored either way.
+    pub fn append(
+        &mut self,
+        requests: &mut [AppendRequest],
+        actor: &str,
+    ) -> Result<u64, ImportError> {
+        if let Some(e) = &self.failed {
+            return Err(ImportError::Failed(e.clone()));
+        }
+        let outcome = self.append_inner(requests, actor);
+        match outcome {
+            Ok(n) => Ok(n),
+            Err(ImportError::Failed(e)) => {
+                let e = self.service.after_failed_write(e);
+                self.failed = Some(e.clone());
+                Err(ImportError::Failed(e))
+            }
+            Err(refused) => Err(refused),
+        }
+    }
+
+    fn append_inner(
+        &mut self,
+        requests: &mut [AppendRequest],
+        actor: &str,
+    ) -> Result<u64, ImportError> {
         let service = self.service;
         let Some(pipe) = self.pipe.as_mut() else {
-            let out = service.append_slice(requests, actor)?;
-            return Ok(if out.repeated {
+            let out = service.append_slice(requests, actor).map_err(classify)?;
+            let n = if out.repeated {
                 0
             } else {
                 out.records.len() as u64
-            });
+            };
+            self.stored += n;
+            return Ok(n);
         };
-        if let Err(e) = pipe.collect() {
-            return Err(service.after_failed_write(e));
-        }
+        self.stored += pipe.collect().map_err(ImportError::Failed)?;
         if !service.can_write_behind(requests) {
             // the plain path, with the log written up to the head
-            if let Err(e) = pipe.drain() {
-                return Err(service.after_failed_write(e));
-            }
-            let (records, repeated) = service.append_locked(requests, actor)?;
+            self.stored += pipe.drain().map_err(ImportError::Failed)?;
+            let (records, repeated) = service.append_locked(requests, actor).map_err(classify)?;
             if let Some(last) = records.iter().map(|r| r.seq).max() {
-                service.log.wait_durable(last)?;
+                service
+                    .log
+                    .wait_durable(last)
+                    .map_err(|e| ImportError::Failed(e.into()))?;
             }
-            return Ok(if repeated { 0 } else { records.len() as u64 });
+            let n = if repeated { 0 } else { records.len() as u64 };
+            self.stored += n;
+            return Ok(n);
         }
         let batch = {
             let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
@@ -1358,12 +1418,14 @@ impl Importer<'_> {
                 Err(e) => {
                     // back to `base` once the writer has made the batches
                     // before it durable (it never takes the head's lock)
-                    if let Err(w) = pipe.drain() {
-                        drop(head);
-                        return Err(service.after_failed_write(w));
-                    }
-                    service.restore_head(&mut head, base)?;
-                    return Err(e);
+                    let drained = pipe.drain();
+                    drop(head);
+                    self.stored += drained.map_err(ImportError::Failed)?;
+                    let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
+                    service
+                        .restore_head(&mut head, base)
+                        .map_err(ImportError::Failed)?;
+                    return Err(classify(e));
                 }
             };
             service.after_apply(&head);
@@ -1371,11 +1433,11 @@ impl Importer<'_> {
         };
         let n = batch.len() as u64;
         if pipe.jobs.send(batch).is_err() {
-            let e = pipe
-                .drain()
-                .err()
-                .unwrap_or_else(|| ApiError::internal("the import's writer stopped"));
-            return Err(service.after_failed_write(e));
+            let e = match pipe.drain() {
+                Ok(_) => ApiError::internal("the import's writer stopped"),
+                Err(e) => e,
+            };
+            return Err(ImportError::Failed(e));
         }
         pipe.in_flight += 1;
         Ok(n)
@@ -1384,41 +1446,73 @@ impl Importer<'_> {
     /// Waits until every batch handed over is written and durable.
     ///
     /// # Errors
-    /// The first write or durability error.
+    /// The first write or durability error (then every append fails).
     pub fn drain(&mut self) -> Result<(), ApiError> {
-        match self.pipe.as_mut() {
-            Some(pipe) => pipe.drain().map_err(|e| self.service.after_failed_write(e)),
-            None => Ok(()),
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
         }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        match pipe.drain() {
+            Ok(n) => {
+                self.stored += n;
+                Ok(())
+            }
+            Err(e) => {
+                let e = self.service.after_failed_write(e);
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// New events written and durable so far (batches still being written
+    /// are counted once [`Importer::drain`] has waited for them).
+    pub fn stored(&self) -> u64 {
+        self.stored
+    }
+}
+
+/// A refusal (4xx) may be followed by other appends; a server-side error
+/// (5xx: storage) ends the import.
+fn classify(e: ApiError) -> ImportError {
+    if e.status >= 500 {
+        ImportError::Failed(e)
+    } else {
+        ImportError::Refused(e)
     }
 }
 
 impl Pipe<'_> {
-    /// Takes the acknowledgements already sent, without waiting.
-    fn collect(&mut self) -> Result<(), ApiError> {
+    /// Takes the acknowledgements already sent, without waiting; returns
+    /// how many records they wrote.
+    fn collect(&mut self) -> Result<u64, ApiError> {
+        let mut written = 0;
         while self.in_flight > 0 {
             match self.acks.try_recv() {
                 Ok(ack) => {
                     self.in_flight -= 1;
-                    ack?;
+                    written += ack?;
                 }
                 Err(_) => break,
             }
         }
-        Ok(())
+        Ok(written)
     }
 
-    /// Waits for every acknowledgement.
-    fn drain(&mut self) -> Result<(), ApiError> {
+    /// Waits for every acknowledgement; returns how many records they wrote.
+    fn drain(&mut self) -> Result<u64, ApiError> {
+        let mut written = 0;
         while self.in_flight > 0 {
             let ack = self
                 .acks
                 .recv()
                 .map_err(|_| ApiError::internal("the import's writer stopped"))?;
             self.in_flight -= 1;
-            ack?;
+            written += ack?;
         }
-        Ok(())
+        Ok(written)
     }
 }
 
@@ -1814,7 +1908,7 @@ mod import_tests {
 
     /// Imports `reqs` in batches of `size` (reports go alone, as the CLI
     /// sends them); returns the new events counted.
-    fn import(s: &Service, reqs: &[AppendRequest], size: usize) -> Result<u64, ApiError> {
+    fn import(s: &Service, reqs: &[AppendRequest], size: usize) -> Result<u64, ImportError> {
         s.import(|imp| {
             let mut n = 0;
             let mut batch = Vec::new();
@@ -1832,7 +1926,8 @@ mod import_tests {
                 n += imp.append(&mut batch, "test")?;
             }
             Ok(n)
-        })?
+        })
+        .map_err(ImportError::Failed)?
     }
 
     #[test]
@@ -1888,7 +1983,9 @@ mod import_tests {
         let refused = s
             .import(|imp| imp.append(&mut bad, "test"))
             .expect("no write error");
-        let e = refused.expect_err("the batch is refused");
+        let Err(ImportError::Refused(e)) = refused else {
+            panic!("the batch is refused: {refused:?}");
+        };
         assert_eq!(
             e.field.as_deref(),
             Some("events[4].data.participant_id"),
@@ -1907,7 +2004,7 @@ mod import_tests {
             .import(|imp| imp.append(&mut reused, "test"))
             .expect("no write error")
             .expect_err("a reused event id is refused");
-        assert_eq!(e.rule.as_deref(), Some("idempotency"), "{e:?}");
+        assert_eq!(e.error().rule.as_deref(), Some("idempotency"), "{e:?}");
         // an exact repeat of stored events is nothing new
         let mut again = reqs[250..300].to_vec();
         assert_eq!(s.import(|imp| imp.append(&mut again, "test")), Ok(Ok(0)));
@@ -1915,5 +2012,39 @@ mod import_tests {
         let plain = for_import();
         plain.append(reqs.clone(), "test").expect("admitted");
         same_records(&s, &plain);
+    }
+
+    /// An event without `recorded_at` gets the current time; an event after
+    /// it in the same batch with an explicit earlier time is refused (G6)
+    /// by admission, naming it, and the batches before it stay stored with
+    /// nothing skipped (a fresh-user trial found the store refusing it on
+    /// the writer thread, and the import going on after a gap).
+    #[test]
+    fn a_record_time_going_back_after_one_set_now_is_refused_by_admission() {
+        let reqs = requests();
+        for piped in [true, false] {
+            let s = for_import();
+            assert_eq!(import(&s, &reqs[..300], 50), Ok(300));
+            let mut batch = reqs[300..310].to_vec();
+            batch[2].recorded_at = None;
+            let outcome = if piped {
+                s.import(|imp| imp.append(&mut batch, "test"))
+                    .expect("no write error")
+                    .map_err(|e| e.error().clone())
+            } else {
+                s.append_slice(&mut batch, "test")
+                    .map(|o| o.records.len() as u64)
+            };
+            let e = outcome.expect_err("refused");
+            assert_eq!(
+                (e.field.as_deref(), e.rule.as_deref()),
+                (Some("events[3].recorded_at"), Some("G6")),
+                "{e:?}"
+            );
+            assert_eq!(s.log().head().seq, 300, "nothing of the batch is stored");
+            // the rest goes on from line 301, without the event set to now
+            assert_eq!(import(&s, &reqs[300..], 50), Ok((reqs.len() - 300) as u64));
+            assert_eq!(s.log().head().seq, reqs.len() as u64);
+        }
     }
 }

@@ -915,7 +915,8 @@ impl Service {
 
     /// After an import's write failed: the head state, ahead of the log by
     /// the batches admitted since, is folded again to the log's durable head
-    /// (the store refuses appends from then on); returns `e`.
+    /// (the importer appends nothing more; after a storage error the store
+    /// refuses appends too); returns `e`.
     fn after_failed_write(&self, e: ApiError) -> ApiError {
         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
         let durable = self.log.head().seq;

@@ -1420,9 +1420,7 @@ impl Importer<'_> {
                     // back to `base` once the writer has made the batches
                     // before it durable (it never takes the head's lock)
                     let drained = pipe.drain();
-                    drop(head);
                     self.stored += drained.map_err(ImportError::Failed)?;
-                    let mut head = service.head.write().unwrap_or_else(|p| p.into_inner());
                     service
                         .restore_head(&mut head, base)
                         .map_err(ImportError::Failed)?;

@@ -100,6 +100,31 @@ fn new_head(serving: bool) -> Ledger {
     }
 }
 
+/// The seqs and record times a batch was admitted at, to check that the
+/// store wrote it there (the writer lock orders appends, so it always does).
+struct Admitted(Vec<(u64, Option<jiff::Timestamp>)>);
+
+impl Admitted {
+    /// `batch` admitted after the head's seq `base`.
+    fn of(base: u64, batch: &[NewEvent]) -> Admitted {
+        Admitted(
+            batch
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (base + i as u64 + 1, n.recorded_at))
+                .collect(),
+        )
+    }
+
+    /// Whether `records` were written at those seqs and times.
+    fn written_as(&self, records: &[Record]) -> bool {
+        records
+            .iter()
+            .map(|r| (r.seq, Some(r.recorded_at)))
+            .eq(self.0.iter().copied())
+    }
+}
+
 /// An error of event `i` of a batch names its place (`events[i].field`); a
 /// single event's error is left as it is.
 fn in_batch(batch: bool, i: usize, e: ApiError) -> ApiError {
@@ -729,18 +754,10 @@ impl Service {
                 return Err(e);
             }
         };
-        let expected: Vec<(u64, Option<jiff::Timestamp>)> = out
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (base + i as u64 + 1, n.recorded_at))
-            .collect();
+        let expected = Admitted::of(base, &out);
         match self.log.append_deferred(out) {
             Ok(Appended::New(records)) => {
-                let same = records
-                    .iter()
-                    .map(|r| (r.seq, Some(r.recorded_at)))
-                    .eq(expected.iter().copied());
-                if same {
+                if expected.written_as(&records) {
                     if let Some(last) = records.last() {
                         head.set_head_hash(last.hash);
                     }
@@ -931,11 +948,7 @@ impl Service {
     /// and makes it durable; returns how many records it wrote.
     fn write_admitted(&self, batch: Vec<NewEvent>) -> Result<u64, ApiError> {
         let base = self.log.head().seq;
-        let expected: Vec<(u64, Option<jiff::Timestamp>)> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (base + i as u64 + 1, n.recorded_at))
-            .collect();
+        let expected = Admitted::of(base, &batch);
         let records = match self.log.append_deferred(batch)? {
             Appended::New(records) => records,
             Appended::Repeated(_) => {
@@ -944,11 +957,7 @@ impl Service {
                 ))
             }
         };
-        let same = records
-            .iter()
-            .map(|r| (r.seq, Some(r.recorded_at)))
-            .eq(expected.iter().copied());
-        if !same {
+        if !expected.written_as(&records) {
             return Err(ApiError::internal(
                 "an admitted batch was stored at other seqs than admitted",
             ));

@@ -19,4 +19,4 @@ pub use period::{
     BudgetRow, BudgetSummary, ExpenseRow, IndicatorRow, PeriodInfo, PeriodReport, PersonRow,
     PersonnelRow, ProjectInfo, ReportError, SeriesPoint,
 };
-pub use render::{render_corrections, render_period, Format, RenderError};
+pub use render::{render_corrections, render_period, write_json, Format, RenderError};

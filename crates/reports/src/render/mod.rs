@@ -103,6 +103,22 @@ pub fn render_corrections(
     }
 }
 
+/// Writes a report as [`Format::Json`] to `out` while it is rendered, so
+/// that the whole text (≈ 50 MB for a period of a 10^6-event log) need not
+/// be in memory at once: the same bytes as [`render_period`] or
+/// [`render_corrections`] give for JSON. Put a buffer in front of an
+/// unbuffered `out`: the serialiser writes many small pieces.
+///
+/// # Errors
+/// [`RenderError::Failed`] when `out` fails (a client gone) or the report
+/// does not serialise.
+pub fn write_json<T: serde::Serialize>(
+    report: &T,
+    out: impl std::io::Write,
+) -> Result<(), RenderError> {
+    json::write(report, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

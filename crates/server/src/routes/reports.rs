@@ -56,20 +56,76 @@ fn format_of(params: &Params) -> Result<Format, ApiError> {
         .map_err(|e| ApiError::bad_param("format", e.to_string()))
 }
 
-fn bytes_response(bytes: Vec<u8>, format: Format, name: &str, body_sha256: &str) -> Response {
+/// The headers of a report response: its type, file name and body hash.
+fn report_headers(
+    format: Format,
+    name: &str,
+    body_sha256: &str,
+) -> [(header::HeaderName, String); 3] {
     let disposition = format!("inline; filename=\"{name}.{}\"", format.extension());
-    (
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::HeaderName::from_static("x-report-body-sha256"),
-                body_sha256.to_string(),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    [
+        (header::CONTENT_TYPE, format.content_type().to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+        (
+            header::HeaderName::from_static("x-report-body-sha256"),
+            body_sha256.to_string(),
+        ),
+    ]
+}
+
+/// Bytes of rendered JSON sent to the client at a time.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// A report as its response: JSON is written into the body in chunks of
+/// [`STREAM_CHUNK`] bytes while it is rendered (a period report of a
+/// 10^6-event log is ≈ 50 MB of JSON, which then never sits in memory
+/// whole); CSV, XLSX and HTML are rendered whole by `render` first. A JSON
+/// body that fails half-way (the client gone) ends the connection.
+///
+/// # Errors
+/// `render`'s error, as a 500.
+fn report_response<T: serde::Serialize + Send + 'static>(
+    report: T,
+    format: Format,
+    name: &str,
+    body_sha256: &str,
+    render: impl FnOnce(&T, Format) -> Result<Vec<u8>, grantledger_reports::RenderError>,
+) -> Result<Response, ApiError> {
+    if format != Format::Json {
+        let bytes = render(&report, format).map_err(ApiError::internal)?;
+        return Ok((report_headers(format, name, body_sha256), bytes).into_response());
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
+    tokio::task::spawn_blocking(move || {
+        let out = std::io::BufWriter::with_capacity(STREAM_CHUNK, ChunkSender(tx.clone()));
+        if let Err(e) = grantledger_reports::write_json(&report, out) {
+            // the client is gone, or the report did not serialise: either
+            // way the body ends with an error, never a short 200
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let body = axum::body::Body::from_stream(chunks);
+    Ok((report_headers(format, name, body_sha256), body).into_response())
+}
+
+/// The writing end of a streamed body: each write is one chunk, sent when
+/// the client has taken the chunks before it (a blocking thread waits).
+struct ChunkSender(tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>);
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(buf.to_vec()))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `GET /api/v1/reports/period/{no}?format=json|csv|xlsx|html&as_of=&known_at=|at_seq=`:
@@ -98,13 +154,10 @@ async fn period(
             PeriodReport::build(l, no, as_of, point.known_at, RULE_SET, GENERATOR)
         })?;
         let report = report.map_err(report_error)?;
-        let bytes = render_period(&report, format).map_err(ApiError::internal)?;
-        Ok(bytes_response(
-            bytes,
-            format,
-            &format!("period-{no}"),
-            &report.manifest.body_sha256,
-        ))
+        let sha = report.manifest.body_sha256.clone();
+        report_response(report, format, &format!("period-{no}"), &sha, |r, f| {
+            render_period(r, f)
+        })
     })
     .await
 }
@@ -147,13 +200,14 @@ async fn corrections(
             CorrectionsReport::build(&then, now, no, as_of, RULE_SET, GENERATOR, &describe)
         })?;
         let report = report.map_err(report_error)?;
-        let bytes = render_corrections(&report, format).map_err(ApiError::internal)?;
-        Ok(bytes_response(
-            bytes,
+        let sha = report.manifest.body_sha256.clone();
+        report_response(
+            report,
             format,
             &format!("corrections-{no}"),
-            &report.manifest.body_sha256,
-        ))
+            &sha,
+            render_corrections,
+        )
     })
     .await
 }

@@ -8,7 +8,7 @@
 use std::io::BufRead;
 use std::sync::mpsc;
 
-use grantledger_server::request::{parse_item, AppendRequest, Source};
+use grantledger_server::request::{parse_line, AppendRequest};
 use grantledger_server::service::{ImportError, Importer};
 use grantledger_server::Service;
 
@@ -89,23 +89,9 @@ fn read_batches(input: impl BufRead, batch: usize, source: &str, tx: &mpsc::Sync
                 if line.trim().is_empty() {
                     return Ok(None);
                 }
-                let v = grantledger_server::request::parse_json(line.as_bytes()).map_err(|e| {
-                    let field = e.field.map(|f| format!("field {f}, ")).unwrap_or_default();
-                    // serde_json says "at line 1 column N" of this one line
-                    let message = e.error.to_string();
-                    let position =
-                        format!(" at line {} column {}", e.error.line(), e.error.column());
-                    let message = match message.strip_suffix(&position) {
-                        Some(m) => format!("{m} at column {}", e.error.column()),
-                        None => message,
-                    };
-                    anyhow::anyhow!(
-                        "{source}:{line_no}: not valid JSON: {message} ({field}rule schema)"
-                    )
-                })?;
-                parse_item(&v, Source::Import)
+                parse_line(line)
                     .map(Some)
-                    .map_err(|r| anyhow::anyhow!("{source}:{line_no}: {r}"))
+                    .map_err(|e| anyhow::anyhow!("{source}:{line_no}: {e}"))
             });
         match parsed {
             Ok(None) => {}

@@ -115,6 +115,30 @@ macro_rules! catalogue {
                 }
             }
 
+            /// Parses the `data` of a request for `kind` straight from its
+            /// JSON text, without building a [`serde_json::Value`]: the fast
+            /// path of the import. When it gives `Some`, [`Event::from_json`]
+            /// gives the same event for the same text parsed into a value;
+            /// `None` says nothing about why (the caller asks
+            /// [`Event::from_json`] for the rejection).
+            ///
+            /// `None` for every `event_corrected`: its replacement's `data`
+            /// goes through a `serde_json::Value`, which keeps the last of a
+            /// repeated key silently where the request parser refuses it.
+            /// Every other payload is a derived struct that refuses a repeated
+            /// field, so a repeated key gives `None` too. Texts are not checked
+            /// here (control characters, length): the caller must know they
+            /// are clean.
+            pub fn from_json_str(kind: &str, data: &str) -> Option<Event> {
+                let kind: Kind = kind.parse().ok()?;
+                if kind == Kind::EventCorrected {
+                    return None;
+                }
+                match kind {
+                    $(Kind::$variant => serde_json::from_str::<$ty>(data).ok().map(Event::$variant),)*
+                }
+            }
+
             /// The payload as JSON (`data` of EVENTS.md).
             pub fn data_json(&self) -> serde_json::Value {
                 let v = match self { $(Event::$variant(p) => serde_json::to_value(p),)* };
@@ -598,6 +622,40 @@ mod tests {
     fn unknown_kind_is_refused() {
         let r = Event::from_json("attendance_guessed", &attendance()).unwrap_err();
         assert_eq!(r.field, "kind");
+    }
+
+    /// From text, the same event as from the parsed value; `None` for a
+    /// correction, a repeated key, an unknown kind or a bad payload.
+    #[test]
+    fn an_event_from_text_is_the_event_from_its_value() {
+        let registration = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+                "family_name": "Nováková", "birth_date": "1980-02-29", "gender": "female",
+                "education_isced": 3, "labour_status": "employed", "disadvantages": ["disability"],
+                "organization_id": "ORG-01", "entry_date": "2016-11-02"});
+        let session = json!({"session_id": "S", "run_id": "R", "date": "2017-02-28", "hours": "2"});
+        for (kind, data) in [
+            ("attendance_recorded", attendance()),
+            ("participant_registered", registration),
+            ("session_held", session),
+        ] {
+            assert_eq!(
+                Event::from_json_str(kind, &data.to_string()),
+                Some(Event::from_json(kind, &data).unwrap()),
+                "{kind}"
+            );
+        }
+        let correction = json!({"target_event_id": "0191e0a0-0000-7000-8000-000000000009", "reason": "typo",
+            "replacement": {"kind": "attendance_recorded", "data": attendance()}});
+        assert!(Event::from_json("event_corrected", &correction).is_ok());
+        assert_eq!(
+            Event::from_json_str("event_corrected", &correction.to_string()),
+            None
+        );
+        let repeated = r#"{"participant_id": "0191e0a0-0000-7000-8000-000000000001", "session_id": "S", "hours": "6", "hours": "1"}"#;
+        assert_eq!(Event::from_json_str("attendance_recorded", repeated), None);
+        let text = attendance().to_string();
+        assert_eq!(Event::from_json_str("attendance_guessed", &text), None);
+        assert_eq!(Event::from_json_str("session_held", &text), None);
     }
 
     #[test]

@@ -351,6 +351,13 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
 /// The longest text accepted in any string field, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
+/// A character refused in any text: a control character (C0, DEL, C1) or a
+/// bidirectional override or isolate (text that would print differently
+/// from what is stored).
+fn is_bad_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Refuses, anywhere in `value`, a string longer than [`MAX_TEXT_CHARS`] or
 /// holding control characters or bidirectional overrides (text that would
 /// print differently from what is stored).
@@ -365,14 +372,11 @@ fn check_texts(value: &Value, at: &Place<'_>) -> Result<(), Rejection> {
                     format!("text longer than {MAX_TEXT_CHARS} characters"),
                 ));
             }
-            let bad = |c: char| {
-                c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-            };
             let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
             if clean_ascii {
                 return Ok(());
             }
-            if let Some(c) = s.chars().find(|c| bad(*c)) {
+            if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
                 return Err(Rejection::malformed(
                     at.field(),
                     RULE_SCHEMA,
@@ -392,6 +396,145 @@ fn check_texts(value: &Value, at: &Place<'_>) -> Result<(), Rejection> {
     }
 }
 
+/// An import line that was refused: its JSON, or the event it holds.
+#[derive(Debug)]
+pub enum LineError {
+    /// Not JSON, or JSON with a repeated key ([`parse_json`]).
+    Json(JsonError),
+    /// JSON that is not an acceptable event ([`parse_item`]).
+    Invalid(Rejection),
+}
+
+/// As the import names a refused line after `FILE:LINE: `:
+/// `not valid JSON: expected value at column 10 (rule schema)`, with the
+/// repeated key's place (`(field data.hours, rule schema)`); or the
+/// [`Rejection`] (`data.hours: … (rule R1.4)`).
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::Json(e) => {
+                let field = e
+                    .field
+                    .as_ref()
+                    .map(|f| format!("field {f}, "))
+                    .unwrap_or_default();
+                // serde_json says "at line 1 column N" of this one line
+                let message = e.error.to_string();
+                let position = format!(" at line {} column {}", e.error.line(), e.error.column());
+                let message = match message.strip_suffix(&position) {
+                    Some(m) => format!("{m} at column {}", e.error.column()),
+                    None => message,
+                };
+                write!(f, "not valid JSON: {message} ({field}rule schema)")
+            }
+            LineError::Invalid(r) => r.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// Parses one line of an import file (a JSON object as [`parse_item`] reads
+/// it with [`Source::Import`]) and runs its stateless validation.
+///
+/// Most lines take [`parse_line_fast`]; any other line, and every line that
+/// is refused, takes [`parse_json`] and [`parse_item`], so the result and
+/// every refusal are theirs.
+///
+/// # Errors
+/// [`LineError::Json`] for text that is not JSON or repeats a key,
+/// [`LineError::Invalid`] (a `Malformed` [`Rejection`] naming the field) for
+/// JSON that is not an acceptable event.
+pub fn parse_line(line: &str) -> Result<AppendRequest, LineError> {
+    if let Some(request) = parse_line_fast(line) {
+        return Ok(request);
+    }
+    let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
+    parse_item(&value, Source::Import).map_err(LineError::Invalid)
+}
+
+/// The top level of an import line for [`parse_line_fast`], borrowed from
+/// the line: `data` kept as its text until `kind` is known. A repeated or
+/// unknown key is refused, as a missing `kind` or `data` is.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FastLine<'a> {
+    kind: &'a str,
+    #[serde(borrow)]
+    data: &'a serde_json::value::RawValue,
+    #[serde(default)]
+    event_id: Option<&'a str>,
+    #[serde(default)]
+    expected_version: Option<u64>,
+    #[serde(default)]
+    recorded_at: Option<&'a str>,
+    #[serde(default)]
+    actor: Option<&'a str>,
+}
+
+/// The fast path of [`parse_line`]: parses an import line straight into its
+/// typed event, with no [`Value`] between. `Some` only when [`parse_json`]
+/// then [`parse_item`] with [`Source::Import`] accept the line too, and then
+/// with an equal [`AppendRequest`]; `None` for any line it does not take or
+/// would refuse (which then goes the slow way, for the same result or the
+/// refusal).
+///
+/// It takes a line that:
+/// - has no backslash (so no string in it holds an escape), no control
+///   character, bidirectional override or isolate anywhere, and no run of
+///   more than [`MAX_TEXT_CHARS`] bytes between two quotes (so every text
+///   passes the checks of [`parse_item`]);
+/// - is an object of `kind`, `data` (an object) and optionally `event_id`,
+///   `expected_version`, `recorded_at`, `actor` (`null` for absent), no key
+///   twice;
+/// - whose `kind` is not `event_corrected` ([`Event::from_json_str`]), whose
+///   `data` deserialises and validates, and whose optional fields are well
+///   formed (a UUID, a whole number ≥ 0, an RFC 3339 instant, a non-blank
+///   actor).
+pub fn parse_line_fast(line: &str) -> Option<AppendRequest> {
+    // With no backslash, every string's text is one of the runs between
+    // two quotes, and has no more characters than bytes.
+    if line.len() > MAX_TEXT_CHARS && line.split('"').any(|run| run.len() > MAX_TEXT_CHARS) {
+        return None;
+    }
+    let clean = if line.is_ascii() {
+        !line.bytes().any(|b| b == b'\\' || b.is_ascii_control())
+    } else {
+        !line.chars().any(|c| c == '\\' || is_bad_char(c))
+    };
+    if !clean {
+        return None;
+    }
+    let top: FastLine<'_> = serde_json::from_str(line).ok()?;
+    let data = top.data.get();
+    // a derived struct would also take an array, field by field
+    if !data.starts_with('{') {
+        return None;
+    }
+    let event = Event::from_json_str(top.kind, data)?;
+    event.validate().ok()?;
+    let event_id = match top.event_id {
+        None => None,
+        Some(s) => Some(Uuid::parse_str(s).ok()?),
+    };
+    let recorded_at = match top.recorded_at {
+        None => None,
+        Some(s) => Some(s.parse().ok()?),
+    };
+    let actor = match top.actor {
+        None => None,
+        Some(s) if s.trim().is_empty() => return None,
+        Some(s) => Some(s.to_string()),
+    };
+    Some(AppendRequest {
+        event_id,
+        expected_version: top.expected_version,
+        event,
+        recorded_at,
+        actor,
+    })
+}
+
 fn optional<T>(
     obj: &Map<String, Value>,
     field: &str,
@@ -405,6 +548,12 @@ fn optional<T>(
         }),
     }
 }
+
+// The generator of `grantledger gen`, for the tests of the import's fast path.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../cli/commands/gen.rs"]
+mod gen;
 
 #[cfg(test)]
 mod tests {
@@ -558,5 +707,379 @@ mod tests {
     #[test]
     fn malformed_json_is_400() {
         assert_eq!(parse_body(b"{\"kind\":", 10).unwrap_err().status, 400);
+    }
+
+    /// The slow path alone, as the import ran before [`parse_line`].
+    fn slow(line: &str) -> Result<AppendRequest, LineError> {
+        let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
+        parse_item(&value, Source::Import).map_err(LineError::Invalid)
+    }
+
+    /// `parse_line` gives what the slow path gives: the same request, or the
+    /// same refusal (the same rejection; for JSON, the same place and
+    /// message, as the import prints them); and the fast path takes only
+    /// lines the slow path takes, with the same request.
+    fn assert_same(line: &str) {
+        let want = slow(line);
+        if let Some(fast) = parse_line_fast(line) {
+            match &want {
+                Ok(w) => assert_eq!(&fast, w, "{line}"),
+                Err(e) => panic!("the fast path took a line the slow path refuses ({e}): {line}"),
+            }
+        }
+        match (parse_line(line), want) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want, "{line}"),
+            (Err(LineError::Invalid(got)), Err(LineError::Invalid(want))) => {
+                assert_eq!(got, want, "{line}")
+            }
+            (Err(LineError::Json(got)), Err(LineError::Json(want))) => {
+                assert_eq!(got.field, want.field, "{line}");
+                assert_eq!(got.error.to_string(), want.error.to_string(), "{line}");
+                assert_eq!(
+                    LineError::Json(got).to_string(),
+                    LineError::Json(want).to_string()
+                );
+            }
+            (got, want) => panic!("{line}\n got {got:?}\nwant {want:?}"),
+        }
+    }
+
+    const SINEC: &str = include_str!("../../../fixtures/sinec/events.jsonl");
+
+    /// The lines of a generated project (`grantledger gen`).
+    fn generated(participants: u32, seed: u64) -> String {
+        let mut out = Vec::new();
+        gen::generate(participants, seed, &mut out).expect("the generator writes");
+        String::from_utf8(out).expect("the generator writes UTF-8")
+    }
+
+    /// Lines the fast path must take: every line of the SINEC fixture and of
+    /// generated projects but the corrections; and it gives the slow path's
+    /// request for each.
+    #[test]
+    fn the_fast_path_takes_every_plain_line_of_real_projects_with_the_same_request() {
+        let texts = [SINEC.to_string(), generated(150, 1), generated(150, 7)];
+        let (mut fast, mut slow_only) = (0, 0);
+        for text in &texts {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let want = slow(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                let corrected = matches!(want.event, Event::EventCorrected(_));
+                match parse_line_fast(line) {
+                    Some(got) => {
+                        assert_eq!(got, want, "{line}");
+                        fast += 1;
+                    }
+                    None => {
+                        assert!(corrected, "the fast path left a plain line: {line}");
+                        slow_only += 1;
+                    }
+                }
+                assert_eq!(parse_line(line).expect("parses"), want, "{line}");
+            }
+        }
+        assert!(fast > 20 * slow_only, "{fast} fast, {slow_only} slow");
+    }
+
+    /// An import line with every optional field, and non-ASCII texts.
+    const FULL: &str = r#"{"event_id":"0191e0a0-0000-7000-8000-000000000101","recorded_at":"2017-03-02T08:30:00Z","actor":"manager:test","expected_version":2,"kind":"participant_registered","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","given_name":"Alena","family_name":"Nováková","birth_date":"1980-02-29","gender":"female","education_isced":3,"labour_status":"employed","disadvantages":["disability"],"organization_id":"ORG-Ž","entry_date":"2016-11-02"}}"#;
+    const ATTENDANCE: &str = r#"{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6","sheet_ref":"AL-1"}}"#;
+
+    /// Lines the slow path refuses, and lines near them: each gives the very
+    /// same result through [`parse_line`] (the refusals never through the
+    /// fast path).
+    #[test]
+    fn a_refused_line_gets_the_slow_paths_refusal() {
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        let refused: Vec<String> = vec![
+            // repeated keys: at the top, in data, in a nested object
+            ATTENDANCE.replace(r#"{"kind""#, r#"{"kind":"session_held","kind""#),
+            ATTENDANCE.replace(r#""hours":"6""#, r#""hours":"6","hours":"1""#),
+            ATTENDANCE.replace(r#""hours":"6""#, r#""hours":"6","hours":"6""#),
+            FULL.replace(r#""actor""#, r#""actor":"x","actor""#),
+            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null,"female":null}"#),
+            r#"{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":{"name":"H","ico":"25379631","name":"I"},"start":"2017-03-01","end":"2017-03-02","hours":"8"}}"#.to_string(),
+            // unknown fields, at the top and in data
+            ATTENDANCE.replace(r#"{"kind""#, r#"{"seq":3,"kind""#),
+            ATTENDANCE.replace(r#""hours":"6""#, r#""hours":"6","minutes":5"#),
+            // data not an object; kind not a string; missing fields
+            r#"{"kind":"attendance_recorded","data":["0191e0a0-0000-7000-8000-000000000001","S","6",null,null]}"#.to_string(),
+            r#"{"kind":"attendance_recorded","data":null}"#.to_string(),
+            r#"{"kind":"attendance_recorded","data":"{}"}"#.to_string(),
+            r#"{"kind":"attendance_recorded"}"#.to_string(),
+            r#"{"data":{}}"#.to_string(),
+            ATTENDANCE.replace(r#""attendance_recorded""#, "11"),
+            ATTENDANCE.replace(r#""attendance_recorded""#, r#""attendance_guessed""#),
+            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, "").replace(r#","hours":"6""#, ""),
+            // the optional fields, badly
+            FULL.replace("0191e0a0-0000-7000-8000-000000000101", "not-a-uuid"),
+            FULL.replace(r#""event_id":"0191e0a0-0000-7000-8000-000000000101""#, r#""event_id":7"#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":1.0"#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":-1"#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":-0"#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":"2""#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":18446744073709551616"#),
+            FULL.replace("2017-03-02T08:30:00Z", "2017-03-02"),
+            FULL.replace("2017-03-02T08:30:00Z", "yesterday"),
+            FULL.replace(r#""manager:test""#, r#""  ""#),
+            FULL.replace(r#""manager:test""#, r#""""#),
+            FULL.replace(r#""manager:test""#, "[]"),
+            // numbers where the payload wants other numbers
+            FULL.replace(r#""education_isced":3"#, r#""education_isced":3.0"#),
+            FULL.replace(r#""education_isced":3"#, r#""education_isced":-3"#),
+            FULL.replace(r#""education_isced":3"#, r#""education_isced":300"#),
+            FULL.replace(r#""education_isced":3"#, r#""education_isced":9"#),
+            ATTENDANCE.replace(r#""6""#, "6"),
+            // texts: control characters as escapes or raw, bidi, too long
+            ATTENDANCE.replace("AL-1", r"AL\u0007-1"),
+            ATTENDANCE.replace("AL-1", r"AL\t1"),
+            ATTENDANCE.replace("AL-1", "AL\u{7f}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{85}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{202e}1"),
+            ATTENDANCE.replace("AL-1", r"AL\u202e1"),
+            ATTENDANCE.replace("AL-1", "AL\u{2069}1"),
+            ATTENDANCE.replace("AL-1", "AL\t1"),
+            ATTENDANCE.replace("AL-1", &long),
+            FULL.replace("Alena", &"Á".repeat(MAX_TEXT_CHARS + 1)),
+            // a validation rule, in ASCII and not
+            ATTENDANCE.replace(r#""6""#, r#""25""#),
+            FULL.replace("1980-02-29", "2017-02-28"),
+            FULL.replace("Nováková", "[sealed]"),
+            // a correction whose replacement repeats a key
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6","hours":"2"}}}}"#.to_string(),
+            // not JSON, or more than one value
+            r#"{"kind": oops}"#.to_string(),
+            format!("{ATTENDANCE} {{}}"),
+            format!("{ATTENDANCE},"),
+            ATTENDANCE[..40].to_string(),
+        ];
+        for line in &refused {
+            assert!(slow(line).is_err(), "the slow path takes {line}");
+            assert!(parse_line_fast(line).is_none(), "{line}");
+            assert_same(line);
+        }
+        // near misses the slow path takes: the same request either way
+        let taken = [
+            FULL.to_string(),
+            ATTENDANCE.to_string(),
+            format!("  {ATTENDANCE}  "),
+            ATTENDANCE.replace(r#"{"kind""#, r#"{"event_id":null,"expected_version":null,"recorded_at":null,"actor":null,"kind""#),
+            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, r#","sheet_ref":null,"mode":"online""#),
+            ATTENDANCE.replace("AL-1", "Žďár nad Sázavou"),
+            ATTENDANCE.replace("AL-1", &"a".repeat(MAX_TEXT_CHARS - 200)),
+            ATTENDANCE.replace("AL-1", r"AL\u00e91"),
+            ATTENDANCE.replace("AL-1", &"x".repeat(MAX_TEXT_CHARS)),
+            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
+            FULL.replace(r#""expected_version":2"#, r#""expected_version":0"#),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"2"}}}}"#.to_string(),
+        ];
+        for line in &taken {
+            assert!(slow(line).is_ok(), "the slow path refuses {line}");
+            assert_same(line);
+        }
+        // a long line of short texts goes the fast way; a long text the slow one
+        let entry = r#"{"activity":"teaching","description":"Lekce Účetnictví","hours":"2"}"#;
+        let timesheet = format!(
+            r#"{{"kind":"timesheet_filed","data":{{"staff_id":"L-1","month":"2017-03","entries":[{}]}}}}"#,
+            [entry; 60].join(",")
+        );
+        assert!(timesheet.len() > 2 * MAX_TEXT_CHARS);
+        assert!(parse_line_fast(&timesheet).is_some());
+        assert_same(&timesheet);
+        let long_text = ATTENDANCE.replace("AL-1", &"é".repeat(MAX_TEXT_CHARS - 1));
+        assert!(parse_line_fast(&long_text).is_none());
+        assert_same(&long_text);
+        // the import's message for a line that is not JSON, as before
+        assert_eq!(
+            parse_line(r#"{"kind": oops}"#).unwrap_err().to_string(),
+            "not valid JSON: expected value at column 10 (rule schema)"
+        );
+        let repeated = parse_line(&refused[1]).unwrap_err().to_string();
+        assert!(
+            repeated.starts_with(
+                "not valid JSON: the key `hours` appears twice in one object at column "
+            ) && repeated.ends_with(" (field data.hours, rule schema)"),
+            "{repeated}"
+        );
+    }
+
+    mod mutated {
+        //! Any line, mutated: `parse_line` always gives the slow path's
+        //! result, and the fast path never takes a line the slow one refuses.
+
+        use std::sync::OnceLock;
+
+        use proptest::prelude::*;
+        use serde_json::{json, Value};
+
+        use super::*;
+
+        /// Lines to mutate: the fixture's, a generated project's, and two
+        /// with every optional field.
+        fn corpus() -> &'static [String] {
+            static LINES: OnceLock<Vec<String>> = OnceLock::new();
+            LINES.get_or_init(|| {
+                let generated = generated(40, 3);
+                SINEC
+                    .lines()
+                    .chain(generated.lines())
+                    .chain([FULL, ATTENDANCE])
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+        }
+
+        /// Values to put anywhere.
+        fn odd_values() -> Vec<Value> {
+            vec![
+                json!(null),
+                json!(true),
+                json!(0),
+                json!(1),
+                json!(-1),
+                json!(1.0),
+                json!(-0.0),
+                json!(u64::MAX),
+                json!(""),
+                json!("  "),
+                json!("x"),
+                json!("é"),
+                json!("6"),
+                json!("6.5"),
+                json!("25"),
+                json!("female"),
+                json!("2017-03-01"),
+                json!("2017-03-01T08:00:00Z"),
+                json!("0191e0a0-0000-7000-8000-000000000001"),
+                json!("a\u{7}b"),
+                json!("a\u{7f}b"),
+                json!("a\u{85}b"),
+                json!("a\u{202e}b"),
+                json!("a\u{2066}b"),
+                json!("x".repeat(MAX_TEXT_CHARS + 1)),
+                json!([]),
+                json!(["x"]),
+                json!({}),
+                json!({"female": null}),
+            ]
+        }
+
+        /// How to change one object of a line.
+        #[derive(Clone, Debug)]
+        enum Change {
+            /// Sets its `n`-th key (or a new key `extra`) to a value.
+            Set(usize, usize),
+            /// Removes its `n`-th key.
+            Remove(usize),
+            /// Writes its `n`-th key twice, first with a value.
+            Repeat(usize, usize),
+        }
+
+        fn change() -> impl Strategy<Value = Change> {
+            prop_oneof![
+                (0..12usize, 0..40usize).prop_map(|(k, v)| Change::Set(k, v)),
+                (0..12usize).prop_map(Change::Remove),
+                (0..12usize, 0..40usize).prop_map(|(k, v)| Change::Repeat(k, v)),
+            ]
+        }
+
+        /// The JSON pointers of the objects in `v`, depth first, the top first.
+        fn objects(v: &Value, at: &str, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    out.push(at.to_string());
+                    for (k, x) in m {
+                        let k = k.replace('~', "~0").replace('/', "~1");
+                        objects(x, &format!("{at}/{k}"), out);
+                    }
+                }
+                Value::Array(xs) => {
+                    for (i, x) in xs.iter().enumerate() {
+                        objects(x, &format!("{at}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        /// The line with one object changed (the `at`-th of [`objects`]).
+        fn mutate(line: &str, at: usize, change: &Change) -> String {
+            const MARK: &str = "REPEATED-KEY-MARK";
+            let mut v: Value = serde_json::from_str(line).expect("corpus lines are JSON");
+            let mut found = Vec::new();
+            objects(&v, "", &mut found);
+            let Some(Value::Object(obj)) = v.pointer_mut(&found[at % found.len()]) else {
+                unreachable!("a pointer to an object")
+            };
+            let values = odd_values();
+            let value = |i: usize| {
+                if i < values.len() {
+                    values[i].clone()
+                } else {
+                    Value::String(format!("v{i}"))
+                }
+            };
+            let key = |n: usize| obj.keys().nth(n).cloned();
+            let mut repeated = None;
+            match change {
+                Change::Set(n, i) => {
+                    let k = key(*n).unwrap_or_else(|| "extra".to_string());
+                    obj.insert(k, value(*i));
+                }
+                Change::Remove(n) => {
+                    if let Some(k) = key(*n) {
+                        obj.remove(&k);
+                    }
+                }
+                Change::Repeat(n, i) => {
+                    if let Some(k) = key(*n) {
+                        obj.insert(MARK.to_string(), value(*i));
+                        repeated = Some(k);
+                    }
+                }
+            }
+            let text = v.to_string();
+            match repeated {
+                Some(k) => text.replace(&format!("\"{MARK}\""), &format!("\"{k}\"")),
+                None => text,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            #[test]
+            fn a_changed_object_gets_the_slow_paths_answer(
+                i in any::<prop::sample::Index>(),
+                at in 0..64usize,
+                change in change(),
+            ) {
+                let lines = corpus();
+                let line = &lines[i.index(lines.len())];
+                assert_same(&mutate(line, at, &change));
+            }
+
+            #[test]
+            fn a_changed_byte_gets_the_slow_paths_answer(
+                i in any::<prop::sample::Index>(),
+                at in any::<prop::sample::Index>(),
+                byte in prop::sample::select(b" \t{}[],:\"\\0-1.eE9an".to_vec()),
+                delete in any::<bool>(),
+            ) {
+                let lines = corpus();
+                let line = &lines[i.index(lines.len())];
+                let mut bytes = line.as_bytes().to_vec();
+                let at = at.index(bytes.len());
+                if delete {
+                    bytes.remove(at);
+                } else {
+                    bytes.insert(at, byte);
+                }
+                // only whole characters: the import reads lines as UTF-8
+                if let Ok(text) = String::from_utf8(bytes) {
+                    assert_same(&text);
+                }
+            }
+        }
     }
 }

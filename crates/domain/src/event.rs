@@ -191,7 +191,7 @@ catalogue! {
     /// `organization_joined`
     OrganizationJoined(Box<OrganizationJoined>) = "organization_joined",
     /// `course_defined`
-    CourseDefined(CourseDefined) = "course_defined",
+    CourseDefined(Box<CourseDefined>) = "course_defined",
     /// `course_run_scheduled`
     CourseRunScheduled(Box<CourseRunScheduled>) = "course_run_scheduled",
     /// `session_held`
@@ -209,7 +209,7 @@ catalogue! {
     /// `attendance_recorded`
     AttendanceRecorded(AttendanceRecorded) = "attendance_recorded",
     /// `internship_completed`
-    InternshipCompleted(InternshipCompleted) = "internship_completed",
+    InternshipCompleted(Box<InternshipCompleted>) = "internship_completed",
     /// `participant_exited`
     ParticipantExited(ParticipantExited) = "participant_exited",
     /// `staff_contracted`

@@ -99,7 +99,7 @@ pub fn decode_old(kind: Kind, version: u16, bytes: &[u8]) -> Result<Event, Decod
                 participant_id: v1.participant_id,
                 session_id: v1.session_id,
                 hours: v1.hours,
-                sheet_ref: v1.sheet_ref,
+                sheet_ref: v1.sheet_ref.map(String::into_boxed_str),
                 mode: None,
             }))
         }

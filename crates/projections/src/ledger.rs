@@ -26,9 +26,14 @@ pub struct Live {
     pub recorded_at: Timestamp,
     /// The effective payload (the latest replacement, if corrected).
     pub event: Event,
-    /// Seqs of the corrections that replaced the payload, in order.
-    pub corrected_by: Vec<u64>,
 }
+
+// One `Live` per fact (10^6 at the scale of docs/PERFORMANCE.md), each
+// behind an `Arc` (16 bytes of counts): at most 112 bytes keeps the pair in
+// the allocator's 128-byte class instead of the 160-byte one. The corrections
+// of a fact are kept apart (`Ledger::corrected`), and the rare large payloads
+// are boxed in `Event`, for this.
+const _: () = assert!(std::mem::size_of::<Live>() <= 112);
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
 /// [`crate::replay`]); query it with the measure methods at any `as_of`.
@@ -50,6 +55,10 @@ pub struct Ledger {
     pub(crate) voided: OrdMap<u64, (u64, Uuid)>,
     /// Correction / void seq → (its event id, the event); they are not facts.
     pub(crate) amendment_events: OrdMap<u64, (Uuid, Event)>,
+    /// A live fact's seq → the seqs of the corrections that replaced its
+    /// payload, in order; only for corrected facts (a few in a hundred),
+    /// instead of an empty list in every [`Live`].
+    pub(crate) corrected: OrdMap<u64, Seqs>,
     pub(crate) ix: Index,
     /// Derived dates of the measures (crossing dates, held dates, findings),
     /// brought up to date by the next query.
@@ -524,7 +533,14 @@ impl Ledger {
                     self.ix.index(target, &live.event, false);
                     self.derived.touch(&live.event);
                     live.event = replacement;
-                    live.corrected_by.push(seq);
+                    match self.corrected.get_mut(&target) {
+                        Some(seqs) => {
+                            seqs.insert(seq);
+                        }
+                        None => {
+                            self.corrected.insert(target, Seqs::unit(seq));
+                        }
+                    }
                     self.ix.index(target, &live.event, true);
                     self.derived.touch(&live.event);
                 }
@@ -537,6 +553,7 @@ impl Ledger {
                     return;
                 };
                 if let Some(live) = self.live.remove(&target) {
+                    self.corrected.remove(&target);
                     self.ix.index(target, &live.event, false);
                     self.derived.touch(&live.event);
                     self.voided.insert(target, (seq, live.event_id));
@@ -551,7 +568,6 @@ impl Ledger {
                         event_id,
                         recorded_at,
                         event: event.into_owned(),
-                        corrected_by: Vec::new(),
                     },
                 );
             }
@@ -608,14 +624,19 @@ impl Ledger {
         self.live.get(&seq)
     }
 
+    /// The seqs of the corrections that replaced the payload of the live
+    /// fact at `seq`, in order (empty when it was never corrected or is not
+    /// live in this prefix).
+    pub fn corrected_by(&self, seq: u64) -> &[u64] {
+        self.corrected.get(&seq).map_or(&[], Seqs::as_slice)
+    }
+
     /// `seqs` with the seqs of the corrections that replaced each of them
     /// (the evidence of a figure is the fact and what corrected it), sorted.
     pub fn with_corrections(&self, seqs: &[u64]) -> Vec<u64> {
         let mut out: Vec<u64> = seqs.to_vec();
-        for s in seqs {
-            if let Some(l) = self.live.get(s) {
-                out.extend(&l.corrected_by);
-            }
+        for &s in seqs {
+            out.extend(self.corrected_by(s));
         }
         out.sort_unstable();
         out.dedup();

@@ -74,6 +74,11 @@ impl Seqs {
     }
 
     /// The seqs in ascending order.
+    pub fn as_slice(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// The seqs in ascending order, one by one.
     pub fn iter(&self) -> std::slice::Iter<'_, u64> {
         self.0.iter()
     }

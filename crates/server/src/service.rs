@@ -1230,8 +1230,8 @@ impl Service {
         // so only an uncorrected payload is taken for the stored one.
         let as_stored = state
             .seq_of(&target)
+            .filter(|&seq| state.corrected_by(seq).is_empty())
             .and_then(|seq| state.live(seq))
-            .filter(|live| live.corrected_by.is_empty())
             .and_then(|live| live.event.stream());
         if let Some(stream) = as_stored {
             return Ok(stream);

@@ -405,7 +405,7 @@ pub struct AttendanceRecorded {
     pub hours: Hours,
     /// Reference of the signed attendance list (the evidence).
     #[serde(default)]
-    pub sheet_ref: Option<String>,
+    pub sheet_ref: Option<Box<str>>,
     /// How the participant attended (schema v2; absent in v1 records).
     #[serde(default)]
     pub mode: Option<AttendanceMode>,

@@ -244,7 +244,7 @@ async fn one(
                 return (None, Vec::new(), None);
             };
             let live = l.live(seq);
-            let mut seqs: Vec<u64> = live.map(|x| x.corrected_by.clone()).unwrap_or_default();
+            let mut seqs: Vec<u64> = l.corrected_by(seq).to_vec();
             seqs.extend(l.voided_by(seq));
             seqs.sort_unstable();
             let effective = live.map(|x| {

@@ -378,7 +378,7 @@ fn explain_in(
                 seq,
                 json!({
                     "valid_date": l.valid_date_of(seq).or_else(|| target.and_then(|t| l.valid_date_of(t))),
-                    "corrected_by": live.map(|x| x.corrected_by.clone()).unwrap_or_default(),
+                    "corrected_by": l.corrected_by(seq),
                     "voided_by": l.voided_by(seq),
                     "corrects": target,
                     "effective": live.map(|x| json!({"kind": x.event.kind().as_str(), "data": show(&x.event)})),

@@ -93,6 +93,22 @@ fn warm(ledger: &Ledger) {
     }
 }
 
+/// The Merkle tree's source of the leaf hashes it no longer holds: the
+/// records' hashes, read back from `log` (a chunk or two for a block of 64).
+fn leaves_of(log: &Arc<dyn EventLog>) -> grantledger_store::LeafSource {
+    let log = Arc::downgrade(log);
+    Arc::new(move |start, n| {
+        let log = log.upgrade().ok_or("the log is closed")?;
+        let mut leaves = Vec::with_capacity(n);
+        log.read_range_views(start + 1, n, &mut |r| {
+            leaves.push(leaf_hash(&r.hash));
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(leaves)
+    })
+}
+
 /// An empty head state: keeping the history of its derived dates when
 /// `serving` (see [`Service::open_for_import`]).
 fn new_head(serving: bool) -> Ledger {
@@ -226,7 +242,7 @@ impl Service {
         serving: bool,
     ) -> Result<Service, grantledger_store::StoreError> {
         let head_seq = log.head().seq;
-        let mut tree = MerkleTree::new();
+        let mut tree = MerkleTree::with_leaf_source(leaves_of(&log));
         let mut snapshots = BTreeMap::new();
         // a serving head keeps the history of its derived dates: the
         // indicators at any older prefix without a fold (Service::indicators_at)

@@ -46,7 +46,8 @@ pub use jiff::Timestamp;
 pub use keys::PERSONAL_KEYS;
 pub use mem_log::MemLog;
 pub use merkle::{
-    leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
+    leaf_hash, node_hash, verify_consistency, verify_inclusion, LeafSource, MerkleTree, ProofError,
+    EMPTY_ROOT,
 };
 pub use record::{Appended, Head, NewEvent, Record};
 pub use segment::{SEGMENTS_DIR, SEGMENT_MAX_BYTES};

@@ -22,6 +22,8 @@
 //! # Ok::<(), grantledger_store::merkle::ProofError>(())
 //! ```
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::Hash;
@@ -126,17 +128,37 @@ pub enum ProofError {
     /// Two trees of equal size whose roots differ.
     #[error("equal tree sizes with different roots")]
     RootsDiffer,
+    /// The [`LeafSource`] of a tree that keeps only its newest leaves could
+    /// not give older ones (the log could not be read).
+    #[error("the leaf hashes from index {start} could not be read: {reason}")]
+    LeavesUnreadable {
+        /// The first leaf index asked for.
+        start: u64,
+        /// Why.
+        reason: String,
+    },
 }
+
+/// Where a tree made with [`MerkleTree::with_leaf_source`] reads the leaf
+/// hashes it no longer holds: `source(start, n)` gives the `n` leaf hashes
+/// from 0-based index `start` (for the log: [`leaf_hash`]`(record.hash)` of
+/// the records at seqs `start + 1 ..= start + n`). It is asked for at most
+/// 2^6 leaves at a time, all in one aligned block of 64.
+pub type LeafSource = Arc<dyn Fn(u64, usize) -> Result<Vec<Hash>, String> + Send + Sync>;
 
 /// An append-only Merkle tree of leaf hashes held in memory (RFC 6962 §2.1),
 /// answering roots, inclusion proofs and consistency proofs for any tree size
 /// up to [`len`](MerkleTree::len).
 ///
-/// It keeps the hash of every complete (power-of-two, aligned) subtree, level
-/// by level: about two hashes (64 bytes) per leaf, plus spare `Vec` capacity.
+/// It keeps the hash of every complete (power-of-two, aligned) subtree of
+/// 2^6 leaves or more, level by level (one hash per 32 leaves), and the leaf
+/// hashes: all of them ([`MerkleTree::new`], 32 bytes per leaf), or only
+/// those of the last, incomplete block of 64, the older ones read from a
+/// [`LeafSource`] when needed ([`MerkleTree::with_leaf_source`]). A smaller
+/// complete subtree is hashed again from its leaves (at most 31 hashes).
 /// [`push`](MerkleTree::push) costs amortised O(1) hashes; the root of any
-/// size `n` folds at most ⌈log₂ n⌉ cached subtree hashes, and a proof for
-/// size `n` costs O(log n) hashes (the proof's own hashes are cached).
+/// size `n` folds at most ⌈log₂ n⌉ subtree hashes, and a proof for size `n`
+/// costs O(log n) hashes.
 ///
 /// ```
 /// use grantledger_store::merkle::{leaf_hash, MerkleTree, EMPTY_ROOT};
@@ -147,12 +169,30 @@ pub enum ProofError {
 /// assert!(tree.root(2).is_err());
 /// # Ok::<(), grantledger_store::merkle::ProofError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct MerkleTree {
+    /// The number of leaves pushed.
+    len: u64,
     /// `levels[l][i]` is the hash of the complete subtree over the leaves
-    /// `[i·2^l, (i+1)·2^l)`; `levels[0]` holds the leaf hashes. Levels
-    /// `1..STORED_FROM` are left empty (see [`STORED_FROM`]).
+    /// `[i·2^l, (i+1)·2^l)` for `l ≥ STORED_FROM`; `levels[0]` holds the
+    /// leaf hashes from index `leaves_from` on. Levels `1..STORED_FROM` are
+    /// left empty (see [`STORED_FROM`]).
     levels: Vec<Vec<Hash>>,
+    /// The index of `levels[0][0]`: 0, unless `source` gives the leaves
+    /// before it (then the start of the last, incomplete block of 64).
+    leaves_from: u64,
+    /// Where leaves before `leaves_from` are read; `None`: all are held.
+    source: Option<LeafSource>,
+}
+
+impl std::fmt::Debug for MerkleTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerkleTree")
+            .field("len", &self.len)
+            .field("leaves_from", &self.leaves_from)
+            .field("levels", &self.levels.len())
+            .finish()
+    }
 }
 
 /// The lowest interior level kept: a complete subtree of fewer than
@@ -164,9 +204,22 @@ pub struct MerkleTree {
 const STORED_FROM: u32 = 6;
 
 impl MerkleTree {
-    /// An empty tree (size 0, root [`EMPTY_ROOT`]).
+    /// An empty tree (size 0, root [`EMPTY_ROOT`]) that holds every leaf
+    /// hash it is given (32 bytes per leaf, plus the levels above).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty tree that holds only the leaf hashes of its last,
+    /// incomplete block of 2^6 and reads older ones from `source` when a
+    /// root, proof or [`leaf`](MerkleTree::leaf) needs them (one read of at
+    /// most 64 leaves per level of a proof below 2^6): 32 MB less at 10^6
+    /// leaves, whose hashes the log holds anyway.
+    pub fn with_leaf_source(source: LeafSource) -> Self {
+        MerkleTree {
+            source: Some(source),
+            ..Self::default()
+        }
     }
 
     /// Appends a leaf whose *leaf hash* is already computed (for the log:
@@ -177,7 +230,8 @@ impl MerkleTree {
             self.levels.push(Vec::new());
         }
         self.levels[0].push(leaf_hash);
-        let len = self.len();
+        self.len += 1;
+        let len = self.len;
         let block = 1u64 << STORED_FROM;
         if !len.is_multiple_of(block) {
             return;
@@ -186,7 +240,13 @@ impl MerkleTree {
         while self.levels.len() <= level {
             self.levels.push(Vec::new());
         }
-        let hash = self.hash_leaves(len - block, STORED_FROM);
+        // the block's leaves are the last 64 held: no source is asked
+        let held = &self.levels[0];
+        let hash = hash_block(&held[held.len() - block as usize..]);
+        if self.source.is_some() {
+            self.levels[0].clear();
+            self.leaves_from = len;
+        }
         self.levels[level].push(hash);
         while self.levels[level].len() & 1 == 0 {
             let nodes = &self.levels[level];
@@ -199,9 +259,9 @@ impl MerkleTree {
         }
     }
 
-    /// The number of leaves held: the largest tree size it can answer for.
+    /// The number of leaves pushed: the largest tree size it can answer for.
     pub fn len(&self) -> u64 {
-        self.levels.first().map_or(0, |leaves| leaves.len() as u64)
+        self.len
     }
 
     /// Whether the tree holds no leaves.
@@ -209,10 +269,20 @@ impl MerkleTree {
         self.len() == 0
     }
 
-    /// The leaf hash at 0-based `index`, or `None` if `index >= len()`.
-    pub fn leaf(&self, index: u64) -> Option<Hash> {
-        let leaves = self.levels.first()?;
-        leaves.get(usize::try_from(index).ok()?).copied()
+    /// The leaf hash at 0-based `index`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProofError::IndexOutOfRange`] if `index >= len()`;
+    /// [`ProofError::LeavesUnreadable`] if the tree's [`LeafSource`] fails.
+    pub fn leaf(&self, index: u64) -> Result<Hash, ProofError> {
+        if index >= self.len {
+            return Err(ProofError::IndexOutOfRange {
+                index,
+                size: self.len,
+            });
+        }
+        self.complete(0, index)
     }
 
     /// `MTH(D[0:size])`, the root of the tree of the first `size` leaves
@@ -223,7 +293,7 @@ impl MerkleTree {
     /// [`ProofError::SizeOutOfRange`] if `size > len()`.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
         self.check_size(size)?;
-        Ok(self.right_edge(size).root())
+        Ok(self.right_edge(size)?.root())
     }
 
     /// `PATH(index, D[0:size])` (RFC 6962 §2.1.1): the audit path of the leaf
@@ -241,7 +311,7 @@ impl MerkleTree {
         if index >= size {
             return Err(ProofError::IndexOutOfRange { index, size });
         }
-        let edge = self.right_edge(size);
+        let edge = self.right_edge(size)?;
         let (mut lo, mut hi) = (0, size);
         let mut path = Vec::new();
         // Descend from the root: each step's sibling is one more element,
@@ -249,10 +319,10 @@ impl MerkleTree {
         while hi - lo > 1 {
             let k = split(hi - lo);
             if index < lo + k {
-                path.push(self.range_hash(lo + k, hi, &edge));
+                path.push(self.range_hash(lo + k, hi, &edge)?);
                 hi = lo + k;
             } else {
-                path.push(self.range_hash(lo, lo + k, &edge));
+                path.push(self.range_hash(lo, lo + k, &edge)?);
                 lo += k;
             }
         }
@@ -281,7 +351,7 @@ impl MerkleTree {
         if m == n {
             return Ok(Vec::new());
         }
-        let edge = self.right_edge(n);
+        let edge = self.right_edge(n)?;
         // SUBPROOF(m, D[lo:hi], b), unrolled. `m` is relative to `lo`.
         let (mut lo, mut hi, mut m, mut whole_old_tree) = (0, n, m, true);
         let mut siblings = Vec::new();
@@ -289,16 +359,16 @@ impl MerkleTree {
         loop {
             if m == hi - lo {
                 if !whole_old_tree {
-                    proof.push(self.range_hash(lo, hi, &edge));
+                    proof.push(self.range_hash(lo, hi, &edge)?);
                 }
                 break;
             }
             let k = split(hi - lo);
             if m <= k {
-                siblings.push(self.range_hash(lo + k, hi, &edge));
+                siblings.push(self.range_hash(lo + k, hi, &edge)?);
                 hi = lo + k;
             } else {
-                siblings.push(self.range_hash(lo, lo + k, &edge));
+                siblings.push(self.range_hash(lo, lo + k, &edge)?);
                 lo += k;
                 m -= k;
                 whole_old_tree = false;
@@ -317,61 +387,60 @@ impl MerkleTree {
     }
 
     /// The complete subtree hash over `[index·2^level, (index+1)·2^level)`.
-    fn complete(&self, level: u32, index: u64) -> Hash {
+    fn complete(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
         // In range: the caller only asks for subtrees inside `len()` leaves,
-        // and a `Vec` of `len()` leaves is indexable by usize.
-        if level == 0 || level >= STORED_FROM {
-            self.levels[level as usize][index as usize]
-        } else {
-            self.hash_leaves(index << level, level)
+        // and a `Vec` of `len()` hashes is indexable by usize.
+        if level >= STORED_FROM {
+            return Ok(self.levels[level as usize][index as usize]);
         }
-    }
-
-    /// `MTH` of the 2^`level` leaves from `start` (`level` ≤
-    /// [`STORED_FROM`], all of them held), hashed pairwise in place.
-    fn hash_leaves(&self, start: u64, level: u32) -> Hash {
-        let n = 1usize << level;
-        let mut buf = [[0u8; 32]; 1 << STORED_FROM];
-        let from = start as usize;
-        buf[..n].copy_from_slice(&self.levels[0][from..from + n]);
-        let mut width = n;
-        while width > 1 {
-            width /= 2;
-            for i in 0..width {
-                buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
-            }
+        let (start, n) = (index << level, 1usize << level);
+        if start >= self.leaves_from {
+            let from = (start - self.leaves_from) as usize;
+            return Ok(hash_block(&self.levels[0][from..from + n]));
         }
-        buf[0]
+        let unreadable = |reason: String| ProofError::LeavesUnreadable { start, reason };
+        let source = self
+            .source
+            .as_ref()
+            .ok_or_else(|| unreadable("no source of older leaves".into()))?;
+        let leaves = source(start, n).map_err(unreadable)?;
+        if leaves.len() != n {
+            return Err(unreadable(format!(
+                "{} leaf hashes given for {n}",
+                leaves.len()
+            )));
+        }
+        Ok(hash_block(&leaves))
     }
 
     /// The hashes of the suffixes `D[p:size]` that start at the boundaries
     /// `p` of `size`'s decomposition into complete subtrees (one per set bit,
     /// largest first). Costs popcount(size) − 1 hashes.
-    fn right_edge(&self, size: u64) -> RightEdge {
+    fn right_edge(&self, size: u64) -> Result<RightEdge, ProofError> {
         let mut starts = Vec::with_capacity(size.count_ones() as usize);
         let mut hashes = Vec::with_capacity(size.count_ones() as usize);
         let mut start = 0;
         for level in (0..u64::BITS).rev().filter(|l| size & (1 << l) != 0) {
             starts.push(start);
-            hashes.push(self.complete(level, start >> level));
+            hashes.push(self.complete(level, start >> level)?);
             start += 1 << level;
         }
         for i in (0..hashes.len().saturating_sub(1)).rev() {
             hashes[i] = node_hash(&hashes[i], &hashes[i + 1]);
         }
-        RightEdge { starts, hashes }
+        Ok(RightEdge { starts, hashes })
     }
 
     /// `MTH(D[lo:hi])` for a range met while building a proof for the tree
     /// whose right edge is `edge`: either a complete aligned subtree or a
     /// suffix of the tree starting at one of the edge's boundaries.
-    fn range_hash(&self, lo: u64, hi: u64, edge: &RightEdge) -> Hash {
+    fn range_hash(&self, lo: u64, hi: u64, edge: &RightEdge) -> Result<Hash, ProofError> {
         let width = hi - lo;
         if width.is_power_of_two() && lo & (width - 1) == 0 {
             return self.complete(width.trailing_zeros(), lo >> width.trailing_zeros());
         }
         match edge.starts.binary_search(&lo) {
-            Ok(i) => edge.hashes[i],
+            Ok(i) => Ok(edge.hashes[i]),
             Err(_) => unreachable!("RFC 6962 ranges are complete subtrees or suffixes of the tree"),
         }
     }
@@ -405,6 +474,22 @@ impl RightEdge {
     fn root(&self) -> Hash {
         self.hashes.first().copied().unwrap_or(EMPTY_ROOT)
     }
+}
+
+/// `MTH` of a power-of-two run of at most 2^[`STORED_FROM`] leaf hashes,
+/// hashed pairwise in place.
+fn hash_block(leaves: &[Hash]) -> Hash {
+    let n = leaves.len();
+    let mut buf = [[0u8; 32]; 1 << STORED_FROM];
+    buf[..n].copy_from_slice(leaves);
+    let mut width = n;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
+        }
+    }
+    buf[0]
 }
 
 /// The largest power of two smaller than `n` (`n >= 2`): RFC 6962's `k`.

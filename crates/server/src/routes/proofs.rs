@@ -95,7 +95,7 @@ async fn inclusion(
             .service
             .with_tree(|t| {
                 Ok::<_, grantledger_store::ProofError>((
-                    t.leaf(seq - 1),
+                    t.leaf(seq - 1)?,
                     t.inclusion_proof(seq - 1, size)?,
                     t.root(size)?,
                 ))
@@ -112,7 +112,7 @@ async fn inclusion(
             "leaf_index": seq - 1,
             "tree_size": size,
             "record_hash": hex::encode(record.hash),
-            "leaf_hash": leaf.map(|l| b64(&l)),
+            "leaf_hash": b64(&leaf),
             "root_hash": b64(&root),
             "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
             "checkpoint": checkpoint,

@@ -10,7 +10,8 @@ use proptest::prelude::*;
 use serde::Deserialize;
 
 use crate::merkle::{
-    leaf_hash, node_hash, verify_consistency, verify_inclusion, MerkleTree, ProofError, EMPTY_ROOT,
+    leaf_hash, node_hash, verify_consistency, verify_inclusion, LeafSource, MerkleTree, ProofError,
+    EMPTY_ROOT,
 };
 use crate::Hash;
 
@@ -427,8 +428,53 @@ fn tree_gives_back_its_leaves_and_length() {
     let tree = tree_of(&leaves);
     assert_eq!(tree.len(), 8);
     assert!(!tree.is_empty() && MerkleTree::new().is_empty());
-    assert_eq!(tree.leaf(7), Some(leaves[7]));
-    assert_eq!(tree.leaf(8), None);
+    assert_eq!(tree.leaf(7), Ok(leaves[7]));
+    assert_eq!(
+        tree.leaf(8),
+        Err(ProofError::IndexOutOfRange { index: 8, size: 8 })
+    );
+}
+
+/// A tree that reads its older leaves from `leaves` (as the server's reads
+/// them from the log), refusing any read that is not within one aligned
+/// block of 64.
+fn tree_with_source(leaves: &[Hash]) -> MerkleTree {
+    let held: std::sync::Arc<Vec<Hash>> = std::sync::Arc::new(leaves.to_vec());
+    let source: LeafSource = std::sync::Arc::new(move |start, n| {
+        let end = start + n as u64;
+        if n == 0 || n > 64 || start / 64 != (end - 1) / 64 {
+            return Err(format!("asked for {n} leaves from {start}"));
+        }
+        Ok(held[start as usize..end as usize].to_vec())
+    });
+    let mut tree = MerkleTree::with_leaf_source(source);
+    tree.extend(leaves.iter().copied());
+    tree
+}
+
+#[test]
+fn a_tree_whose_source_fails_names_the_leaves_it_could_not_read() {
+    let leaves: Vec<Hash> = (0..130u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let source: LeafSource = std::sync::Arc::new(|_, _| Err("the log is closed".to_string()));
+    let mut tree = MerkleTree::with_leaf_source(source);
+    tree.extend(leaves.iter().copied());
+    // the last, incomplete block (128, 129) is held; the complete blocks' roots too
+    assert_eq!(tree.leaf(129), Ok(leaves[129]));
+    assert_eq!(tree.root(128), Ok(naive_mth(&leaves[..128])));
+    assert_eq!(tree.root(130), Ok(naive_mth(&leaves)));
+    // a leaf, or a subtree smaller than a block, in a complete block is read
+    assert_eq!(
+        tree.leaf(5),
+        Err(ProofError::LeavesUnreadable {
+            start: 5,
+            reason: "the log is closed".into()
+        })
+    );
+    // 100 = 64 + 32 + 4: the subtree [64, 96) is read first
+    assert!(matches!(
+        tree.root(100),
+        Err(ProofError::LeavesUnreadable { start: 64, .. })
+    ));
 }
 
 #[test]
@@ -667,6 +713,28 @@ proptest! {
         }
         for n in 0..=leaves.len() {
             prop_assert_eq!(tree.root(n as u64).unwrap(), naive_mth(&leaves[..n]));
+        }
+    }
+
+    #[test]
+    fn a_tree_reading_its_older_leaves_answers_as_one_holding_them(
+        records in proptest::collection::vec(any::<u16>(), 0..=300),
+    ) {
+        let leaves: Vec<Hash> = records.iter().map(|r| leaf_hash(&r.to_be_bytes())).collect();
+        let (full, lean) = (tree_of(&leaves), tree_with_source(&leaves));
+        let size = leaves.len() as u64;
+        prop_assert_eq!(lean.len(), size);
+        for n in 0..=size {
+            prop_assert_eq!(lean.root(n), full.root(n));
+        }
+        for i in 0..size {
+            prop_assert_eq!(lean.leaf(i), Ok(leaves[i as usize]));
+            prop_assert_eq!(lean.inclusion_proof(i, size), full.inclusion_proof(i, size));
+        }
+        for m in 1..=size {
+            prop_assert_eq!(lean.consistency_proof(m, size), full.consistency_proof(m, size));
+            let older = (m * 7 / 11).max(1);
+            prop_assert_eq!(lean.consistency_proof(older, m), full.consistency_proof(older, m));
         }
     }
 

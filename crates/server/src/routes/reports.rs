@@ -155,9 +155,7 @@ async fn period(
         })?;
         let report = report.map_err(report_error)?;
         let sha = report.manifest.body_sha256.clone();
-        report_response(report, format, &format!("period-{no}"), &sha, |r, f| {
-            render_period(r, f)
-        })
+        report_response(report, format, &format!("period-{no}"), &sha, render_period)
     })
     .await
 }

@@ -56,7 +56,7 @@ pub struct Ledger {
     /// Correction / void seq → (its event id, the event); they are not facts.
     pub(crate) amendment_events: OrdMap<u64, (Uuid, Event)>,
     /// A live fact's seq → the seqs of the corrections that replaced its
-    /// payload, in order; only for corrected facts (a few in a hundred),
+    /// payload, in order; only for corrected facts (under one in a hundred),
     /// instead of an empty list in every [`Live`].
     pub(crate) corrected: OrdMap<u64, Seqs>,
     pub(crate) ix: Index,

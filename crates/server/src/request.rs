@@ -505,6 +505,10 @@ pub fn parse_line_fast(line: &str) -> Option<AppendRequest> {
     if !clean {
         return None;
     }
+    // a derived struct would also take an array, field by field
+    if !line.trim_start().starts_with('{') {
+        return None;
+    }
     let top: FastLine<'_> = serde_json::from_str(line).ok()?;
     let data = top.data.get();
     // a derived struct would also take an array, field by field
@@ -801,6 +805,9 @@ mod tests {
             // unknown fields, at the top and in data
             ATTENDANCE.replace(r#"{"kind""#, r#"{"seq":3,"kind""#),
             ATTENDANCE.replace(r#""hours":"6""#, r#""hours":"6","minutes":5"#),
+            // the line not an object (a struct would take an array field by field)
+            r#"["attendance_recorded",{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"}]"#.to_string(),
+            r#"["attendance_recorded",{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"},"0191e0a0-0000-7000-8000-000000000101",null,"2017-03-02T08:30:00Z","manager:test"]"#.to_string(),
             // data not an object; kind not a string; missing fields
             r#"{"kind":"attendance_recorded","data":["0191e0a0-0000-7000-8000-000000000001","S","6",null,null]}"#.to_string(),
             r#"{"kind":"attendance_recorded","data":null}"#.to_string(),

@@ -34,13 +34,14 @@ mod http;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use grantledger_domain::{Date, Event};
 use grantledger_projections::Ledger;
 use grantledger_server::auth::{Role, TokenStore};
-use grantledger_server::service::{envelope, fold};
+use grantledger_server::service::{envelope, fold, over_log};
 use grantledger_store::{EventLog, SledLog};
 use serde_json::{json, Value};
 
@@ -346,13 +347,14 @@ impl Project {
 }
 
 fn replay_figures(data: &Path, head: u64, timed: bool) -> anyhow::Result<ReplayFigures> {
-    let log = SledLog::open(data).with_context(|| format!("opening {}", data.display()))?;
+    let log: Arc<dyn EventLog> =
+        Arc::new(SledLog::open(data).with_context(|| format!("opening {}", data.display()))?);
     let mut json = json!({});
     if timed {
         eprintln!("bench: replaying {head} events from seq 1");
         // read + decode + fold straight from the sled log, as the server does
         let t = Instant::now();
-        let ledger = fold(&log, Ledger::default(), head)?;
+        let ledger = fold(log.as_ref(), over_log(Ledger::default(), &log), head)?;
         let full_s = t.elapsed().as_secs_f64();
         if ledger.at_seq() != head {
             bail!("replay stopped at seq {} of {head}", ledger.at_seq());
@@ -400,7 +402,7 @@ fn replay_figures(data: &Path, head: u64, timed: bool) -> anyhow::Result<ReplayF
         // the envelopes by value, as a replay from the store has them
         let n = envelopes.len();
         let t = Instant::now();
-        let mut ledger = Ledger::default();
+        let mut ledger = over_log(Ledger::default(), &log);
         for e in envelopes {
             ledger.apply_owned(e);
         }

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use imbl::{OrdMap, OrdSet};
@@ -77,8 +78,46 @@ pub struct Ledger {
 /// correction or void, or the voided fact) carries that id. So an answer
 /// never depends on what another copy folded, whatever diverged (a refused
 /// batch, an older prefix).
+///
+/// Over a store ([`Ledger::over_stored_ids`]) the store's own id index gives
+/// the candidate of every stored record, and this map keeps only the ids
+/// folded above the store's head (a batch being admitted, appends not yet
+/// durable) until the store has them: the same answers without a second
+/// map of every id (≈ 50 MB at 10^6 records, ADR 0004).
 #[derive(Clone, Default)]
-pub(crate) struct EventIds(Arc<RwLock<IdSeqs>>);
+pub(crate) struct EventIds {
+    own: Arc<RwLock<IdSeqs>>,
+    stored: Option<Arc<Stored>>,
+}
+
+/// The store's id index, as [`EventIds`] consults it.
+struct Stored {
+    ids: Arc<dyn StoredIds>,
+    /// The highest `stored_through` seen: records at or below it are noted
+    /// by the store, not here.
+    through: AtomicU64,
+    /// The size of the own map at which its ids already stored are dropped.
+    prune_at: AtomicUsize,
+}
+
+/// The smallest own map [`EventIds`] prunes (ids, over a store).
+const PRUNE_FROM: usize = 1024;
+
+/// A store's index of the event ids it holds, which a ledger can consult
+/// ([`Ledger::over_stored_ids`]) instead of keeping every id itself.
+///
+/// Contract: every record a ledger over this index folds at a seq
+/// `≤ stored_through()` is the stored record at that seq (the ledger reads it
+/// from the store); a record folded above it may be anything (a batch being
+/// admitted, later refused).
+pub trait StoredIds: Send + Sync {
+    /// The seq of the stored record with event id `id`, if any (among the
+    /// records up to [`StoredIds::stored_through`]).
+    fn seq_of(&self, id: &Uuid) -> Option<u64>;
+    /// The seq up to which every record is stored and indexed (the durable
+    /// head; 0 for an empty store). Never decreases.
+    fn stored_through(&self) -> u64;
+}
 
 /// foldhash: a fast hash seeded per process (ids come from clients, so the
 /// seed keeps collisions unpredictable), instead of SipHash.
@@ -92,18 +131,16 @@ struct IdSeqs {
     more: HashMap<Uuid, Vec<u64>, IdHasher>,
 }
 
-impl EventIds {
-    /// Notes that `id` was folded at `seq` (once per pair).
-    fn note(&self, id: Uuid, seq: u64) {
-        let mut ids = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        let IdSeqs { first, more } = &mut *ids;
-        match first.get(&id) {
+impl IdSeqs {
+    /// Notes `seq` for `id` (once per pair).
+    fn note(&mut self, id: Uuid, seq: u64) {
+        match self.first.get(&id) {
             None => {
-                first.insert(id, seq);
+                self.first.insert(id, seq);
             }
             Some(&s) if s == seq => {}
             Some(_) => {
-                let seqs = more.entry(id).or_default();
+                let seqs = self.more.entry(id).or_default();
                 if !seqs.contains(&seq) {
                     seqs.push(seq);
                 }
@@ -111,33 +148,100 @@ impl EventIds {
         }
     }
 
-    /// Makes room for `n` more ids at once (a fold that knows how many
-    /// records follow), instead of growing the table step by step.
-    fn reserve(&self, n: usize) {
-        let mut ids = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        ids.first.reserve(n);
+    fn len(&self) -> usize {
+        self.first.len() + self.more.values().map(Vec::len).sum::<usize>()
     }
 
-    /// The largest seq `id` was noted at, by any copy, that `keep` accepts
-    /// (looked up under the read lock, without collecting the candidates).
+    /// Drops every (id, seq) pair that `redundant` says another source
+    /// already gives.
+    fn retain(&mut self, redundant: impl Fn(&Uuid, u64) -> bool) {
+        let pairs: Vec<(Uuid, u64)> = self
+            .first
+            .iter()
+            .map(|(id, s)| (*id, *s))
+            .chain(
+                self.more
+                    .iter()
+                    .flat_map(|(id, seqs)| seqs.iter().map(move |s| (*id, *s))),
+            )
+            .filter(|(id, s)| !redundant(id, *s))
+            .collect();
+        *self = IdSeqs::default();
+        for (id, seq) in pairs {
+            self.note(id, seq);
+        }
+    }
+}
+
+impl EventIds {
+    /// Notes that `id` was folded at `seq` (once per pair); over a store,
+    /// only when the store does not hold that record yet.
+    fn note(&self, id: Uuid, seq: u64) {
+        if let Some(stored) = &self.stored {
+            if seq <= stored.through.load(Ordering::Acquire) {
+                return;
+            }
+            let through = stored.ids.stored_through();
+            stored.through.fetch_max(through, Ordering::AcqRel);
+            if seq <= through {
+                return;
+            }
+        }
+        let mut ids = self.own.write().unwrap_or_else(PoisonError::into_inner);
+        ids.note(id, seq);
+        if let Some(stored) = &self.stored {
+            if ids.first.len() >= stored.prune_at.load(Ordering::Acquire) {
+                // what the store now holds at the same seq, it answers itself
+                ids.retain(|id, seq| stored.ids.seq_of(id) == Some(seq));
+                let next = (2 * ids.len()).max(PRUNE_FROM);
+                stored.prune_at.store(next, Ordering::Release);
+            }
+        }
+    }
+
+    /// Makes room for `n` more ids at once (a fold that knows how many
+    /// records follow), instead of growing the table step by step; nothing
+    /// over a store, which holds them.
+    fn reserve(&self, n: usize) {
+        if self.stored.is_none() {
+            let mut ids = self.own.write().unwrap_or_else(PoisonError::into_inner);
+            ids.first.reserve(n);
+        }
+    }
+
+    /// The largest seq `id` was noted at, by any copy or by the store, that
+    /// `keep` accepts (looked up under the read lock, without collecting the
+    /// candidates).
     fn find(&self, id: &Uuid, keep: impl Fn(u64) -> bool) -> Option<u64> {
-        let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let in_store = self.stored.as_ref().and_then(|s| s.ids.seq_of(id));
+        let ids = self.own.read().unwrap_or_else(PoisonError::into_inner);
         let more = ids.more.get(id).map_or(&[][..], Vec::as_slice);
         ids.first
             .get(id)
             .into_iter()
             .chain(more)
             .copied()
+            .chain(in_store)
             .filter(|&seq| keep(seq))
             .max()
+    }
+
+    /// How many (id, seq) pairs this map holds itself.
+    #[cfg(test)]
+    pub(crate) fn own_len(&self) -> usize {
+        self.own
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
 impl std::fmt::Debug for EventIds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let ids = self.own.read().unwrap_or_else(PoisonError::into_inner);
         f.debug_struct("EventIds")
             .field("noted", &ids.first.len())
+            .field("over_store", &self.stored.is_some())
             .finish()
     }
 }
@@ -485,6 +589,20 @@ impl Ledger {
         let mut l = Ledger::default();
         l.derived.get_mut().start_history();
         l
+    }
+
+    /// This ledger, consulting the store's index of event ids (see
+    /// [`StoredIds`]) instead of keeping every id it folds: ≈ 50 bytes less
+    /// per record, the same answers. Every copy made of it afterwards shares
+    /// the index. The ids it already noted are kept.
+    pub fn over_stored_ids(mut self, ids: Arc<dyn StoredIds>) -> Ledger {
+        let through = ids.stored_through();
+        self.ids.stored = Some(Arc::new(Stored {
+            ids,
+            through: AtomicU64::new(through),
+            prune_at: AtomicUsize::new(PRUNE_FROM),
+        }));
+        self
     }
 
     /// Whether this ledger keeps the history of its derived dates.

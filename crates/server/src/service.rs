@@ -109,13 +109,39 @@ fn leaves_of(log: &Arc<dyn EventLog>) -> grantledger_store::LeafSource {
     })
 }
 
-/// An empty head state: keeping the history of its derived dates when
-/// `serving` (see [`Service::open_for_import`]).
-fn new_head(serving: bool) -> Ledger {
-    if serving {
+/// An empty head state over `log`'s index of event ids (see
+/// [`over_log`]), keeping the history of its derived dates when `serving`
+/// (see [`Service::open_for_import`]).
+fn new_head(serving: bool, log: &Arc<dyn EventLog>) -> Ledger {
+    let empty = if serving {
         Ledger::with_history()
     } else {
         Ledger::default()
+    };
+    over_log(empty, log)
+}
+
+/// `ledger`, consulting `log`'s own index of event ids instead of keeping a
+/// map of every id it folds ([`Ledger::over_stored_ids`]; ≈ 50 MB less at
+/// 10^6 records). Fold into it only records read from `log`, or a batch
+/// above its durable head (what the service admits).
+pub fn over_log(ledger: Ledger, log: &Arc<dyn EventLog>) -> Ledger {
+    ledger.over_stored_ids(Arc::new(LogIds(Arc::downgrade(log))))
+}
+
+/// A log's index of event ids as a ledger consults it: the durable records'
+/// (the log's own `seq_of`, which only reads its in-memory index).
+struct LogIds(std::sync::Weak<dyn EventLog>);
+
+impl grantledger_projections::StoredIds for LogIds {
+    fn seq_of(&self, id: &Uuid) -> Option<u64> {
+        // the log's index is in memory: its lookup does not fail; a closed
+        // log has nothing more to say
+        self.0.upgrade()?.seq_of(id).ok().flatten()
+    }
+
+    fn stored_through(&self) -> u64 {
+        self.0.upgrade().map_or(0, |log| log.head().seq)
     }
 }
 
@@ -246,7 +272,7 @@ impl Service {
         let mut snapshots = BTreeMap::new();
         // a serving head keeps the history of its derived dates: the
         // indicators at any older prefix without a fold (Service::indicators_at)
-        let mut head = new_head(serving);
+        let mut head = new_head(serving, &log);
         loop {
             let upto = match snapshot_every {
                 0 => head_seq,
@@ -1001,7 +1027,7 @@ impl Service {
         let snapshot = self.snapshot_at_or_before(at_seq);
         // from a snapshot of the head (it keeps the history), never from a
         // cached older prefix (it does not)
-        let start = snapshot.map_or_else(|| new_head(self.serving), |l| (*l).clone());
+        let start = snapshot.map_or_else(|| new_head(self.serving, &self.log), |l| (*l).clone());
         *head = fold(self.log.as_ref(), start, at_seq)?;
         Ok(())
     }

@@ -752,3 +752,112 @@ fn same_as_reference(l: &Ledger, as_of: Date) -> Result<(), TestCaseError> {
     prop_assert_eq!(&l.expense_statuses(), &l.compute_expense_statuses());
     Ok(())
 }
+
+/// A store's id index under test: the envelopes "stored" so far.
+#[derive(Default)]
+struct FakeStore {
+    ids: std::sync::Mutex<std::collections::HashMap<Uuid, u64>>,
+    through: std::sync::atomic::AtomicU64,
+}
+
+impl FakeStore {
+    /// Stores every envelope up to and including `env` (in seq order).
+    fn store(&self, env: &grantledger_domain::Envelope) {
+        self.ids.lock().unwrap().insert(env.event_id, env.seq);
+        self.through
+            .store(env.seq, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl crate::StoredIds for FakeStore {
+    fn seq_of(&self, id: &Uuid) -> Option<u64> {
+        let through = self.stored_through();
+        self.ids
+            .lock()
+            .unwrap()
+            .get(id)
+            .copied()
+            .filter(|s| *s <= through)
+    }
+    fn stored_through(&self) -> u64 {
+        self.through.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// `env` with another event id (a batch that was refused, or lost).
+fn renamed(env: &grantledger_domain::Envelope) -> grantledger_domain::Envelope {
+    let mut e = env.clone();
+    e.event_id = Uuid::from_u128(0xdead_0000_0000_0000_0000_0000_0000_0000 + u128::from(e.seq));
+    e
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// (9) A ledger over a store's id index (`Ledger::over_stored_ids`)
+    /// equals the replay of the same log, and finds every event id at its
+    /// seq, whatever was stored when it folded: the first `stored` records
+    /// stored before the fold, the others stored one fold behind; a copy that
+    /// folded other ids at the same seqs and was dropped (a refused batch)
+    /// leaves no trace; an older prefix copied from it finds only its own.
+    #[test]
+    fn a_ledger_over_the_stores_ids_equals_replay(plan in plan(), stored in 0usize..64) {
+        let b = build(&plan);
+        let envs = &b.log.envelopes;
+        let stored = stored.min(envs.len());
+        let store = std::sync::Arc::new(FakeStore::default());
+        for env in &envs[..stored] {
+            store.store(env);
+        }
+        let mut ledger = Ledger::default().over_stored_ids(store.clone());
+        for env in &envs[..stored] {
+            ledger.apply(env);
+        }
+        let older = ledger.clone();
+        // a refused batch: the rest of the log under other ids
+        let mut refused = ledger.clone();
+        for env in &envs[stored..] {
+            refused.apply(&renamed(env));
+        }
+        drop(refused);
+        for (i, env) in envs.iter().enumerate().skip(stored) {
+            ledger.apply(env);
+            if i > stored {
+                store.store(&envs[i - 1]);
+            }
+        }
+        prop_assert_eq!(&ledger, &replay(envs));
+        for env in envs {
+            prop_assert_eq!(ledger.seq_of(&env.event_id), Some(env.seq), "seq {}", env.seq);
+            prop_assert_eq!(ledger.seq_of(&renamed(env).event_id), None);
+            let at_older = (env.seq <= older.at_seq()).then_some(env.seq);
+            prop_assert_eq!(older.seq_of(&env.event_id), at_older, "older, seq {}", env.seq);
+        }
+    }
+}
+
+/// Over a store, the ledger's own map drops the ids the store holds as it
+/// grows, and still finds every one.
+#[test]
+fn over_a_store_the_own_map_keeps_only_what_the_store_lacks() {
+    let mut log = Log::given([project_defined()]);
+    for n in 0..5000u128 {
+        log.append(registered(person(n), "female"));
+    }
+    let store = std::sync::Arc::new(FakeStore::default());
+    let mut ledger = Ledger::default().over_stored_ids(store.clone());
+    for (i, env) in log.envelopes.iter().enumerate() {
+        ledger.apply(env);
+        // durable three records behind the fold
+        if i >= 3 {
+            store.store(&log.envelopes[i - 3]);
+        }
+    }
+    let own = ledger.ids.own_len();
+    assert!(own <= 2048, "the own map holds {own} ids of 5 001");
+    assert!(own >= 3, "the last three are not stored: {own}");
+    for env in &log.envelopes {
+        assert_eq!(ledger.seq_of(&env.event_id), Some(env.seq));
+    }
+    assert_eq!(ledger, log.ledger());
+}

@@ -18,23 +18,23 @@ use uuid::Uuid;
 use crate::Projection;
 
 /// A live fact: an event's current effective payload (after corrections in
-/// the prefix) with its provenance.
+/// the prefix) with the id of the event that stated it. Its seq is its key;
+/// the rest of its record (time, actor, stream) is read from the log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Live {
     /// The original event's id.
     pub event_id: Uuid,
-    /// When the original was recorded.
-    pub recorded_at: Timestamp,
     /// The effective payload (the latest replacement, if corrected).
     pub event: Event,
 }
 
 // One `Live` per fact (10^6 at the scale of docs/PERFORMANCE.md), each
-// behind an `Arc` (16 bytes of counts): at most 112 bytes keeps the pair in
-// the allocator's 128-byte class instead of the 160-byte one. The corrections
-// of a fact are kept apart (`Ledger::corrected`), and the rare large payloads
-// are boxed in `Event`, for this.
-const _: () = assert!(std::mem::size_of::<Live>() <= 112);
+// behind an `Arc` (16 bytes of counts): at most 96 bytes keeps the pair in
+// the allocator's 112-byte class instead of the 128- or 160-byte one. The
+// corrections of a fact are kept apart (`Ledger::corrected`), the record time
+// is left in the log, and the rare large payloads are boxed in `Event`, for
+// this.
+const _: () = assert!(std::mem::size_of::<Live>() <= 96);
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
 /// [`crate::replay`]); query it with the measure methods at any `as_of`.
@@ -684,7 +684,6 @@ impl Ledger {
                     seq,
                     Live {
                         event_id,
-                        recorded_at,
                         event: event.into_owned(),
                     },
                 );

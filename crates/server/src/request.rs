@@ -335,7 +335,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             |v| v.as_str().and_then(|s| s.parse().ok()),
             "an RFC 3339 instant",
         )?,
-        actor: optional(
+        actor: match optional(
             obj,
             "actor",
             |v| {
@@ -344,7 +344,13 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
                     .map(str::to_string)
             },
             "a non-empty string",
-        )?,
+        )? {
+            Some(actor) => {
+                check_text(&actor, "actor")?;
+                Some(actor)
+            }
+            None => None,
+        },
     })
 }
 
@@ -358,33 +364,47 @@ fn is_bad_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Refuses, anywhere in `value`, a string longer than [`MAX_TEXT_CHARS`] or
-/// holding control characters or bidirectional overrides (text that would
-/// print differently from what is stored).
+/// The text rules of every string a client sends (the texts in `data`, an
+/// import line's `actor`, a token's name): at most [`MAX_TEXT_CHARS`]
+/// characters (rule `range`), no control character (C0, DEL, C1) and no
+/// bidirectional override or isolate (rule `schema`; text that would print
+/// differently from what is stored).
+///
+/// # Errors
+/// A `Malformed` [`Rejection`] naming `field` (`actor`).
+pub fn check_text(text: &str, field: &str) -> Result<(), Rejection> {
+    check_text_at(text, || field.to_string())
+}
+
+/// [`check_text`], the field's name made only for a refusal.
+fn check_text_at(s: &str, field: impl FnOnce() -> String) -> Result<(), Rejection> {
+    // a text of at most MAX_TEXT_CHARS bytes has at most as many characters
+    if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
+        return Err(Rejection::malformed(
+            field(),
+            RULE_RANGE,
+            format!("text longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
+    if clean_ascii {
+        return Ok(());
+    }
+    if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
+        return Err(Rejection::malformed(
+            field(),
+            RULE_SCHEMA,
+            format!("text contains the control character U+{:04X}", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses, anywhere in `value`, a string that breaks the rules of
+/// [`check_text`].
 fn check_texts(value: &Value, at: &Place<'_>) -> Result<(), Rejection> {
     match value {
-        Value::String(s) => {
-            // a text of at most MAX_TEXT_CHARS bytes has at most as many characters
-            if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
-                return Err(Rejection::malformed(
-                    at.field(),
-                    RULE_RANGE,
-                    format!("text longer than {MAX_TEXT_CHARS} characters"),
-                ));
-            }
-            let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
-            if clean_ascii {
-                return Ok(());
-            }
-            if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
-                return Err(Rejection::malformed(
-                    at.field(),
-                    RULE_SCHEMA,
-                    format!("text contains the control character U+{:04X}", c as u32),
-                ));
-            }
-            Ok(())
-        }
+        Value::String(s) => check_text_at(s, || at.field()),
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -830,6 +850,12 @@ mod tests {
             FULL.replace(r#""manager:test""#, r#""  ""#),
             FULL.replace(r#""manager:test""#, r#""""#),
             FULL.replace(r#""manager:test""#, "[]"),
+            // the actor has the text rules of data's texts
+            FULL.replace("manager:test", r"manager:\u0007test"),
+            FULL.replace("manager:test", r"manager:te\u202Est"),
+            FULL.replace("manager:test", "manager:te\u{202E}st"),
+            FULL.replace("manager:test", "manager:te\u{85}st"),
+            FULL.replace("manager:test", &"x".repeat(3000)),
             // numbers where the payload wants other numbers
             FULL.replace(r#""education_isced":3"#, r#""education_isced":3.0"#),
             FULL.replace(r#""education_isced":3"#, r#""education_isced":-3"#),
@@ -895,6 +921,23 @@ mod tests {
         let long_text = ATTENDANCE.replace("AL-1", &"é".repeat(MAX_TEXT_CHARS - 1));
         assert!(parse_line_fast(&long_text).is_none());
         assert_same(&long_text);
+        // the actor is named with the rule it breaks
+        for (line, want) in [
+            (
+                FULL.replace("manager:test", r"manager:te\u202Est"),
+                "actor: text contains the control character U+202E (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", "manager:te\u{9b}st"),
+                "actor: text contains the control character U+009B (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", &"x".repeat(3000)),
+                "actor: text longer than 2000 characters (rule range)",
+            ),
+        ] {
+            assert_eq!(parse_line(&line).unwrap_err().to_string(), want);
+        }
         // the import's message for a line that is not JSON, as before
         assert_eq!(
             parse_line(r#"{"kind": oops}"#).unwrap_err().to_string(),

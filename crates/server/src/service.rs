@@ -669,13 +669,17 @@ impl Service {
     /// then expected versions (in the store).
     ///
     /// # Errors
-    /// 409 for a reused `event_id` with other content or a version conflict,
-    /// 422 for a rule (field named `events[i].data…` in a batch), 500 for storage.
+    /// 400 naming `actor` for an actor that breaks the text rules
+    /// ([`crate::request::check_text`]: a token name written before they
+    /// applied to it), 409 for a reused `event_id` with other content or a
+    /// version conflict, 422 for a rule (field named `events[i].data…` in a
+    /// batch), 500 for storage.
     pub fn append(
         &self,
         mut requests: Vec<AppendRequest>,
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
+        crate::request::check_text(actor, "actor")?;
         self.append_slice(&mut requests, actor)
     }
 
@@ -1869,6 +1873,60 @@ mod stream_tests {
         ] {
             assert_eq!(stored_stream(&s, id), participant, "{id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use std::sync::Arc;
+
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    /// An HTTP append's actor is its token's `role:name`; a name written
+    /// before the text rules applied to token names (or by hand) is refused
+    /// with 400 naming `actor`, and nothing is stored.
+    #[test]
+    fn an_append_whose_actor_breaks_the_text_rules_is_refused_and_nothing_is_stored() {
+        let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+        let s = Service::open(log, None).expect("opens");
+        let line = super::fixture::SINEC.lines().next().expect("a first line");
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let mut req = parse_item(&v, Source::Import).expect("parses");
+        req.actor = None;
+        for (actor, detail) in [
+            (
+                "manager:Jana\u{202E}",
+                "text contains the control character U+202E",
+            ),
+            (
+                "manager:Jana\u{9b}",
+                "text contains the control character U+009B",
+            ),
+        ] {
+            let e = s.append(vec![req.clone()], actor).unwrap_err();
+            assert_eq!(
+                (
+                    e.status,
+                    e.field.as_deref(),
+                    e.rule.as_deref(),
+                    e.detail.as_str()
+                ),
+                (400, Some("actor"), Some("schema"), detail)
+            );
+        }
+        let long = format!("manager:{}", "x".repeat(3000));
+        let e = s.append(vec![req.clone()], &long).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref(), e.rule.as_deref()),
+            (400, Some("actor"), Some("range"))
+        );
+        assert_eq!(s.log().head().seq, 0, "nothing is stored");
+        s.append(vec![req], "manager:Jana Králová")
+            .expect("a clean actor");
+        assert_eq!(s.log().head().seq, 1);
     }
 }
 

@@ -469,7 +469,22 @@ pub fn parse_line(line: &str) -> Result<AppendRequest, LineError> {
     if let Some(request) = parse_line_fast(line) {
         return Ok(request);
     }
+    parse_line_slow(line)
+}
+
+/// The slow path of [`parse_line`]: [`parse_json`], then [`parse_item`] with
+/// [`Source::Import`]. A line that is JSON but not an object is refused as
+/// the line, as an HTTP body that is not an object is refused as the body
+/// (no field named).
+fn parse_line_slow(line: &str) -> Result<AppendRequest, LineError> {
     let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
+    if !value.is_object() {
+        return Err(LineError::Invalid(Rejection::malformed(
+            "",
+            RULE_SCHEMA,
+            "the line must be a JSON object: one event {kind, data, ...}",
+        )));
+    }
     parse_item(&value, Source::Import).map_err(LineError::Invalid)
 }
 
@@ -733,10 +748,9 @@ mod tests {
         assert_eq!(parse_body(b"{\"kind\":", 10).unwrap_err().status, 400);
     }
 
-    /// The slow path alone, as the import ran before [`parse_line`].
+    /// The slow path alone.
     fn slow(line: &str) -> Result<AppendRequest, LineError> {
-        let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
-        parse_item(&value, Source::Import).map_err(LineError::Invalid)
+        parse_line_slow(line)
     }
 
     /// `parse_line` gives what the slow path gives: the same request, or the
@@ -937,6 +951,15 @@ mod tests {
             ),
         ] {
             assert_eq!(parse_line(&line).unwrap_err().to_string(), want);
+        }
+        // a line that is not an object is refused as the line, with no
+        // empty field name in front (regression: `: an event must be …`)
+        for line in ["[]", "null", "3", r#""attendance_recorded""#, &refused[8]] {
+            assert_eq!(
+                parse_line(line).unwrap_err().to_string(),
+                "the line must be a JSON object: one event {kind, data, ...} (rule schema)",
+                "{line}"
+            );
         }
         // the import's message for a line that is not JSON, as before
         assert_eq!(

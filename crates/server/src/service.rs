@@ -527,19 +527,18 @@ impl Service {
             .ok_or_else(|| ApiError::not_found("this server signs no checkpoints"))?;
         let head = self.log.head().seq;
         let keep = size.is_none_or(|s| s == head);
-        let size = size.unwrap_or(head);
-        if size == 0 {
-            return Err(ApiError::not_found(
-                "the log is empty; there is nothing to sign",
-            ));
-        }
-        if size > head {
-            return Err(ApiError::bad_param(
-                "tree_size",
-                format!("tree_size {size} is beyond the log head {head}"),
-            )
-            .rule("range"));
-        }
+        let size = match size {
+            Some(size) => {
+                check_tree_size("tree_size", size, head, "the log head")?;
+                size
+            }
+            None if head == 0 => {
+                return Err(ApiError::not_found(
+                    "the log is empty; there is nothing to sign",
+                ))
+            }
+            None => head,
+        };
         let root = self
             .with_tree(|t| t.root(size))
             .map_err(ApiError::internal)?;
@@ -1622,6 +1621,29 @@ pub fn fold_with(
 }
 
 /// The SINEC fixture, for the tests below.
+/// Checks a tree size or leaf position given as a query parameter:
+/// `1 ≤ value ≤ bound`, where `bound` is what bounds it (`the log head`,
+/// `tree_size`, `to`).
+///
+/// # Errors
+/// 400 naming `name`, rule `range`:
+/// `tree_size must be at least 1 and at most the log head (1291); got 0`.
+pub(crate) fn check_tree_size(
+    name: &str,
+    value: u64,
+    bound: u64,
+    bound_name: &str,
+) -> Result<(), ApiError> {
+    if value == 0 || value > bound {
+        return Err(ApiError::bad_param(
+            name,
+            format!("{name} must be at least 1 and at most {bound_name} ({bound}); got {value}"),
+        )
+        .rule("range"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod fixture {
     use crate::request::{parse_item, AppendRequest, Source};
@@ -1927,6 +1949,62 @@ mod actor_tests {
         s.append(vec![req], "manager:Jana Králová")
             .expect("a clean actor");
         assert_eq!(s.log().head().seq, 1);
+    }
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use std::sync::Arc;
+
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    /// `tree_size` 0 is a bad parameter (400, rule `range`), not an empty
+    /// log (regression: it answered 404 "the log is empty"); only the head's
+    /// checkpoint of an empty log is 404.
+    #[test]
+    fn a_checkpoint_of_tree_size_zero_or_beyond_the_head_is_a_bad_parameter() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let notary = Notary::open(dir.path(), None).expect("a key");
+        let s = Service::open(Arc::new(MemLog::new()), Some(notary)).expect("opens");
+        let problem = |e: ApiError| (e.status, e.field, e.rule, e.detail);
+        assert_eq!(s.checkpoint(None).unwrap_err().status, 404);
+        assert_eq!(
+            problem(s.checkpoint(Some(0)).unwrap_err()),
+            (
+                400,
+                Some("tree_size".to_string()),
+                Some("range".to_string()),
+                "tree_size must be at least 1 and at most the log head (0); got 0".to_string()
+            )
+        );
+        let line = super::fixture::SINEC.lines().next().expect("a first line");
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        s.append(
+            vec![parse_item(&v, Source::Import).expect("parses")],
+            "test",
+        )
+        .expect("stored");
+        for size in [0, 2] {
+            assert_eq!(
+                problem(s.checkpoint(Some(size)).unwrap_err()),
+                (
+                    400,
+                    Some("tree_size".to_string()),
+                    Some("range".to_string()),
+                    format!(
+                        "tree_size must be at least 1 and at most the log head (1); got {size}"
+                    )
+                )
+            );
+        }
+        assert_eq!(
+            s.checkpoint(Some(1)).expect("signed").checkpoint.tree_size,
+            1
+        );
+        assert_eq!(s.checkpoint(None).expect("signed").checkpoint.tree_size, 1);
     }
 }
 

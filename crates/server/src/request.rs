@@ -887,6 +887,17 @@ mod tests {
             ATTENDANCE.replace("AL-1", "AL\t1"),
             ATTENDANCE.replace("AL-1", &long),
             FULL.replace("Alena", &"Á".repeat(MAX_TEXT_CHARS + 1)),
+            // forms serde's derive takes and the schema does not allow: a
+            // unit variant as an object, a struct as an array (nested, in an
+            // array, in a correction's replacement)
+            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
+            FULL.replace(r#""disadvantages":["disability"]"#, r#""disadvantages":[{"disability":null}]"#),
+            ATTENDANCE.replace(r#""sheet_ref":"AL-1""#, r#""mode":{"online":null}"#),
+            r#"{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}"#.to_string(),
+            r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[["teaching","Lekce","2",null]]}}"#.to_string(),
+            r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[{"activity":"teaching","description":"Lekce","hours":"2"},["teaching","Lekce","2"]]}}"#.to_string(),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}}}"#.to_string(),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":["attendance_recorded",{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"}]}}"#.to_string(),
             // a validation rule, in ASCII and not
             ATTENDANCE.replace(r#""6""#, r#""25""#),
             FULL.replace("1980-02-29", "2017-02-28"),
@@ -915,7 +926,6 @@ mod tests {
             ATTENDANCE.replace("AL-1", &"a".repeat(MAX_TEXT_CHARS - 200)),
             ATTENDANCE.replace("AL-1", r"AL\u00e91"),
             ATTENDANCE.replace("AL-1", &"x".repeat(MAX_TEXT_CHARS)),
-            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
             FULL.replace(r#""expected_version":2"#, r#""expected_version":0"#),
             r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"2"}}}}"#.to_string(),
         ];
@@ -935,6 +945,45 @@ mod tests {
         let long_text = ATTENDANCE.replace("AL-1", &"é".repeat(MAX_TEXT_CHARS - 1));
         assert!(parse_line_fast(&long_text).is_none());
         assert_same(&long_text);
+        // such a form is named with its place and what the schema allows,
+        // by the import (either path) as over HTTP
+        let forms = [
+            (
+                FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
+                "data.gender",
+                "must be a string, not an object",
+            ),
+            (
+                r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[{"activity":"teaching","description":"Lekce","hours":"2"},["teaching","Lekce","2"]]}}"#.to_string(),
+                "data.entries[1]",
+                "must be an object, not an array",
+            ),
+            (
+                r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}}}"#.to_string(),
+                "data.replacement.data.host",
+                "must be an object, not an array",
+            ),
+        ];
+        for (line, field, message) in forms {
+            assert_eq!(
+                parse_line(&line).unwrap_err().to_string(),
+                format!("{field}: {message} (rule schema)")
+            );
+            let http = line
+                .replace(r#""actor":"manager:test","#, "")
+                .replace(r#""recorded_at":"2017-03-02T08:30:00Z","#, "");
+            let e = parse_body(http.as_bytes(), 10).unwrap_err();
+            assert_eq!(
+                (
+                    e.status,
+                    e.field.as_deref(),
+                    e.rule.as_deref(),
+                    e.detail.as_str()
+                ),
+                (400, Some(field), Some(RULE_SCHEMA), message),
+                "{http}"
+            );
+        }
         // the actor is named with the rule it breaks
         for (line, want) in [
             (

@@ -122,6 +122,73 @@ fn an_inclusion_proof_verifies_against_the_signed_root() {
             "{path}: {problem}"
         );
     }
+    // a tree size or position of 0, or beyond what bounds it, is a 400
+    // naming the parameter and the rule on every proof route (regression:
+    // the checkpoint's tree_size=0 was 404 "the log is empty")
+    for (path, field, detail) in [
+        (
+            "/api/v1/checkpoint?tree_size=0",
+            "tree_size",
+            "tree_size must be at least 1 and at most the log head (1291); got 0",
+        ),
+        (
+            "/api/v1/checkpoint?tree_size=1292",
+            "tree_size",
+            "tree_size must be at least 1 and at most the log head (1291); got 1292",
+        ),
+        (
+            "/api/v1/proofs/inclusion?seq=1&tree_size=0",
+            "tree_size",
+            "tree_size must be at least 1 and at most the log head (1291); got 0",
+        ),
+        (
+            "/api/v1/proofs/inclusion?seq=1001&tree_size=1000",
+            "seq",
+            "seq must be at least 1 and at most tree_size (1000); got 1001",
+        ),
+        (
+            "/api/v1/proofs/inclusion?seq=1292",
+            "seq",
+            "seq must be at least 1 and at most the log head (1291); got 1292",
+        ),
+        (
+            "/api/v1/proofs/consistency?from=1&to=0",
+            "to",
+            "to must be at least 1 and at most the log head (1291); got 0",
+        ),
+        (
+            "/api/v1/proofs/consistency?from=1&to=1292",
+            "to",
+            "to must be at least 1 and at most the log head (1291); got 1292",
+        ),
+        (
+            "/api/v1/proofs/consistency?from=0&to=5",
+            "from",
+            "from must be at least 1 and at most to (5); got 0",
+        ),
+    ] {
+        let r = s.client.get(format!("{}{path}", s.base)).send().unwrap();
+        let status = r.status().as_u16();
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        let problem: Value = r.json().unwrap();
+        assert_eq!(
+            (
+                status,
+                content_type.as_str(),
+                problem["field"].as_str(),
+                problem["rule"].as_str(),
+                problem["detail"].as_str()
+            ),
+            (
+                400,
+                "application/problem+json",
+                Some(field),
+                Some("range"),
+                Some(detail)
+            ),
+            "{path}: {problem}"
+        );
+    }
     // proofs of older sizes are signed on the fly, not kept as issued checkpoints
     let (_, kinds) = s.get("/api/v1/events?kind=report_submitted&limit=10");
     assert_eq!(kinds["events"].as_array().unwrap().len(), 4);

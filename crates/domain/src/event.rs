@@ -103,13 +103,17 @@ macro_rules! catalogue {
             }
 
             /// Parses the `data` of a request for `kind`. Unknown fields,
-            /// missing fields and malformed values are refused; the
+            /// missing fields and malformed values are refused; so is an
+            /// array or object where the kind's JSON Schema allows none (a
+            /// struct written as an array, a unit variant written as
+            /// `{"female": null}`, which serde's derive would take). The
             /// rejection's field is the JSON path under `data` (`data.hours`).
             ///
             /// # Errors
             /// [`Rejection`] of kind `Malformed` (HTTP 400), rule `schema`.
             pub fn from_json(kind: &str, data: &serde_json::Value) -> Result<Event, Rejection> {
                 let kind: Kind = kind.parse().map_err(|m: String| Rejection::malformed("kind", RULE_SCHEMA, m))?;
+                crate::shape::check(kind, data)?;
                 match kind {
                     $(Kind::$variant => parse_data::<$ty>(data).map(Event::$variant),)*
                 }
@@ -129,14 +133,20 @@ macro_rules! catalogue {
             /// field, so a repeated key gives `None` too. Texts are not checked
             /// here (control characters, length): the caller must know they
             /// are clean.
+            ///
+            /// `None` also for a text with an array or object that may stand
+            /// where the schema allows none (which serde's derive would take
+            /// and [`Event::from_json`] refuses), or with a backslash (a
+            /// cheap guard over the text's bytes).
             pub fn from_json_str(kind: &str, data: &str) -> Option<Event> {
                 let kind: Kind = kind.parse().ok()?;
                 if kind == Kind::EventCorrected {
                     return None;
                 }
-                match kind {
+                let event = match kind {
                     $(Kind::$variant => serde_json::from_str::<$ty>(data).ok().map(Event::$variant),)*
-                }
+                }?;
+                crate::shape::text_may_pass(kind, data).then_some(event)
             }
 
             /// The payload as JSON (`data` of EVENTS.md).

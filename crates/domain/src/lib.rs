@@ -14,6 +14,7 @@ pub mod events;
 mod ids;
 mod quantity;
 pub mod schema;
+mod shape;
 pub mod upcast;
 mod validate;
 

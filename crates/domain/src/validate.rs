@@ -18,8 +18,11 @@ pub enum RejectionKind {
 /// Why an event was refused: the field (a JSON path such as `data.hours`), the
 /// rule (a DOMAIN.md id such as `R1.4`, a ledger rule `G…` from docs/RULES.md,
 /// or `schema` / `range` for malformed input) and a message a manager understands.
+///
+/// Displayed as `field: message (rule r)`, or `message (rule r)` when no field
+/// is named.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{field}: {message} (rule {rule})")]
+#[error("{}{message} (rule {rule})", if field.is_empty() { String::new() } else { format!("{field}: ") })]
 pub struct Rejection {
     /// 400, 422 or 409.
     pub kind: RejectionKind,
@@ -134,4 +137,20 @@ pub(crate) fn check_text(text: &str, field: &str, max: usize) -> Result<(), Reje
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_without_a_field_displays_no_empty_field_name() {
+        let r = Rejection::malformed("", RULE_SCHEMA, "the line must be a JSON object");
+        assert_eq!(
+            r.to_string(),
+            "the line must be a JSON object (rule schema)"
+        );
+        let r = Rejection::malformed("data.hours", RULE_RANGE, "is more than 24");
+        assert_eq!(r.to_string(), "data.hours: is more than 24 (rule range)");
+    }
 }

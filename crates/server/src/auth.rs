@@ -208,7 +208,8 @@ impl Principal {
 pub struct TokenInfo {
     /// 8 lowercase hex digits, unique in the file; names the token to `token revoke`.
     pub id: String,
-    /// Who holds it (free text, 1–100 characters, no control characters).
+    /// Who holds it (free text, 1–100 characters, the text rules of
+    /// [`crate::request::check_text`]); the `actor` of its appends is `role:name`.
     pub name: String,
     /// What it may do.
     pub role: Role,
@@ -262,9 +263,16 @@ pub enum TokenError {
     /// `token revoke` of an id not in the file.
     #[error("no token with id `{0}` (see `grantledger token list`)")]
     UnknownId(String),
-    /// A name that is empty, too long or has control characters.
-    #[error("a token name is 1–{MAX_NAME_CHARS} characters without control characters; got {0:?}")]
-    BadName(String),
+    /// A name that is empty, longer than [`MAX_NAME_CHARS`] or breaks the
+    /// text rules of what clients send ([`crate::request::check_text`]:
+    /// control characters, bidirectional overrides).
+    #[error("the token name {name:?} is refused (`--name`, which becomes the `actor` of what the token appends): {reason}")]
+    BadName {
+        /// The name given.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
     /// The system gave no randomness.
     #[error("no randomness for a new token: {0}")]
     Randomness(String),
@@ -317,12 +325,22 @@ impl TokenStore {
     /// A bad name, no randomness, or the file cannot be read or written.
     pub fn add(&self, role: Role, name: &str) -> Result<NewToken, TokenError> {
         let name = name.trim();
-        if name.is_empty()
-            || name.chars().count() > MAX_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(TokenError::BadName(name.to_string()));
+        let bad = |reason: String| TokenError::BadName {
+            name: name.to_string(),
+            reason,
+        };
+        if name.is_empty() {
+            return Err(bad(format!(
+                "a name is 1 to {MAX_NAME_CHARS} characters; this one is empty"
+            )));
         }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(bad(format!(
+                "a name is 1 to {MAX_NAME_CHARS} characters; this one has {}",
+                name.chars().count()
+            )));
+        }
+        crate::request::check_text(name, "name").map_err(|r| bad(r.message))?;
         std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir, "cannot create"))?;
         let _lock = self.lock()?;
         let mut file = self.read()?;
@@ -779,10 +797,42 @@ mod tests {
         for bad in ["", "   ", "a\nb", &"x".repeat(101)] {
             assert!(matches!(
                 store.add(Role::Viewer, bad),
-                Err(TokenError::BadName(_))
+                Err(TokenError::BadName { .. })
             ));
         }
         assert!(!store.path().exists());
+    }
+
+    /// A token's name becomes the `actor` of what it appends, so it has the
+    /// text rules of the events' texts: no bidirectional override or
+    /// isolate, no C1 control or DEL either (regression: `token add` took
+    /// them, and the actor was stored with them).
+    #[test]
+    fn a_name_with_a_bidi_override_or_a_c1_control_is_refused_at_creation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::new(dir.path());
+        for (bad, code) in [
+            ("Jana\u{202E}ávorK", "U+202E"),
+            ("Jana\u{2066}x", "U+2066"),
+            ("Ja\u{85}na", "U+0085"),
+            ("Jana\u{7f}", "U+007F"),
+        ] {
+            let e = store.add(Role::Manager, bad).unwrap_err();
+            assert!(matches!(e, TokenError::BadName { .. }), "{e}");
+            let want = format!(
+                "(`--name`, which becomes the `actor` of what the token appends): text contains the control character {code}"
+            );
+            assert!(e.to_string().ends_with(&want), "{e}");
+        }
+        assert_eq!(
+            store.add(Role::Manager, "").unwrap_err().to_string(),
+            "the token name \"\" is refused (`--name`, which becomes the `actor` of what the token appends): a name is 1 to 100 characters; this one is empty"
+        );
+        assert!(!store.path().exists(), "nothing is stored");
+        assert_eq!(
+            store.add(Role::Manager, "Jana Králová").unwrap().info.name,
+            "Jana Králová"
+        );
     }
 
     #[test]

@@ -335,7 +335,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             |v| v.as_str().and_then(|s| s.parse().ok()),
             "an RFC 3339 instant",
         )?,
-        actor: optional(
+        actor: match optional(
             obj,
             "actor",
             |v| {
@@ -344,7 +344,13 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
                     .map(str::to_string)
             },
             "a non-empty string",
-        )?,
+        )? {
+            Some(actor) => {
+                check_text(&actor, "actor")?;
+                Some(actor)
+            }
+            None => None,
+        },
     })
 }
 
@@ -358,33 +364,47 @@ fn is_bad_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Refuses, anywhere in `value`, a string longer than [`MAX_TEXT_CHARS`] or
-/// holding control characters or bidirectional overrides (text that would
-/// print differently from what is stored).
+/// The text rules of every string a client sends (the texts in `data`, an
+/// import line's `actor`, a token's name): at most [`MAX_TEXT_CHARS`]
+/// characters (rule `range`), no control character (C0, DEL, C1) and no
+/// bidirectional override or isolate (rule `schema`; text that would print
+/// differently from what is stored).
+///
+/// # Errors
+/// A `Malformed` [`Rejection`] naming `field` (`actor`).
+pub fn check_text(text: &str, field: &str) -> Result<(), Rejection> {
+    check_text_at(text, || field.to_string())
+}
+
+/// [`check_text`], the field's name made only for a refusal.
+fn check_text_at(s: &str, field: impl FnOnce() -> String) -> Result<(), Rejection> {
+    // a text of at most MAX_TEXT_CHARS bytes has at most as many characters
+    if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
+        return Err(Rejection::malformed(
+            field(),
+            RULE_RANGE,
+            format!("text longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
+    if clean_ascii {
+        return Ok(());
+    }
+    if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
+        return Err(Rejection::malformed(
+            field(),
+            RULE_SCHEMA,
+            format!("text contains the control character U+{:04X}", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses, anywhere in `value`, a string that breaks the rules of
+/// [`check_text`].
 fn check_texts(value: &Value, at: &Place<'_>) -> Result<(), Rejection> {
     match value {
-        Value::String(s) => {
-            // a text of at most MAX_TEXT_CHARS bytes has at most as many characters
-            if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS {
-                return Err(Rejection::malformed(
-                    at.field(),
-                    RULE_RANGE,
-                    format!("text longer than {MAX_TEXT_CHARS} characters"),
-                ));
-            }
-            let clean_ascii = s.is_ascii() && !s.bytes().any(|b| b.is_ascii_control());
-            if clean_ascii {
-                return Ok(());
-            }
-            if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
-                return Err(Rejection::malformed(
-                    at.field(),
-                    RULE_SCHEMA,
-                    format!("text contains the control character U+{:04X}", c as u32),
-                ));
-            }
-            Ok(())
-        }
+        Value::String(s) => check_text_at(s, || at.field()),
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -449,7 +469,22 @@ pub fn parse_line(line: &str) -> Result<AppendRequest, LineError> {
     if let Some(request) = parse_line_fast(line) {
         return Ok(request);
     }
+    parse_line_slow(line)
+}
+
+/// The slow path of [`parse_line`]: [`parse_json`], then [`parse_item`] with
+/// [`Source::Import`]. A line that is JSON but not an object is refused as
+/// the line, as an HTTP body that is not an object is refused as the body
+/// (no field named).
+fn parse_line_slow(line: &str) -> Result<AppendRequest, LineError> {
     let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
+    if !value.is_object() {
+        return Err(LineError::Invalid(Rejection::malformed(
+            "",
+            RULE_SCHEMA,
+            "the line must be a JSON object: one event {kind, data, ...}",
+        )));
+    }
     parse_item(&value, Source::Import).map_err(LineError::Invalid)
 }
 
@@ -713,10 +748,9 @@ mod tests {
         assert_eq!(parse_body(b"{\"kind\":", 10).unwrap_err().status, 400);
     }
 
-    /// The slow path alone, as the import ran before [`parse_line`].
+    /// The slow path alone.
     fn slow(line: &str) -> Result<AppendRequest, LineError> {
-        let value = parse_json(line.as_bytes()).map_err(LineError::Json)?;
-        parse_item(&value, Source::Import).map_err(LineError::Invalid)
+        parse_line_slow(line)
     }
 
     /// `parse_line` gives what the slow path gives: the same request, or the
@@ -830,6 +864,12 @@ mod tests {
             FULL.replace(r#""manager:test""#, r#""  ""#),
             FULL.replace(r#""manager:test""#, r#""""#),
             FULL.replace(r#""manager:test""#, "[]"),
+            // the actor has the text rules of data's texts
+            FULL.replace("manager:test", r"manager:\u0007test"),
+            FULL.replace("manager:test", r"manager:te\u202Est"),
+            FULL.replace("manager:test", "manager:te\u{202E}st"),
+            FULL.replace("manager:test", "manager:te\u{85}st"),
+            FULL.replace("manager:test", &"x".repeat(3000)),
             // numbers where the payload wants other numbers
             FULL.replace(r#""education_isced":3"#, r#""education_isced":3.0"#),
             FULL.replace(r#""education_isced":3"#, r#""education_isced":-3"#),
@@ -847,6 +887,17 @@ mod tests {
             ATTENDANCE.replace("AL-1", "AL\t1"),
             ATTENDANCE.replace("AL-1", &long),
             FULL.replace("Alena", &"Á".repeat(MAX_TEXT_CHARS + 1)),
+            // forms serde's derive takes and the schema does not allow: a
+            // unit variant as an object, a struct as an array (nested, in an
+            // array, in a correction's replacement)
+            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
+            FULL.replace(r#""disadvantages":["disability"]"#, r#""disadvantages":[{"disability":null}]"#),
+            ATTENDANCE.replace(r#""sheet_ref":"AL-1""#, r#""mode":{"online":null}"#),
+            r#"{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}"#.to_string(),
+            r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[["teaching","Lekce","2",null]]}}"#.to_string(),
+            r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[{"activity":"teaching","description":"Lekce","hours":"2"},["teaching","Lekce","2"]]}}"#.to_string(),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}}}"#.to_string(),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":["attendance_recorded",{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"}]}}"#.to_string(),
             // a validation rule, in ASCII and not
             ATTENDANCE.replace(r#""6""#, r#""25""#),
             FULL.replace("1980-02-29", "2017-02-28"),
@@ -875,7 +926,6 @@ mod tests {
             ATTENDANCE.replace("AL-1", &"a".repeat(MAX_TEXT_CHARS - 200)),
             ATTENDANCE.replace("AL-1", r"AL\u00e91"),
             ATTENDANCE.replace("AL-1", &"x".repeat(MAX_TEXT_CHARS)),
-            FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
             FULL.replace(r#""expected_version":2"#, r#""expected_version":0"#),
             r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"2"}}}}"#.to_string(),
         ];
@@ -895,6 +945,71 @@ mod tests {
         let long_text = ATTENDANCE.replace("AL-1", &"é".repeat(MAX_TEXT_CHARS - 1));
         assert!(parse_line_fast(&long_text).is_none());
         assert_same(&long_text);
+        // such a form is named with its place and what the schema allows,
+        // by the import (either path) as over HTTP
+        let forms = [
+            (
+                FULL.replace(r#""gender":"female""#, r#""gender":{"female":null}"#),
+                "data.gender",
+                "must be a string, not an object",
+            ),
+            (
+                r#"{"kind":"timesheet_filed","data":{"staff_id":"L-1","month":"2017-03","entries":[{"activity":"teaching","description":"Lekce","hours":"2"},["teaching","Lekce","2"]]}}"#.to_string(),
+                "data.entries[1]",
+                "must be an object, not an array",
+            ),
+            (
+                r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"internship_completed","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","host":["H","25379631"],"start":"2017-03-01","end":"2017-03-02","hours":"8"}}}}"#.to_string(),
+                "data.replacement.data.host",
+                "must be an object, not an array",
+            ),
+        ];
+        for (line, field, message) in forms {
+            assert_eq!(
+                parse_line(&line).unwrap_err().to_string(),
+                format!("{field}: {message} (rule schema)")
+            );
+            let http = line
+                .replace(r#""actor":"manager:test","#, "")
+                .replace(r#""recorded_at":"2017-03-02T08:30:00Z","#, "");
+            let e = parse_body(http.as_bytes(), 10).unwrap_err();
+            assert_eq!(
+                (
+                    e.status,
+                    e.field.as_deref(),
+                    e.rule.as_deref(),
+                    e.detail.as_str()
+                ),
+                (400, Some(field), Some(RULE_SCHEMA), message),
+                "{http}"
+            );
+        }
+        // the actor is named with the rule it breaks
+        for (line, want) in [
+            (
+                FULL.replace("manager:test", r"manager:te\u202Est"),
+                "actor: text contains the control character U+202E (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", "manager:te\u{9b}st"),
+                "actor: text contains the control character U+009B (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", &"x".repeat(3000)),
+                "actor: text longer than 2000 characters (rule range)",
+            ),
+        ] {
+            assert_eq!(parse_line(&line).unwrap_err().to_string(), want);
+        }
+        // a line that is not an object is refused as the line, with no
+        // empty field name in front (regression: `: an event must be …`)
+        for line in ["[]", "null", "3", r#""attendance_recorded""#, &refused[8]] {
+            assert_eq!(
+                parse_line(line).unwrap_err().to_string(),
+                "the line must be a JSON object: one event {kind, data, ...} (rule schema)",
+                "{line}"
+            );
+        }
         // the import's message for a line that is not JSON, as before
         assert_eq!(
             parse_line(r#"{"kind": oops}"#).unwrap_err().to_string(),

@@ -553,19 +553,18 @@ impl Service {
             .ok_or_else(|| ApiError::not_found("this server signs no checkpoints"))?;
         let head = self.log.head().seq;
         let keep = size.is_none_or(|s| s == head);
-        let size = size.unwrap_or(head);
-        if size == 0 {
-            return Err(ApiError::not_found(
-                "the log is empty; there is nothing to sign",
-            ));
-        }
-        if size > head {
-            return Err(ApiError::bad_param(
-                "tree_size",
-                format!("tree_size {size} is beyond the log head {head}"),
-            )
-            .rule("range"));
-        }
+        let size = match size {
+            Some(size) => {
+                check_tree_size("tree_size", size, head, "the log head")?;
+                size
+            }
+            None if head == 0 => {
+                return Err(ApiError::not_found(
+                    "the log is empty; there is nothing to sign",
+                ))
+            }
+            None => head,
+        };
         let root = self
             .with_tree(|t| t.root(size))
             .map_err(ApiError::internal)?;
@@ -695,13 +694,17 @@ impl Service {
     /// then expected versions (in the store).
     ///
     /// # Errors
-    /// 409 for a reused `event_id` with other content or a version conflict,
-    /// 422 for a rule (field named `events[i].data…` in a batch), 500 for storage.
+    /// 400 naming `actor` for an actor that breaks the text rules
+    /// ([`crate::request::check_text`]: a token name written before they
+    /// applied to it), 409 for a reused `event_id` with other content or a
+    /// version conflict, 422 for a rule (field named `events[i].data…` in a
+    /// batch), 500 for storage.
     pub fn append(
         &self,
         mut requests: Vec<AppendRequest>,
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
+        crate::request::check_text(actor, "actor")?;
         self.append_slice(&mut requests, actor)
     }
 
@@ -1644,6 +1647,29 @@ pub fn fold_with(
 }
 
 /// The SINEC fixture, for the tests below.
+/// Checks a tree size or leaf position given as a query parameter:
+/// `1 ≤ value ≤ bound`, where `bound` is what bounds it (`the log head`,
+/// `tree_size`, `to`).
+///
+/// # Errors
+/// 400 naming `name`, rule `range`:
+/// `tree_size must be at least 1 and at most the log head (1291); got 0`.
+pub(crate) fn check_tree_size(
+    name: &str,
+    value: u64,
+    bound: u64,
+    bound_name: &str,
+) -> Result<(), ApiError> {
+    if value == 0 || value > bound {
+        return Err(ApiError::bad_param(
+            name,
+            format!("{name} must be at least 1 and at most {bound_name} ({bound}); got {value}"),
+        )
+        .rule("range"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod fixture {
     use crate::request::{parse_item, AppendRequest, Source};
@@ -1895,6 +1921,116 @@ mod stream_tests {
         ] {
             assert_eq!(stored_stream(&s, id), participant, "{id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use std::sync::Arc;
+
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    /// An HTTP append's actor is its token's `role:name`; a name written
+    /// before the text rules applied to token names (or by hand) is refused
+    /// with 400 naming `actor`, and nothing is stored.
+    #[test]
+    fn an_append_whose_actor_breaks_the_text_rules_is_refused_and_nothing_is_stored() {
+        let log: Arc<dyn EventLog> = Arc::new(MemLog::new());
+        let s = Service::open(log, None).expect("opens");
+        let line = super::fixture::SINEC.lines().next().expect("a first line");
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let mut req = parse_item(&v, Source::Import).expect("parses");
+        req.actor = None;
+        for (actor, detail) in [
+            (
+                "manager:Jana\u{202E}",
+                "text contains the control character U+202E",
+            ),
+            (
+                "manager:Jana\u{9b}",
+                "text contains the control character U+009B",
+            ),
+        ] {
+            let e = s.append(vec![req.clone()], actor).unwrap_err();
+            assert_eq!(
+                (
+                    e.status,
+                    e.field.as_deref(),
+                    e.rule.as_deref(),
+                    e.detail.as_str()
+                ),
+                (400, Some("actor"), Some("schema"), detail)
+            );
+        }
+        let long = format!("manager:{}", "x".repeat(3000));
+        let e = s.append(vec![req.clone()], &long).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref(), e.rule.as_deref()),
+            (400, Some("actor"), Some("range"))
+        );
+        assert_eq!(s.log().head().seq, 0, "nothing is stored");
+        s.append(vec![req], "manager:Jana Králová")
+            .expect("a clean actor");
+        assert_eq!(s.log().head().seq, 1);
+    }
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use std::sync::Arc;
+
+    use grantledger_store::MemLog;
+
+    use super::*;
+    use crate::request::{parse_item, Source};
+
+    /// `tree_size` 0 is a bad parameter (400, rule `range`), not an empty
+    /// log (regression: it answered 404 "the log is empty"); only the head's
+    /// checkpoint of an empty log is 404.
+    #[test]
+    fn a_checkpoint_of_tree_size_zero_or_beyond_the_head_is_a_bad_parameter() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let notary = Notary::open(dir.path(), None).expect("a key");
+        let s = Service::open(Arc::new(MemLog::new()), Some(notary)).expect("opens");
+        let problem = |e: ApiError| (e.status, e.field, e.rule, e.detail);
+        assert_eq!(s.checkpoint(None).unwrap_err().status, 404);
+        assert_eq!(
+            problem(s.checkpoint(Some(0)).unwrap_err()),
+            (
+                400,
+                Some("tree_size".to_string()),
+                Some("range".to_string()),
+                "tree_size must be at least 1 and at most the log head (0); got 0".to_string()
+            )
+        );
+        let line = super::fixture::SINEC.lines().next().expect("a first line");
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        s.append(
+            vec![parse_item(&v, Source::Import).expect("parses")],
+            "test",
+        )
+        .expect("stored");
+        for size in [0, 2] {
+            assert_eq!(
+                problem(s.checkpoint(Some(size)).unwrap_err()),
+                (
+                    400,
+                    Some("tree_size".to_string()),
+                    Some("range".to_string()),
+                    format!(
+                        "tree_size must be at least 1 and at most the log head (1); got {size}"
+                    )
+                )
+            );
+        }
+        assert_eq!(
+            s.checkpoint(Some(1)).expect("signed").checkpoint.tree_size,
+            1
+        );
+        assert_eq!(s.checkpoint(None).expect("signed").checkpoint.tree_size, 1);
     }
 }
 

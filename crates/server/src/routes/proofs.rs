@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::blocking;
 use crate::query::Params;
+use crate::service::check_tree_size;
 use crate::transparency::{b64, verify_log};
 use crate::{ApiError, AppState};
 
@@ -76,21 +77,15 @@ async fn inclusion(
         .ok_or_else(|| ApiError::bad_param("seq", "`seq` is required"))?;
     let size: Option<u64> = params.get("tree_size", "a whole number ≥ 1")?;
     blocking(&state, move |s| {
-        let size = size.unwrap_or(s.service.log().head().seq);
         let head = s.service.log().head().seq;
-        if size == 0 || size > head {
-            return Err(ApiError::bad_param(
-                "tree_size",
-                format!("tree_size is 1–{head}, the log head"),
-            )
-            .rule("range"));
-        }
-        if seq == 0 || seq > size {
-            return Err(
-                ApiError::bad_param("seq", format!("seq is 1–{size}, within the tree"))
-                    .rule("range"),
-            );
-        }
+        let (size, bound) = match size {
+            Some(size) => {
+                check_tree_size("tree_size", size, head, "the log head")?;
+                (size, "tree_size")
+            }
+            None => (head, "the log head"),
+        };
+        check_tree_size("seq", seq, size, bound)?;
         let (leaf, proof, root) = s
             .service
             .with_tree(|t| {
@@ -139,15 +134,14 @@ async fn consistency(
     let to: Option<u64> = params.get("to", "a whole number ≥ 1")?;
     blocking(&state, move |s| {
         let head = s.service.log().head().seq;
-        let to = to.unwrap_or(head);
-        if to == 0 || to > head {
-            return Err(
-                ApiError::bad_param("to", format!("to is 1–{head}, the log head")).rule("range"),
-            );
-        }
-        if from == 0 || from > to {
-            return Err(ApiError::bad_param("from", format!("from is 1–{to}")).rule("range"));
-        }
+        let (to, bound) = match to {
+            Some(to) => {
+                check_tree_size("to", to, head, "the log head")?;
+                (to, "to")
+            }
+            None => (head, "the log head"),
+        };
+        check_tree_size("from", from, to, bound)?;
         let (proof, r1, r2) = s
             .service
             .with_tree(|t| {

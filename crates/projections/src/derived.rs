@@ -780,10 +780,19 @@ impl Cache {
             new.supported,
             &new.internships,
         );
-        if let Some(old) = old {
-            self.unlist(Owner::Participant(*id), &old.findings);
+        let mut new = new;
+        match old {
+            // the same findings (most often: a participant still without an
+            // exit whose hours grew): keep the listed copies, which a
+            // snapshot may share, instead of listing equal new ones
+            Some(old) if old.findings == new.findings => new.findings = old.findings.clone(),
+            old => {
+                if let Some(old) = old {
+                    self.unlist(Owner::Participant(*id), &old.findings);
+                }
+                self.list(Owner::Participant(*id), &new.findings);
+            }
         }
-        self.list(Owner::Participant(*id), &new.findings);
         if new.is_kept() {
             self.persons.insert(*id, Arc::new(new));
         }

@@ -93,3 +93,52 @@ fn snapshots_cloned_along_the_sinec_log_answer_like_a_fresh_replay_of_their_pref
         assert_eq!(scratch.all_findings(), head.all_findings(), "after {n}");
     }
 }
+
+/// A participant whose derived state changes (they cross the threshold)
+/// while their findings stay the same (no exit yet, R1.2) keeps the listed
+/// findings it had, which a snapshot taken before shares, instead of equal
+/// new copies.
+#[test]
+fn unchanged_findings_of_a_changed_participant_are_kept_not_copied() {
+    use super::support::*;
+    let p = person(1);
+    let mut log = Log::given([
+        project_defined(),
+        organization(ORG),
+        course("C1", "48"),
+        run("R1", "C1", "2016-10-01", "2016-12-31"),
+        session("S1", "R1", "2016-10-10", "24"),
+        session("S2", "R1", "2016-10-11", "24"),
+        registered(p, "female"),
+        attendance(p, "S1", "24"),
+    ]);
+    let first = |l: &Ledger| {
+        let cache = l.cache();
+        let (_, person) = cache
+            .persons()
+            .find(|(id, _)| *id == p)
+            .expect("kept: a finding");
+        assert_eq!(person.findings.len(), 1, "{:?}", person.findings);
+        (person.supported, std::sync::Arc::clone(&person.findings[0]))
+    };
+    let before = log.ledger();
+    let _ = before.all_findings();
+    let (supported, finding) = first(&before);
+    assert_eq!(supported, None, "24 h of the 40");
+    assert_eq!(finding.rule, "R1.2");
+    let mut after = before.clone();
+    log.push(attendance(p, "S2", "24"));
+    after.apply(log.envelopes.last().unwrap());
+    let _ = after.all_findings();
+    let (supported, same) = first(&after);
+    assert_eq!(
+        supported.map(|(on, _)| on),
+        Some(d("2016-10-11")),
+        "48 h: crossed"
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&finding, &same),
+        "a new copy of an equal finding"
+    );
+    assert_eq!(after.all_findings(), after.ref_all_findings());
+}

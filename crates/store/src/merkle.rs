@@ -203,6 +203,14 @@ impl std::fmt::Debug for MerkleTree {
 /// records).
 const STORED_FROM: u32 = 6;
 
+/// Leaves in a block of the lowest stored level (2^[`STORED_FROM`]).
+const BLOCK: u64 = 1 << STORED_FROM;
+
+/// The block of leaf hashes last read from a tree's [`LeafSource`] during
+/// one call (its first leaf's index and the hashes).
+#[derive(Default)]
+struct Block(Option<(u64, Vec<Hash>)>);
+
 impl MerkleTree {
     /// An empty tree (size 0, root [`EMPTY_ROOT`]) that holds every leaf
     /// hash it is given (32 bytes per leaf, plus the levels above).
@@ -282,7 +290,7 @@ impl MerkleTree {
                 size: self.len,
             });
         }
-        self.complete(0, index)
+        self.complete(0, index, &mut Block::default())
     }
 
     /// `MTH(D[0:size])`, the root of the tree of the first `size` leaves
@@ -293,7 +301,7 @@ impl MerkleTree {
     /// [`ProofError::SizeOutOfRange`] if `size > len()`.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
         self.check_size(size)?;
-        Ok(self.right_edge(size)?.root())
+        Ok(self.right_edge(size, &mut Block::default())?.root())
     }
 
     /// `PATH(index, D[0:size])` (RFC 6962 §2.1.1): the audit path of the leaf
@@ -311,7 +319,8 @@ impl MerkleTree {
         if index >= size {
             return Err(ProofError::IndexOutOfRange { index, size });
         }
-        let edge = self.right_edge(size)?;
+        let block = &mut Block::default();
+        let edge = self.right_edge(size, block)?;
         let (mut lo, mut hi) = (0, size);
         let mut path = Vec::new();
         // Descend from the root: each step's sibling is one more element,
@@ -319,10 +328,10 @@ impl MerkleTree {
         while hi - lo > 1 {
             let k = split(hi - lo);
             if index < lo + k {
-                path.push(self.range_hash(lo + k, hi, &edge)?);
+                path.push(self.range_hash(lo + k, hi, &edge, block)?);
                 hi = lo + k;
             } else {
-                path.push(self.range_hash(lo, lo + k, &edge)?);
+                path.push(self.range_hash(lo, lo + k, &edge, block)?);
                 lo += k;
             }
         }
@@ -351,7 +360,8 @@ impl MerkleTree {
         if m == n {
             return Ok(Vec::new());
         }
-        let edge = self.right_edge(n)?;
+        let block = &mut Block::default();
+        let edge = self.right_edge(n, block)?;
         // SUBPROOF(m, D[lo:hi], b), unrolled. `m` is relative to `lo`.
         let (mut lo, mut hi, mut m, mut whole_old_tree) = (0, n, m, true);
         let mut siblings = Vec::new();
@@ -359,16 +369,16 @@ impl MerkleTree {
         loop {
             if m == hi - lo {
                 if !whole_old_tree {
-                    proof.push(self.range_hash(lo, hi, &edge)?);
+                    proof.push(self.range_hash(lo, hi, &edge, block)?);
                 }
                 break;
             }
             let k = split(hi - lo);
             if m <= k {
-                siblings.push(self.range_hash(lo + k, hi, &edge)?);
+                siblings.push(self.range_hash(lo + k, hi, &edge, block)?);
                 hi = lo + k;
             } else {
-                siblings.push(self.range_hash(lo, lo + k, &edge)?);
+                siblings.push(self.range_hash(lo, lo + k, &edge, block)?);
                 lo += k;
                 m -= k;
                 whole_old_tree = false;
@@ -387,7 +397,11 @@ impl MerkleTree {
     }
 
     /// The complete subtree hash over `[index·2^level, (index+1)·2^level)`.
-    fn complete(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
+    /// Below level [`STORED_FROM`] it hashes the subtree's leaves: held, or
+    /// read from the source a whole block of 2^[`STORED_FROM`] at a time
+    /// (kept in `block` for the rest of one call: a proof asks for up to
+    /// [`STORED_FROM`] subtrees of one block).
+    fn complete(&self, level: u32, index: u64, block: &mut Block) -> Result<Hash, ProofError> {
         // In range: the caller only asks for subtrees inside `len()` leaves,
         // and a `Vec` of `len()` hashes is indexable by usize.
         if level >= STORED_FROM {
@@ -398,31 +412,44 @@ impl MerkleTree {
             let from = (start - self.leaves_from) as usize;
             return Ok(hash_block(&self.levels[0][from..from + n]));
         }
-        let unreadable = |reason: String| ProofError::LeavesUnreadable { start, reason };
+        // a block below `leaves_from` is complete
+        let (block_start, width) = (start & !(BLOCK - 1), BLOCK as usize);
+        let from = (start - block_start) as usize;
+        if let Some((s, leaves)) = &block.0 {
+            if *s == block_start {
+                return Ok(hash_block(&leaves[from..from + n]));
+            }
+        }
+        let unreadable = |reason: String| ProofError::LeavesUnreadable {
+            start: block_start,
+            reason,
+        };
         let source = self
             .source
             .as_ref()
             .ok_or_else(|| unreadable("no source of older leaves".into()))?;
-        let leaves = source(start, n).map_err(unreadable)?;
-        if leaves.len() != n {
+        let leaves = source(block_start, width).map_err(unreadable)?;
+        if leaves.len() != width {
             return Err(unreadable(format!(
-                "{} leaf hashes given for {n}",
+                "{} leaf hashes given for {width}",
                 leaves.len()
             )));
         }
-        Ok(hash_block(&leaves))
+        let hash = hash_block(&leaves[from..from + n]);
+        block.0 = Some((block_start, leaves));
+        Ok(hash)
     }
 
     /// The hashes of the suffixes `D[p:size]` that start at the boundaries
     /// `p` of `size`'s decomposition into complete subtrees (one per set bit,
     /// largest first). Costs popcount(size) − 1 hashes.
-    fn right_edge(&self, size: u64) -> Result<RightEdge, ProofError> {
+    fn right_edge(&self, size: u64, block: &mut Block) -> Result<RightEdge, ProofError> {
         let mut starts = Vec::with_capacity(size.count_ones() as usize);
         let mut hashes = Vec::with_capacity(size.count_ones() as usize);
         let mut start = 0;
         for level in (0..u64::BITS).rev().filter(|l| size & (1 << l) != 0) {
             starts.push(start);
-            hashes.push(self.complete(level, start >> level)?);
+            hashes.push(self.complete(level, start >> level, block)?);
             start += 1 << level;
         }
         for i in (0..hashes.len().saturating_sub(1)).rev() {
@@ -434,10 +461,16 @@ impl MerkleTree {
     /// `MTH(D[lo:hi])` for a range met while building a proof for the tree
     /// whose right edge is `edge`: either a complete aligned subtree or a
     /// suffix of the tree starting at one of the edge's boundaries.
-    fn range_hash(&self, lo: u64, hi: u64, edge: &RightEdge) -> Result<Hash, ProofError> {
+    fn range_hash(
+        &self,
+        lo: u64,
+        hi: u64,
+        edge: &RightEdge,
+        block: &mut Block,
+    ) -> Result<Hash, ProofError> {
         let width = hi - lo;
         if width.is_power_of_two() && lo & (width - 1) == 0 {
-            return self.complete(width.trailing_zeros(), lo >> width.trailing_zeros());
+            return self.complete(width.trailing_zeros(), lo >> width.trailing_zeros(), block);
         }
         match edge.starts.binary_search(&lo) {
             Ok(i) => Ok(edge.hashes[i]),

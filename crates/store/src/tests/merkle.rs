@@ -463,10 +463,11 @@ fn a_tree_whose_source_fails_names_the_leaves_it_could_not_read() {
     assert_eq!(tree.root(128), Ok(naive_mth(&leaves[..128])));
     assert_eq!(tree.root(130), Ok(naive_mth(&leaves)));
     // a leaf, or a subtree smaller than a block, in a complete block is read
+    // with its whole block
     assert_eq!(
         tree.leaf(5),
         Err(ProofError::LeavesUnreadable {
-            start: 5,
+            start: 0,
             reason: "the log is closed".into()
         })
     );
@@ -779,4 +780,36 @@ proptest! {
             naive_subproof(m as usize, &leaves[..n], true)
         );
     }
+}
+
+/// A proof reads each block of older leaves it needs once: an inclusion
+/// proof needs the leaf's block and, for an older tree size, the block of
+/// that size's last leaves; a consistency proof at most one more.
+#[test]
+fn a_proof_reads_each_block_of_older_leaves_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let leaves: Vec<Hash> = (0..1000u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let held = leaves.clone();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&reads);
+    let source: LeafSource = Arc::new(move |start, n| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Ok(held[start as usize..start as usize + n].to_vec())
+    });
+    let mut tree = MerkleTree::with_leaf_source(source);
+    tree.extend(leaves.iter().copied());
+    let full = tree_of(&leaves);
+    let count = |f: &dyn Fn(&MerkleTree) -> Vec<Hash>| {
+        reads.store(0, Ordering::SeqCst);
+        assert_eq!(f(&tree), f(&full));
+        reads.load(Ordering::SeqCst)
+    };
+    // leaf 5 at the head's size: its block only (the head's tail is held)
+    assert_eq!(count(&|t| t.inclusion_proof(5, 1000).unwrap()), 1);
+    // at size 700 (= 640 + 32 + 16 + 8 + 4): also the block [640, 704)
+    assert_eq!(count(&|t| t.inclusion_proof(5, 700).unwrap()), 2);
+    assert_eq!(count(&|t| t.inclusion_proof(650, 700).unwrap()), 1);
+    assert_eq!(count(&|t| vec![t.leaf(5).unwrap()]), 1);
+    assert!(count(&|t| t.consistency_proof(5, 700).unwrap()) <= 2);
 }

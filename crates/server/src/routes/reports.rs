@@ -80,7 +80,9 @@ const STREAM_CHUNK: usize = 64 * 1024;
 /// [`STREAM_CHUNK`] bytes while it is rendered (a period report of a
 /// 10^6-event log is ≈ 50 MB of JSON, which then never sits in memory
 /// whole); CSV, XLSX and HTML are rendered whole by `render` first. A JSON
-/// body that fails half-way (the client gone) ends the connection.
+/// body that fails half-way (the client gone, or not reading for `stall`:
+/// the request timeout) ends the connection with an error, never as a
+/// short 200, and frees the report and its thread.
 ///
 /// # Errors
 /// `render`'s error, as a 500.
@@ -89,6 +91,7 @@ fn report_response<T: serde::Serialize + Send + 'static>(
     format: Format,
     name: &str,
     body_sha256: &str,
+    stall: std::time::Duration,
     render: impl FnOnce(&T, Format) -> Result<Vec<u8>, grantledger_reports::RenderError>,
 ) -> Result<Response, ApiError> {
     if format != Format::Json {
@@ -96,31 +99,67 @@ fn report_response<T: serde::Serialize + Send + 'static>(
         return Ok((report_headers(format, name, body_sha256), bytes).into_response());
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let written = Arc::clone(&done);
+    let sender = ChunkSender {
+        tx,
+        runtime: tokio::runtime::Handle::current(),
+        stall,
+    };
     tokio::task::spawn_blocking(move || {
-        let out = std::io::BufWriter::with_capacity(STREAM_CHUNK, ChunkSender(tx.clone()));
-        if let Err(e) = grantledger_reports::write_json(&report, out) {
-            // the client is gone, or the report did not serialise: either
-            // way the body ends with an error, never a short 200
-            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        let out = std::io::BufWriter::with_capacity(STREAM_CHUNK, sender);
+        if grantledger_reports::write_json(&report, out).is_ok() {
+            written.store(true, std::sync::atomic::Ordering::Release);
         }
     });
-    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
+    Ok((
+        report_headers(format, name, body_sha256),
+        chunk_body(rx, done),
+    )
+        .into_response())
+}
+
+/// The body of chunks sent by a [`ChunkSender`]: they, then the end if
+/// `done` was set before the sender went away, else an error (the
+/// connection is closed, and the client sees the body is cut short).
+fn chunk_body(
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> axum::body::Body {
+    let chunks = futures_util::stream::unfold(Some(rx), move |rx| {
+        let done = Arc::clone(&done);
+        async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(chunk) => Some((chunk, Some(rx))),
+                None if done.load(std::sync::atomic::Ordering::Acquire) => None,
+                None => Some((
+                    Err(std::io::Error::other("the report stopped before its end")),
+                    None,
+                )),
+            }
+        }
     });
-    let body = axum::body::Body::from_stream(chunks);
-    Ok((report_headers(format, name, body_sha256), body).into_response())
+    axum::body::Body::from_stream(chunks)
 }
 
 /// The writing end of a streamed body: each write is one chunk, sent when
-/// the client has taken the chunks before it (a blocking thread waits).
-struct ChunkSender(tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>);
+/// the client has taken the chunks before it (a blocking thread waits, at
+/// most `stall` per chunk: then the write fails with `TimedOut`).
+struct ChunkSender {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    runtime: tokio::runtime::Handle,
+    stall: std::time::Duration,
+}
 
 impl std::io::Write for ChunkSender {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .blocking_send(Ok(buf.to_vec()))
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
-        Ok(buf.len())
+        let send = tokio::time::timeout(self.stall, self.tx.send(Ok(buf.to_vec())));
+        match self.runtime.block_on(send) {
+            Ok(Ok(())) => Ok(buf.len()),
+            Ok(Err(_)) => Err(std::io::ErrorKind::BrokenPipe.into()),
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -155,7 +194,15 @@ async fn period(
         })?;
         let report = report.map_err(report_error)?;
         let sha = report.manifest.body_sha256.clone();
-        report_response(report, format, &format!("period-{no}"), &sha, render_period)
+        let stall = std::time::Duration::from_secs(s.config.request_timeout_secs);
+        report_response(
+            report,
+            format,
+            &format!("period-{no}"),
+            &sha,
+            stall,
+            render_period,
+        )
     })
     .await
 }
@@ -204,6 +251,7 @@ async fn corrections(
             format,
             &format!("corrections-{no}"),
             &sha,
+            std::time::Duration::from_secs(s.config.request_timeout_secs),
             render_corrections,
         )
     })
@@ -472,4 +520,69 @@ async fn series(
         ))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{chunk_body, ChunkSender};
+    use std::io::Write;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// A client that stops reading: the writer's next chunk waits `stall`,
+    /// then fails (the report and its thread are freed), instead of waiting
+    /// as long as the connection stays open.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_whose_client_stops_reading_gives_up_after_the_stall() {
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let mut sender = ChunkSender {
+            tx,
+            runtime: tokio::runtime::Handle::current(),
+            stall: Duration::from_millis(200),
+        };
+        let (result, waited) = tokio::task::spawn_blocking(move || {
+            sender.write_all(b"first").expect("room for one chunk");
+            let t = Instant::now();
+            (sender.write_all(b"second"), t.elapsed())
+        })
+        .await
+        .unwrap();
+        assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+        assert!(waited >= Duration::from_millis(200), "{waited:?}");
+    }
+
+    /// A client that is gone: the write fails at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_whose_client_is_gone_fails_at_once() {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        drop(rx);
+        let mut sender = ChunkSender {
+            tx,
+            runtime: tokio::runtime::Handle::current(),
+            stall: Duration::from_secs(60),
+        };
+        let result = tokio::task::spawn_blocking(move || sender.write_all(b"x"))
+            .await
+            .unwrap();
+        assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
+    /// The body ends cleanly only when the writer finished; a writer that
+    /// stopped half-way (timed out, failed) makes the body an error, never
+    /// a short 200.
+    #[tokio::test]
+    async fn a_body_ends_with_an_error_unless_the_writer_finished() {
+        for finished in [true, false] {
+            let (tx, rx) = tokio::sync::mpsc::channel(2);
+            tx.send(Ok(b"{\"a\":".to_vec())).await.unwrap();
+            drop(tx);
+            let body = chunk_body(rx, Arc::new(AtomicBool::new(finished)));
+            let bytes = axum::body::to_bytes(body, 1 << 20).await;
+            match finished {
+                true => assert_eq!(&bytes.unwrap()[..], b"{\"a\":"),
+                false => assert!(bytes.is_err(), "a cut body read as complete"),
+            }
+        }
+    }
 }

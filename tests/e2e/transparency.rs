@@ -189,6 +189,13 @@ fn an_inclusion_proof_verifies_against_the_signed_root() {
             "{path}: {problem}"
         );
     }
+    // the event list's first seq is checked alike
+    let (status, problem) = s.get("/api/v1/events?from_seq=0&limit=1");
+    assert_eq!(
+        (status, problem["field"].as_str(), problem["rule"].as_str()),
+        (400, Some("from_seq"), Some("range")),
+        "{problem}"
+    );
     // proofs of older sizes are signed on the fly, not kept as issued checkpoints
     let (_, kinds) = s.get("/api/v1/events?kind=report_submitted&limit=10");
     assert_eq!(kinds["events"].as_array().unwrap().len(), 4);

@@ -177,10 +177,14 @@ async fn list(
     let stream: Option<String> = params.get("stream", "a stream name")?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let from: u64 = params
-            .get("from_seq", "a whole number ≥ 1")?
-            .unwrap_or(1)
-            .max(1);
+        let from: u64 = params.get("from_seq", "a whole number ≥ 1")?.unwrap_or(1);
+        if from == 0 {
+            return Err(ApiError::bad_param(
+                "from_seq",
+                "from_seq is a whole number ≥ 1 (seqs start at 1); got 0",
+            )
+            .rule("range"));
+        }
         let limit: usize = params.get("limit", "a whole number 1–1000")?.unwrap_or(100);
         if limit == 0 || limit > MAX_PAGE {
             return Err(ApiError::bad_param(

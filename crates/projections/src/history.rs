@@ -24,7 +24,8 @@ use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Envelope, Event};
 
 use crate::indicators::ByGender;
-use crate::{Ledger, Projection};
+use crate::ledger::Stamp;
+use crate::{Ledger, Live};
 
 /// A copy of the staff sub-ledger is kept every this many of its records; a
 /// query folds at most this many staff records after the nearest copy.
@@ -131,7 +132,7 @@ struct Staff {
     /// The sub-ledger at the head.
     head: Box<Ledger>,
     /// Every record folded into it, in seq order.
-    records: imbl::Vector<Arc<Envelope>>,
+    records: imbl::Vector<StaffRecord>,
     /// (seq, number of records folded) → the sub-ledger then, every
     /// [`STAFF_MARK_EVERY`] records.
     marks: imbl::Vector<(u64, usize, Arc<Ledger>)>,
@@ -152,12 +153,19 @@ impl Staff {
         }
     }
 
-    fn apply(&mut self, env: &Envelope) {
+    /// Folds `env` in when it concerns the staff; `facts` are the facts of
+    /// the ledger that folded it first (its fact is shared, not copied).
+    fn apply(&mut self, env: &Envelope, facts: &crate::ledger::Facts) {
         if !self.wants(env) {
             return;
         }
-        self.head.apply(env);
-        self.records.push_back(Arc::new(env.clone()));
+        let stamp = Stamp::of(env);
+        let record = match facts.get_arc(env.seq) {
+            Some(fact) => StaffRecord::Fact(stamp, fact),
+            None => StaffRecord::Amendment(stamp, Arc::new(env.event.clone())),
+        };
+        record.fold_into(&mut self.head);
+        self.records.push_back(record);
         if self.records.len().is_multiple_of(STAFF_MARK_EVERY) {
             self.marks
                 .push_back((env.seq, self.records.len(), Arc::new((*self.head).clone())));
@@ -179,13 +187,39 @@ impl Staff {
             Some((_, n, l)) => ((**l).clone(), *n),
             None => (Ledger::default(), 0),
         };
-        for env in self.records.iter().skip(from) {
-            if env.seq > at_seq {
+        for record in self.records.iter().skip(from) {
+            if record.seq() > at_seq {
                 break;
             }
-            ledger.apply(env);
+            record.fold_into(&mut ledger);
         }
         ledger
+    }
+}
+
+/// A record of the staff sub-ledger: a fact, shared with the ledger whose
+/// history this is (a correction there copies it first), or a correction
+/// or void.
+#[derive(Clone, Debug)]
+enum StaffRecord {
+    Fact(Stamp, Arc<Live>),
+    Amendment(Stamp, Arc<Event>),
+}
+
+impl StaffRecord {
+    fn seq(&self) -> u64 {
+        match self {
+            StaffRecord::Fact(s, _) | StaffRecord::Amendment(s, _) => s.seq,
+        }
+    }
+
+    fn fold_into(&self, ledger: &mut Ledger) {
+        match self {
+            StaffRecord::Fact(stamp, fact) => ledger.apply_fact(*stamp, Arc::clone(fact)),
+            StaffRecord::Amendment(stamp, event) => {
+                ledger.apply_record(*stamp, std::borrow::Cow::Borrowed(&**event));
+            }
+        }
     }
 }
 
@@ -242,9 +276,16 @@ impl History {
         }
     }
 
-    /// Folds a record into the staff sub-ledger when it concerns it.
-    pub(crate) fn apply_staff(&mut self, env: &Envelope) {
-        self.staff.apply(env);
+    /// Folds a record into the staff sub-ledger when it concerns it;
+    /// `facts` are those of the ledger that just folded it.
+    pub(crate) fn apply_staff(&mut self, env: &Envelope, facts: &crate::ledger::Facts) {
+        self.staff.apply(env, facts);
+    }
+
+    /// The staff sub-ledger's fact at `seq`, itself.
+    #[cfg(test)]
+    pub(crate) fn staff_fact(&self, seq: u64) -> Option<Arc<Live>> {
+        self.staff.head.live.get_arc(seq)
     }
 
     /// The staff sub-ledger of the prefix `seq ≤ at_seq`: the project

@@ -290,7 +290,12 @@ impl Facts {
         self.slots.get_mut(i)?.take().map(Arc::unwrap_or_clone)
     }
 
-    pub(crate) fn insert(&mut self, seq: u64, live: Live) {
+    /// The fact at `seq` itself (a second owner shares it).
+    pub(crate) fn get_arc(&self, seq: u64) -> Option<Arc<Live>> {
+        self.slots.get(self.slot(seq)?)?.clone()
+    }
+
+    pub(crate) fn insert(&mut self, seq: u64, live: Arc<Live>) {
         if self.slots.is_empty() {
             self.first = seq;
         }
@@ -302,7 +307,7 @@ impl Facts {
         while self.slots.len() <= i {
             self.slots.push_back(None);
         }
-        self.slots.set(i, Some(Arc::new(live)));
+        self.slots.set(i, Some(live));
     }
 
     /// The live facts in seq order.
@@ -570,7 +575,7 @@ impl Projection for Ledger {
                 cache.defer_attendance(&id, date, hours, threshold);
             }
             if let Some(h) = cache.history_mut() {
-                h.apply_staff(env);
+                h.apply_staff(env, &self.live);
             }
             // the counts must change at this record's seq: refresh now (the
             // parts the indicators count; the rest waits for a query)
@@ -628,17 +633,32 @@ impl Ledger {
         self.apply_record(stamp, Cow::Owned(env.event));
     }
 
-    fn apply_record(&mut self, stamp: Stamp, event: Cow<'_, Event>) {
-        let Stamp {
-            seq,
-            event_id,
-            recorded_at,
-            hash,
-        } = stamp;
-        self.at_seq = seq;
-        self.head_hash = hash;
-        self.head_recorded_at = Some(recorded_at);
-        self.ids.note(event_id, seq);
+    /// Moves the prefix on to the record stamped `stamp`.
+    fn stamp(&mut self, stamp: Stamp) {
+        self.at_seq = stamp.seq;
+        self.head_hash = stamp.hash;
+        self.head_recorded_at = Some(stamp.recorded_at);
+        self.ids.note(stamp.event_id, stamp.seq);
+    }
+
+    /// Folds in a record whose event is a fact already built by another
+    /// ledger that folded the same record (the staff sub-ledger of the
+    /// history shares the head's): the same state as
+    /// [`Ledger::apply_record`] with a copy of its event.
+    pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: Arc<Live>) {
+        self.stamp(stamp);
+        self.insert_fact(stamp.seq, fact);
+    }
+
+    fn insert_fact(&mut self, seq: u64, fact: Arc<Live>) {
+        self.ix.index(seq, &fact.event, true);
+        self.derived.touch(&fact.event);
+        self.live.insert(seq, fact);
+    }
+
+    pub(crate) fn apply_record(&mut self, stamp: Stamp, event: Cow<'_, Event>) {
+        self.stamp(stamp);
+        let Stamp { seq, event_id, .. } = stamp;
         match &*event {
             Event::EventCorrected(c) => {
                 let (target_id, replacement) = (c.target_event_id, (*c.replacement).clone());
@@ -677,32 +697,28 @@ impl Ledger {
                     self.voided.insert(target, (seq, live.event_id));
                 }
             }
-            fact => {
-                self.ix.index(seq, fact, true);
-                self.derived.touch(fact);
-                self.live.insert(
-                    seq,
-                    Live {
-                        event_id,
-                        event: event.into_owned(),
-                    },
-                );
+            _ => {
+                let fact = Live {
+                    event_id,
+                    event: event.into_owned(),
+                };
+                self.insert_fact(seq, Arc::new(fact));
             }
         }
     }
 }
 
 /// What the ledger keeps of a record besides its event.
-#[derive(Clone, Copy)]
-struct Stamp {
-    seq: u64,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamp {
+    pub seq: u64,
     event_id: Uuid,
     recorded_at: Timestamp,
     hash: [u8; 32],
 }
 
 impl Stamp {
-    fn of(env: &Envelope) -> Stamp {
+    pub(crate) fn of(env: &Envelope) -> Stamp {
         Stamp {
             seq: env.seq,
             event_id: env.event_id,

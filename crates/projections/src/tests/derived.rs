@@ -142,3 +142,44 @@ fn unchanged_findings_of_a_changed_participant_are_kept_not_copied() {
     );
     assert_eq!(after.all_findings(), after.ref_all_findings());
 }
+
+/// The staff sub-ledger of the history (R3.7 at any prefix) holds the
+/// head's own contract and timesheet facts, not copies; a correction at the
+/// head leaves the sub-ledger's record as it was folded, and both answer as
+/// a fold of their prefix does.
+#[test]
+fn the_staff_history_shares_the_heads_facts() {
+    use super::support::*;
+    let mut log = Log::given([
+        project_defined(),
+        staff("ST-1", "manager", "0.5", "2016-10-01", "2018-09-30"),
+    ]);
+    let sheet = log.push(timesheet("ST-1", "2016-10", "60"));
+    let sheet_seq = log.next_seq() - 1;
+    let mut head = Ledger::with_history();
+    for env in &log.envelopes {
+        head.apply(env);
+    }
+    let shared = |l: &mut Ledger, seq: u64| {
+        let mine = l.live.get_arc(seq).expect("a live fact");
+        let history = l.derived.get_mut().history_mut().expect("kept");
+        let theirs = history.staff_fact(seq).expect("in the sub-ledger");
+        std::sync::Arc::ptr_eq(&mine, &theirs)
+    };
+    assert!(shared(&mut head, 2), "the contract is copied");
+    assert!(shared(&mut head, sheet_seq), "the timesheet is copied");
+    log.push(corrected(sheet, &timesheet("ST-1", "2016-10", "40")));
+    head.apply(log.envelopes.last().unwrap());
+    assert!(
+        !shared(&mut head, sheet_seq),
+        "the corrected fact is its own"
+    );
+    let at = |seq| log.ledger_at(seq).indicator_values(d("2018-09-30"));
+    for seq in 1..=log.envelopes.len() as u64 {
+        assert_eq!(
+            head.indicator_values_at(d("2018-09-30"), seq),
+            Some(at(seq)),
+            "at_seq {seq}"
+        );
+    }
+}

@@ -21,8 +21,6 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use imbl::OrdMap;
-
 /// foldhash, seeded per process (keys come from clients), as `EventIds`.
 type Hasher = foldhash::fast::RandomState;
 
@@ -87,20 +85,29 @@ impl<K: Hash + Eq + Clone> Interner<K> {
 }
 
 /// A persistent map from `K` to `V` (clones share it, as `imbl::OrdMap`),
-/// stored as number → value with the numbers of an [`Interner`].
+/// stored as a persistent vector indexed by the numbers of an [`Interner`]
+/// (a slot per number up to the largest the map holds, `None` where it has
+/// no value).
 ///
-/// Lookups by key cost a hash lookup more than an `OrdMap<K, V>`; iteration
-/// is in numbering order (first seen first), not key order.
+/// Numbers are given in the order keys are first seen, so the map grows at
+/// its end: a vector keeps every chunk full, where a B-tree split in the
+/// middle (`imbl::OrdMap`) leaves each leaf behind half empty, and a copy
+/// shares every chunk but the ones written since. Lookups by key cost a hash
+/// lookup more than an `OrdMap<K, V>`; iteration is in numbering order
+/// (first seen first), not key order.
 pub(crate) struct IdMap<K, V> {
     interner: Interner<K>,
-    map: OrdMap<u32, V>,
+    slots: imbl::Vector<Option<V>>,
+    /// How many slots hold a value.
+    len: usize,
 }
 
 impl<K, V: Clone> Clone for IdMap<K, V> {
     fn clone(&self) -> Self {
         IdMap {
             interner: self.interner.clone(),
-            map: self.map.clone(),
+            slots: self.slots.clone(),
+            len: self.len,
         }
     }
 }
@@ -109,7 +116,8 @@ impl<K, V: Clone> Default for IdMap<K, V> {
     fn default() -> Self {
         IdMap {
             interner: Interner::default(),
-            map: OrdMap::new(),
+            slots: imbl::Vector::new(),
+            len: 0,
         }
     }
 }
@@ -120,7 +128,8 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
     pub fn with(interner: &Interner<K>) -> Self {
         IdMap {
             interner: interner.clone(),
-            map: OrdMap::new(),
+            slots: imbl::Vector::new(),
+            len: 0,
         }
     }
 
@@ -134,7 +143,8 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.map.get(&self.interner.number(key)?)
+        let n = self.interner.number(key)?;
+        self.slots.get(n as usize)?.as_ref()
     }
 
     /// The value of `key`, to change in place (copied first if shared).
@@ -143,13 +153,20 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
         K: Borrow<Q>,
     {
         let n = self.interner.number(key)?;
-        self.map.get_mut(&n)
+        self.slots.get_mut(n as usize)?.as_mut()
     }
 
     /// Sets the value of `key`; returns the one it replaces.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        let n = self.interner.number_or_new(&key);
-        self.map.insert(n, value)
+        let n = self.interner.number_or_new(&key) as usize;
+        while self.slots.len() <= n {
+            self.slots.push_back(None);
+        }
+        let old = self.slots.set(n, Some(value));
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
     }
 
     /// Removes `key`; returns its value.
@@ -157,28 +174,40 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        let n = self.interner.number(key)?;
-        self.map.remove(&n)
+        let n = self.interner.number(key)? as usize;
+        if self.slots.get(n)?.is_none() {
+            return None;
+        }
+        let old = self.slots.set(n, None);
+        self.len -= 1;
+        old
     }
 
     /// How many keys have a value.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
+    }
+
+    /// The (number, value) pairs, in numbering order.
+    fn numbered(&self) -> impl Iterator<Item = (u32, &V)> {
+        (0u32..)
+            .zip(self.slots.iter())
+            .filter_map(|(n, v)| Some((n, v.as_ref()?)))
     }
 
     /// The keys, in numbering order (not key order).
     pub fn keys(&self) -> impl Iterator<Item = K> + '_ {
-        self.map.keys().map(|&n| self.interner.key(n))
+        self.numbered().map(|(n, _)| self.interner.key(n))
     }
 
     /// The values, in numbering order.
     pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.map.values()
+        self.slots.iter().flatten()
     }
 
     /// The entries, in numbering order.
     pub fn iter(&self) -> impl Iterator<Item = (K, &V)> {
-        self.map.iter().map(|(&n, v)| (self.interner.key(n), v))
+        self.numbered().map(|(n, v)| (self.interner.key(n), v))
     }
 }
 
@@ -186,11 +215,11 @@ impl<K: Hash + Eq + Clone, V: Clone> IdMap<K, V> {
 /// (two ledgers folded apart number their keys apart).
 impl<K: Hash + Eq + Clone + Ord, V: Clone + PartialEq> PartialEq for IdMap<K, V> {
     fn eq(&self, other: &Self) -> bool {
-        if Arc::ptr_eq(&self.interner.0, &other.interner.0) {
-            return self.map == other.map;
-        }
         if self.len() != other.len() {
             return false;
+        }
+        if Arc::ptr_eq(&self.interner.0, &other.interner.0) {
+            return self.numbered().eq(other.numbered());
         }
         let sorted = |m: &Self| {
             let mut v: Vec<(K, V)> = m.iter().map(|(k, v)| (k, v.clone())).collect();

@@ -166,6 +166,20 @@ impl Ledger {
         self.cache().statuses().cloned().collect()
     }
 
+    /// The statuses `keep` accepts, in the order of
+    /// [`Ledger::expense_statuses`]: a period's, say, without a copy of
+    /// every other (≈ 150 bytes each, 10^5 expenses at 10^6 events).
+    pub fn expense_statuses_where(
+        &self,
+        mut keep: impl FnMut(&ExpenseStatus) -> bool,
+    ) -> Vec<ExpenseStatus> {
+        self.cache()
+            .statuses()
+            .filter(|s| keep(s))
+            .cloned()
+            .collect()
+    }
+
     #[cfg(test)]
     /// [`Ledger::expense_statuses`], computed from the live facts.
     pub(crate) fn compute_expense_statuses(&self) -> Vec<ExpenseStatus> {

@@ -417,10 +417,9 @@ impl PeriodReport {
         let in_period = |d: Date| {
             (mp.start <= d && d <= mp.end) || (first && d < mp.start) || (last && d > mp.end)
         };
-        let statuses = ledger.expense_statuses();
+        let statuses = ledger.expense_statuses_where(|s| in_period(s.taxable_supply_date));
         let expenses = statuses
             .iter()
-            .filter(|s| in_period(s.taxable_supply_date))
             .filter_map(|s| {
                 let Some(Event::ExpenseRecorded(e)) = ledger.event(s.seq) else {
                     return None;

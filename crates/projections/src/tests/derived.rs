@@ -55,6 +55,11 @@ fn a_ledger_queried_after_every_envelope_answers_like_the_reference_on_the_sinec
     }
     assert!(!ledger.all_findings().is_empty());
     assert!(!ledger.expense_statuses().is_empty());
+    let early = |s: &crate::ExpenseStatus| s.taxable_supply_date <= d("2017-06-30");
+    let all = ledger.expense_statuses();
+    let wanted: Vec<_> = all.iter().filter(|s| early(s)).cloned().collect();
+    assert!(!wanted.is_empty() && wanted.len() < all.len());
+    assert_eq!(ledger.expense_statuses_where(early), wanted);
 }
 
 #[test]

@@ -177,6 +177,38 @@ fn a_repeated_event_id_returns_the_original_and_other_content_is_a_conflict() {
     assert_eq!(s.head_seq(), head);
 }
 
+/// An event id given twice in one batch is a conflict, with the same or
+/// other content, named at the later one, before any rule; nothing stored.
+#[test]
+fn an_event_id_given_twice_in_a_batch_is_a_conflict() {
+    let (_dir, s) = setup();
+    let head = s.head_seq();
+    let id = "0191e0a0-0000-7000-8000-00000000e002";
+    let mut one = attendance("2");
+    one["event_id"] = json!(id);
+    let mut other = attendance("3");
+    other["event_id"] = json!(id);
+    for second in [&one, &other] {
+        let (status, problem) = s.post(&json!({"events": [one, attendance("1"), second]}));
+        assert_eq!(
+            (
+                status,
+                problem["field"].as_str(),
+                problem["rule"].as_str(),
+                problem["detail"].as_str()
+            ),
+            (
+                409,
+                Some("events[2].event_id"),
+                Some("idempotency"),
+                Some("event_id 0191e0a0-0000-7000-8000-00000000e002 is also given to events[0]: the events of a batch have distinct ids")
+            ),
+            "{problem}"
+        );
+        assert_eq!(s.head_seq(), head);
+    }
+}
+
 #[test]
 fn a_batch_with_one_refused_event_stores_none_and_names_its_index() {
     let (_dir, s) = setup();

@@ -117,8 +117,8 @@ impl From<AppendError> for ApiError {
             .field("event_id")
             .rule("idempotency"),
             AppendError::DuplicateInBatch { event_id } => ApiError::new(
-                400,
-                "Bad request",
+                409,
+                "Conflict",
                 format!("event_id {event_id} appears twice in the batch"),
             )
             .field("event_id")

@@ -1,7 +1,7 @@
 //! The ledger service: admission and append of events, and the ledger state of
 //! any log prefix. Shared by the HTTP API and the CLI (`import`).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use grantledger_domain::events::PersonalDataErased;
@@ -184,6 +184,28 @@ fn in_batch(batch: bool, i: usize, e: ApiError) -> ApiError {
         field: Some(field),
         ..e
     }
+}
+
+/// Checks that no two events of a batch give the same `event_id` (a batch
+/// is one request, stored whole: an id given twice is a client's mistake,
+/// whatever the content), before any rule: 409 naming the later one's
+/// `event_id`, rule `idempotency`, and the index of the first.
+fn distinct_ids(requests: &[AppendRequest]) -> Result<(), (usize, ApiError)> {
+    let mut seen: HashMap<Uuid, usize> = HashMap::with_capacity(requests.len());
+    for (i, req) in requests.iter().enumerate() {
+        let Some(id) = req.event_id else { continue };
+        if let Some(first) = seen.insert(id, i) {
+            let e = ApiError::new(
+                409,
+                "Conflict",
+                format!("event_id {id} is also given to events[{first}]: the events of a batch have distinct ids"),
+            )
+            .field("event_id")
+            .rule("idempotency");
+            return Err((i, e));
+        }
+    }
+    Ok(())
 }
 
 /// What an append did.
@@ -584,7 +606,11 @@ impl Service {
             ApiError::new(
                 422,
                 "Rule violated",
-                format!("at_seq {} is beyond the log head", r.at_seq),
+                format!(
+                    "at_seq {} is beyond the log head {}: a report marker pins a signed checkpoint of a stored prefix, so the events it covers are appended first, in an earlier request",
+                    r.at_seq,
+                    self.log.head().seq
+                ),
             )
             .field("data.at_seq")
             .rule("R5.4")
@@ -739,6 +765,7 @@ impl Service {
     ) -> Result<(Vec<Record>, bool), ApiError> {
         let batch = requests.len() > 1;
         let at = |i: usize, e: ApiError| in_batch(batch, i, e);
+        distinct_ids(requests).map_err(|(i, e)| at(i, e))?;
         for (i, req) in requests.iter_mut().enumerate() {
             self.pin_report(req).map_err(|e| at(i, e))?;
         }

@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 /// Why an append was refused. Nothing of the batch was stored in any case.
 ///
-/// HTTP mapping (for the server): `EmptyBatch`, `DuplicateInBatch` and
-/// `RecordedAtDecreasing` are 400/422 (a bad request); `VersionConflict`,
-/// `EventIdReused` and `PartlyStored` are 409 (conflict); `Store` is 500/503.
+/// HTTP mapping (for the server): `EmptyBatch` and `RecordedAtDecreasing`
+/// are 400/422 (a bad request); `VersionConflict`, `EventIdReused`,
+/// `DuplicateInBatch` and `PartlyStored` are 409 (conflict); `Store` is
+/// 500/503.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     /// The batch holds no event.

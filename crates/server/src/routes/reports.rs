@@ -98,25 +98,38 @@ fn report_response<T: serde::Serialize + Send + 'static>(
         let bytes = render(&report, format).map_err(ApiError::internal)?;
         return Ok((report_headers(format, name, body_sha256), bytes).into_response());
     }
+    let body = stream_body(stall, move |out| {
+        grantledger_reports::write_json(&report, out).is_ok()
+    });
+    Ok((report_headers(format, name, body_sha256), body).into_response())
+}
+
+/// A body written by `write` on a blocking thread into chunks of
+/// [`STREAM_CHUNK`] bytes, each waiting at most `stall` for the client;
+/// `write` says whether it wrote the whole body (else the body ends with an
+/// error).
+fn stream_body(
+    stall: std::time::Duration,
+    write: impl FnOnce(std::io::BufWriter<ChunkSender>) -> bool + Send + 'static,
+) -> axum::body::Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let written = Arc::clone(&done);
+    // held open until `done` is set: the body must not see the channel
+    // closed (its end) before it can tell a finished body from a cut one
+    let open = tx.clone();
     let sender = ChunkSender {
         tx,
         runtime: tokio::runtime::Handle::current(),
         stall,
     };
     tokio::task::spawn_blocking(move || {
-        let out = std::io::BufWriter::with_capacity(STREAM_CHUNK, sender);
-        if grantledger_reports::write_json(&report, out).is_ok() {
+        if write(std::io::BufWriter::with_capacity(STREAM_CHUNK, sender)) {
             written.store(true, std::sync::atomic::Ordering::Release);
         }
+        drop(open);
     });
-    Ok((
-        report_headers(format, name, body_sha256),
-        chunk_body(rx, done),
-    )
-        .into_response())
+    chunk_body(rx, done)
 }
 
 /// The body of chunks sent by a [`ChunkSender`]: they, then the end if
@@ -566,6 +579,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
+    /// A finished body always ends cleanly, however quickly the client
+    /// reads its last chunk (the writer's end is not taken for the body's
+    /// before it says it finished).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_finished_body_always_ends_cleanly() {
+        for n in 0..20_000 {
+            let body = super::stream_body(Duration::from_secs(5), move |mut out| {
+                out.write_all(format!("{n}").as_bytes()).is_ok() && out.flush().is_ok()
+            });
+            let bytes = axum::body::to_bytes(body, 1 << 20).await;
+            assert_eq!(&bytes.expect("a whole body")[..], n.to_string().as_bytes());
+        }
     }
 
     /// The body ends cleanly only when the writer finished; a writer that

@@ -812,15 +812,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = TokenStore::new(dir.path());
         for (bad, code) in [
-            ("Jana\u{202E}ávorK", "U+202E"),
-            ("Jana\u{2066}x", "U+2066"),
-            ("Ja\u{85}na", "U+0085"),
-            ("Jana\u{7f}", "U+007F"),
+            (
+                "Jana\u{202E}ávorK",
+                "bidirectional formatting character U+202E",
+            ),
+            ("Jana\u{2066}x", "bidirectional formatting character U+2066"),
+            ("Jana\u{200F}x", "bidirectional formatting character U+200F"),
+            ("Ja\u{85}na", "control character U+0085"),
+            ("Jana\u{7f}", "control character U+007F"),
+            ("Ja\u{2028}na", "line or paragraph separator U+2028"),
+            ("Ja\u{200B}na", "invisible character U+200B"),
         ] {
             let e = store.add(Role::Manager, bad).unwrap_err();
             assert!(matches!(e, TokenError::BadName { .. }), "{e}");
             let want = format!(
-                "(`--name`, which becomes the `actor` of what the token appends): text contains the control character {code}"
+                "(`--name`, which becomes the `actor` of what the token appends): text contains the {code}"
             );
             assert!(e.to_string().ends_with(&want), "{e}");
         }

@@ -357,11 +357,29 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
 /// The longest text accepted in any string field, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
-/// A character refused in any text: a control character (C0, DEL, C1) or a
-/// bidirectional override or isolate (text that would print differently
-/// from what is stored).
+/// What makes `c` refused in any text, if anything: a control character
+/// (C0, DEL, C1); a bidirectional formatting character (embedding, override,
+/// isolate, or the marks LRM, RLM, ALM); a line or paragraph separator
+/// (U+2028, U+2029: a line break by another name); an invisible character
+/// (zero-width space, a byte-order mark inside text, the noncharacters
+/// U+FFFE, U+FFFF). Each makes a text print differently from what is stored.
+fn bad_char(c: char) -> Option<&'static str> {
+    match c {
+        _ if c.is_control() => Some("the control character"),
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{061C}' => Some("the bidirectional formatting character"),
+        '\u{2028}' | '\u{2029}' => Some("the line or paragraph separator"),
+        '\u{200B}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}' => Some("the invisible character"),
+        _ => None,
+    }
+}
+
+/// Whether `c` is refused in any text ([`bad_char`]).
 fn is_bad_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    bad_char(c).is_some()
 }
 
 /// The text rules of every string a client sends (the texts in `data`, an
@@ -390,11 +408,11 @@ fn check_text_at(s: &str, field: impl FnOnce() -> String) -> Result<(), Rejectio
     if clean_ascii {
         return Ok(());
     }
-    if let Some(c) = s.chars().find(|c| is_bad_char(*c)) {
+    if let Some((c, what)) = s.chars().find_map(|c| Some((c, bad_char(c)?))) {
         return Err(Rejection::malformed(
             field(),
             RULE_SCHEMA,
-            format!("text contains the control character U+{:04X}", c as u32),
+            format!("text contains {what} U+{:04X}", c as u32),
         ));
     }
     Ok(())
@@ -884,6 +902,14 @@ mod tests {
             ATTENDANCE.replace("AL-1", "AL\u{202e}1"),
             ATTENDANCE.replace("AL-1", r"AL\u202e1"),
             ATTENDANCE.replace("AL-1", "AL\u{2069}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{200f}1"),
+            ATTENDANCE.replace("AL-1", r"AL\u200e1"),
+            ATTENDANCE.replace("AL-1", "AL\u{61c}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{2028}1"),
+            ATTENDANCE.replace("AL-1", r"AL\u20291"),
+            ATTENDANCE.replace("AL-1", "AL\u{200b}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{feff}1"),
+            ATTENDANCE.replace("AL-1", r"AL\uffff1"),
             ATTENDANCE.replace("AL-1", "AL\t1"),
             ATTENDANCE.replace("AL-1", &long),
             FULL.replace("Alena", &"Á".repeat(MAX_TEXT_CHARS + 1)),
@@ -988,7 +1014,7 @@ mod tests {
         for (line, want) in [
             (
                 FULL.replace("manager:test", r"manager:te\u202Est"),
-                "actor: text contains the control character U+202E (rule schema)",
+                "actor: text contains the bidirectional formatting character U+202E (rule schema)",
             ),
             (
                 FULL.replace("manager:test", "manager:te\u{9b}st"),
@@ -997,6 +1023,18 @@ mod tests {
             (
                 FULL.replace("manager:test", &"x".repeat(3000)),
                 "actor: text longer than 2000 characters (rule range)",
+            ),
+            (
+                FULL.replace("manager:test", "manager:tr\u{200f}ial"),
+                "actor: text contains the bidirectional formatting character U+200F (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", r"manager:t\u2028est"),
+                "actor: text contains the line or paragraph separator U+2028 (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", "manager:te\u{feff}st"),
+                "actor: text contains the invisible character U+FEFF (rule schema)",
             ),
         ] {
             assert_eq!(parse_line(&line).unwrap_err().to_string(), want);

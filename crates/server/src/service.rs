@@ -1974,7 +1974,7 @@ mod actor_tests {
         for (actor, detail) in [
             (
                 "manager:Jana\u{202E}",
-                "text contains the control character U+202E",
+                "text contains the bidirectional formatting character U+202E",
             ),
             (
                 "manager:Jana\u{9b}",

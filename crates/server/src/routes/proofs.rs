@@ -77,14 +77,7 @@ async fn inclusion(
         .ok_or_else(|| ApiError::bad_param("seq", "`seq` is required"))?;
     let size: Option<u64> = params.get("tree_size", "a whole number ≥ 1")?;
     blocking(&state, move |s| {
-        let head = s.service.log().head().seq;
-        let (size, bound) = match size {
-            Some(size) => {
-                check_tree_size("tree_size", size, head, "the log head")?;
-                (size, "tree_size")
-            }
-            None => (head, "the log head"),
-        };
+        let (size, bound) = proof_size("tree_size", size, s.service.log().head().seq)?;
         check_tree_size("seq", seq, size, bound)?;
         let (leaf, proof, root) = s
             .service
@@ -133,14 +126,7 @@ async fn consistency(
         .ok_or_else(|| ApiError::bad_param("from", "`from` is required"))?;
     let to: Option<u64> = params.get("to", "a whole number ≥ 1")?;
     blocking(&state, move |s| {
-        let head = s.service.log().head().seq;
-        let (to, bound) = match to {
-            Some(to) => {
-                check_tree_size("to", to, head, "the log head")?;
-                (to, "to")
-            }
-            None => (head, "the log head"),
-        };
+        let (to, bound) = proof_size("to", to, s.service.log().head().seq)?;
         check_tree_size("from", from, to, bound)?;
         let (proof, r1, r2) = s
             .service
@@ -186,4 +172,24 @@ async fn verify(
         ))
     })
     .await
+}
+
+/// The tree size a proof is made at: the parameter `name` if `given`
+/// (checked: 1 to `head`), else the log head; with what to call it when it
+/// bounds another parameter (`name`, or `the log head`).
+///
+/// # Errors
+/// 400 naming `name`, rule `range` ([`check_tree_size`]).
+fn proof_size(
+    name: &'static str,
+    given: Option<u64>,
+    head: u64,
+) -> Result<(u64, &'static str), ApiError> {
+    match given {
+        Some(size) => {
+            check_tree_size(name, size, head, "the log head")?;
+            Ok((size, name))
+        }
+        None => Ok((head, "the log head")),
+    }
 }

@@ -196,6 +196,24 @@ fn an_inclusion_proof_verifies_against_the_signed_root() {
         (400, Some("from_seq"), Some("range")),
         "{problem}"
     );
+    for limit in [0, 1001] {
+        let (status, problem) = s.get(&format!("/api/v1/events?limit={limit}"));
+        assert_eq!(
+            (
+                status,
+                problem["field"].as_str(),
+                problem["rule"].as_str(),
+                problem["detail"].as_str()
+            ),
+            (
+                400,
+                Some("limit"),
+                Some("range"),
+                Some(format!("limit is a whole number 1–1000; got {limit}").as_str())
+            ),
+            "{problem}"
+        );
+    }
     // proofs of older sizes are signed on the fly, not kept as issued checkpoints
     let (_, kinds) = s.get("/api/v1/events?kind=report_submitted&limit=10");
     assert_eq!(kinds["events"].as_array().unwrap().len(), 4);

@@ -361,8 +361,9 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// (C0, DEL, C1); a bidirectional formatting character (embedding, override,
 /// isolate, or the marks LRM, RLM, ALM); a line or paragraph separator
 /// (U+2028, U+2029: a line break by another name); an invisible character
-/// (zero-width space, a byte-order mark inside text, the noncharacters
-/// U+FFFE, U+FFFF). Each makes a text print differently from what is stored.
+/// (zero-width space, a byte-order mark inside text); a noncharacter
+/// (U+FDD0–U+FDEF, U+FFFE and U+FFFF of every plane: never text). Each makes
+/// a text print differently from what is stored, or is not text at all.
 fn bad_char(c: char) -> Option<&'static str> {
     match c {
         _ if c.is_control() => Some("the control character"),
@@ -372,7 +373,10 @@ fn bad_char(c: char) -> Option<&'static str> {
         | '\u{200F}'
         | '\u{061C}' => Some("the bidirectional formatting character"),
         '\u{2028}' | '\u{2029}' => Some("the line or paragraph separator"),
-        '\u{200B}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}' => Some("the invisible character"),
+        '\u{200B}' | '\u{FEFF}' => Some("the invisible character"),
+        // U+FDD0–U+FDEF and the last two code points of every plane
+        '\u{FDD0}'..='\u{FDEF}' => Some("the noncharacter"),
+        _ if c as u32 & 0xFFFE == 0xFFFE => Some("the noncharacter"),
         _ => None,
     }
 }
@@ -910,6 +914,8 @@ mod tests {
             ATTENDANCE.replace("AL-1", "AL\u{200b}1"),
             ATTENDANCE.replace("AL-1", "AL\u{feff}1"),
             ATTENDANCE.replace("AL-1", r"AL\uffff1"),
+            ATTENDANCE.replace("AL-1", "AL\u{fdd0}1"),
+            ATTENDANCE.replace("AL-1", "AL\u{10ffff}1"),
             ATTENDANCE.replace("AL-1", "AL\t1"),
             ATTENDANCE.replace("AL-1", &long),
             FULL.replace("Alena", &"Á".repeat(MAX_TEXT_CHARS + 1)),
@@ -1035,6 +1041,10 @@ mod tests {
             (
                 FULL.replace("manager:test", "manager:te\u{feff}st"),
                 "actor: text contains the invisible character U+FEFF (rule schema)",
+            ),
+            (
+                FULL.replace("manager:test", r"manager:t\uD83F\uDFFFest"),
+                "actor: text contains the noncharacter U+1FFFF (rule schema)",
             ),
         ] {
             assert_eq!(parse_line(&line).unwrap_err().to_string(), want);

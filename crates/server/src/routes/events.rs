@@ -189,8 +189,9 @@ async fn list(
         if limit == 0 || limit > MAX_PAGE {
             return Err(ApiError::bad_param(
                 "limit",
-                format!("limit is 1–{MAX_PAGE}"),
-            ));
+                format!("limit is a whole number 1–{MAX_PAGE}; got {limit}"),
+            )
+            .rule("range"));
         }
         let (upto, manifest) = s.service.at(&point, |l| l.at_seq())?;
         // Scan forward from `from` until `limit` matching records or the prefix end.

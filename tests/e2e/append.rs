@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::support::{minimal_project, register, Server};
+use super::support::{minimal_project, problem_of, register, Server};
 
 /// (name, body, status, field, rule)
 type Case = (
@@ -191,12 +191,7 @@ fn an_event_id_given_twice_in_a_batch_is_a_conflict() {
     for second in [&one, &other] {
         let (status, problem) = s.post(&json!({"events": [one, attendance("1"), second]}));
         assert_eq!(
-            (
-                status,
-                problem["field"].as_str(),
-                problem["rule"].as_str(),
-                problem["detail"].as_str()
-            ),
+            problem_of(status, &problem),
             (
                 409,
                 Some("events[2].event_id"),

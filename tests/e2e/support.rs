@@ -224,3 +224,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A problem+json answer as `(status, field, rule, detail)`, to compare with
+/// the expected refusal in one assertion.
+pub fn problem_of(status: u16, problem: &Value) -> (u16, Option<&str>, Option<&str>, Option<&str>) {
+    (
+        status,
+        problem["field"].as_str(),
+        problem["rule"].as_str(),
+        problem["detail"].as_str(),
+    )
+}

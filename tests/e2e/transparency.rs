@@ -6,7 +6,7 @@ use std::process::Command;
 use base64::Engine;
 use serde_json::Value;
 
-use super::support::{bin, Server};
+use super::support::{bin, problem_of, Server};
 
 fn b64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
@@ -199,12 +199,7 @@ fn an_inclusion_proof_verifies_against_the_signed_root() {
     for limit in [0, 1001] {
         let (status, problem) = s.get(&format!("/api/v1/events?limit={limit}"));
         assert_eq!(
-            (
-                status,
-                problem["field"].as_str(),
-                problem["rule"].as_str(),
-                problem["detail"].as_str()
-            ),
+            problem_of(status, &problem),
             (
                 400,
                 Some("limit"),

@@ -3,8 +3,12 @@
 //! extended by the writer after each append; never stored.
 //!
 //! Hashed with foldhash, seeded at random per process (as the ledger's
-//! event-id map, ADR 0004): std's SipHash was 3 % of an import.
+//! event-id map, ADR 0004): std's SipHash was 3 % of an import, and a
+//! process's order of ids cannot be predicted from outside.
 
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 use foldhash::HashMap;
 
 use uuid::Uuid;
@@ -13,12 +17,168 @@ use crate::error::StoreError;
 
 /// Event id → seq, and per stream the seqs of its versions (`seqs[v - 1]`).
 ///
-/// Memory: about 40 bytes per record for `by_id` plus 8 per record and one
-/// string per stream for `streams` (≈ 50 MB for 10^6 records).
+/// Memory: about 27 bytes per record for the event ids ([`IdSeqs`]) plus 8
+/// per record and one string per stream for `streams` (≈ 45 MB for 10^6
+/// records).
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    by_id: HashMap<Uuid, u64>,
+    by_id: IdSeqs,
     streams: HashMap<String, Vec<u64>>,
+}
+
+/// Ids added since the last merge before they are merged into the sorted
+/// array: at least this many, or an eighth of the array.
+const MERGE_MIN: usize = 4096;
+
+/// Event id → seq in ≈ 27 bytes per id, where a hash map needs ≈ 50 at
+/// 10^6 ids (it doubles to 2^21 slots of 24 bytes). The ids as of the last
+/// merge are one array of `(id, seq)` sorted by (hash, id), found through a
+/// directory of hash prefixes (about 4 ids per prefix) and 16 more bits of
+/// each id's hash (so that an absent id, the common question of an import,
+/// reads two small arrays and not the large one); the ids added since are a
+/// hash map, merged into the array when it holds [`MERGE_MIN`] ids or an
+/// eighth of the array's.
+#[derive(Debug)]
+struct IdSeqs {
+    hasher: RandomState,
+    /// Sorted by (hash, id); at most `u32::MAX` ids (further ids stay in
+    /// `recent`).
+    sealed: Vec<(Uuid, u64)>,
+    /// `fingerprint(hash)` of each id of `sealed`, in the same order.
+    fingerprints: Vec<u16>,
+    /// `sealed[dir[k]..dir[k + 1]]` are the ids whose hash starts with the
+    /// `bits` bits of `k`.
+    dir: Vec<u32>,
+    bits: u32,
+    recent: HashMap<Uuid, u64>,
+    /// Ids kept in `recent` before a merge, at least.
+    merge_min: usize,
+}
+
+impl Default for IdSeqs {
+    fn default() -> Self {
+        IdSeqs::with_merge_min(MERGE_MIN)
+    }
+}
+
+impl IdSeqs {
+    fn with_merge_min(merge_min: usize) -> Self {
+        IdSeqs {
+            hasher: RandomState::default(),
+            sealed: Vec::new(),
+            fingerprints: Vec::new(),
+            dir: vec![0, 0],
+            bits: 0,
+            recent: HashMap::default(),
+            merge_min,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sealed.len() + self.recent.len()
+    }
+
+    fn bucket(&self, hash: u64) -> usize {
+        bucket(hash, self.bits)
+    }
+
+    fn get(&self, id: &Uuid) -> Option<u64> {
+        if let Some(seq) = self.recent.get(id) {
+            return Some(*seq);
+        }
+        let hash = self.hasher.hash_one(id);
+        let k = self.bucket(hash);
+        let from = self.dir[k] as usize;
+        let to = self.dir[k + 1] as usize;
+        let want = fingerprint(hash);
+        self.fingerprints[from..to]
+            .iter()
+            .zip(&self.sealed[from..to])
+            .find(|(fp, (x, _))| **fp == want && x == id)
+            .map(|(_, (_, seq))| *seq)
+    }
+
+    /// Adds `id` (not present: the caller checks) and merges when due.
+    fn insert(&mut self, id: Uuid, seq: u64) {
+        self.recent.insert(id, seq);
+        if self.recent.len() >= self.merge_min.max(self.sealed.len() / 8) {
+            self.merge();
+        }
+    }
+
+    /// Merges the recent ids into the sorted array and rebuilds the
+    /// directory (O(n + k log k)); leaves them in the map if the array would
+    /// pass `u32::MAX` ids.
+    fn merge(&mut self) {
+        let total = self.len();
+        if self.recent.is_empty() || u32::try_from(total).is_err() {
+            return;
+        }
+        let hasher = &self.hasher;
+        let mut added: Vec<(u64, Uuid, u64)> = self
+            .recent
+            .drain()
+            .map(|(id, seq)| (hasher.hash_one(id), id, seq))
+            .collect();
+        added.sort_unstable_by_key(|(h, id, _)| (*h, *id));
+        let bits = bits_for(total);
+        let mut dir = vec![0u32; (1usize << bits) + 1];
+        let mut merged = Vec::with_capacity(total);
+        let mut fingerprints = Vec::with_capacity(total);
+        self.fingerprints = Vec::new();
+        let mut old = std::mem::take(&mut self.sealed)
+            .into_iter()
+            .map(|(id, seq)| (hasher.hash_one(id), id, seq))
+            .peekable();
+        let mut new = added.into_iter().peekable();
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) if (a.0, a.1) <= (b.0, b.1) => old.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => new.next(),
+                (Some(_), None) => old.next(),
+                (None, None) => None,
+            };
+            let Some((h, id, seq)) = next else { break };
+            dir[bucket(h, bits) + 1] += 1;
+            merged.push((id, seq));
+            fingerprints.push(fingerprint(h));
+        }
+        for k in 1..dir.len() {
+            dir[k] += dir[k - 1];
+        }
+        self.sealed = merged;
+        self.fingerprints = fingerprints;
+        self.dir = dir;
+        self.bits = bits;
+    }
+
+    /// Merges now and frees the map's room (after a bulk load).
+    fn settle(&mut self) {
+        self.merge();
+        self.recent.shrink_to_fit();
+    }
+}
+
+/// The directory slot of `hash`: its top `bits` bits.
+fn bucket(hash: u64, bits: u32) -> usize {
+    match bits {
+        0 => 0,
+        b => (hash >> (64 - b)) as usize,
+    }
+}
+
+/// The bits of `hash` kept beside each id: its lowest 16 (the directory
+/// uses the highest).
+fn fingerprint(hash: u64) -> u16 {
+    hash as u16
+}
+
+/// Directory bits for `n` ids: about 4 ids per slot (at most 2^28 slots).
+fn bits_for(n: usize) -> u32 {
+    match n / 4 {
+        0 => 0,
+        q => q.ilog2().min(28),
+    }
 }
 
 impl Index {
@@ -42,13 +202,13 @@ impl Index {
                 format!("stream {stream:?} version {version} follows version {current}"),
             ));
         }
-        if let Some(old) = self.by_id.insert(event_id, seq) {
-            self.by_id.insert(event_id, old);
+        if let Some(old) = self.by_id.get(&event_id) {
             return Err(StoreError::corrupt(
                 seq,
                 format!("event id {event_id} is also stored at seq {old}"),
             ));
         }
+        self.by_id.insert(event_id, seq);
         match self.streams.get_mut(stream) {
             Some(seqs) => seqs.push(seq),
             None => {
@@ -58,14 +218,19 @@ impl Index {
         Ok(())
     }
 
-    /// Makes room for `more` event ids.
-    pub(crate) fn reserve(&mut self, more: usize) {
-        self.by_id.reserve(more);
+    /// After a bulk load (the scan at open): merges every id into the
+    /// sorted array and trims the spare room of the maps and stream vectors.
+    pub(crate) fn settle(&mut self) {
+        self.by_id.settle();
+        for seqs in self.streams.values_mut() {
+            seqs.shrink_to_fit();
+        }
+        self.streams.shrink_to_fit();
     }
 
     /// The seq of `event_id`, if indexed.
     pub(crate) fn seq_of(&self, event_id: &Uuid) -> Option<u64> {
-        self.by_id.get(event_id).copied()
+        self.by_id.get(event_id)
     }
 
     /// The seqs of `stream`'s versions `from_version..` (version 0 counts as 1)
@@ -103,6 +268,68 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The sorted array, its directory and the recent map answer as a
+        /// plain map of every id added, before and after merges and a
+        /// settle, for ids drawn from a small space (so that some repeat,
+        /// and are refused by the caller's check as `Index::add` does).
+        #[test]
+        fn id_seqs_answer_as_a_plain_map(
+            ids in proptest::collection::vec(0u128..400, 0..600),
+            merge_min in 1usize..40,
+            settle_at in 0usize..600,
+        ) {
+            let mut index = IdSeqs::with_merge_min(merge_min);
+            let mut model = std::collections::HashMap::new();
+            for (i, id) in ids.iter().enumerate() {
+                let id = Uuid::from_u128(*id);
+                prop_assert_eq!(index.get(&id), model.get(&id).copied());
+                if let std::collections::hash_map::Entry::Vacant(e) = model.entry(id) {
+                    index.insert(id, i as u64 + 1);
+                    e.insert(i as u64 + 1);
+                }
+                if i == settle_at {
+                    index.settle();
+                    prop_assert!(index.recent.is_empty());
+                }
+                prop_assert_eq!(index.len(), model.len());
+            }
+            for id in 0u128..400 {
+                let id = Uuid::from_u128(id);
+                prop_assert_eq!(index.get(&id), model.get(&id).copied());
+            }
+            let hashes: Vec<(u64, Uuid)> = index
+                .sealed
+                .iter()
+                .map(|(id, _)| (index.hasher.hash_one(id), *id))
+                .collect();
+            prop_assert!(hashes.windows(2).all(|w| w[0] < w[1]), "sorted by (hash, id)");
+            prop_assert_eq!(index.fingerprints.len(), hashes.len());
+            for (i, (h, _)) in hashes.iter().enumerate() {
+                prop_assert_eq!(index.fingerprints[i], fingerprint(*h));
+                let k = bucket(*h, index.bits);
+                prop_assert!((index.dir[k] as usize..index.dir[k + 1] as usize).contains(&i));
+            }
+        }
+    }
+
+    #[test]
+    fn a_merge_keeps_an_eighth_of_the_array_at_most_in_the_map() {
+        let mut index = IdSeqs::with_merge_min(16);
+        for i in 0..10_000u128 {
+            index.insert(Uuid::from_u128(i * 7919), i as u64 + 1);
+            assert!(index.recent.len() < 16usize.max(index.sealed.len() / 8));
+        }
+        assert_eq!(index.bits, bits_for(index.sealed.len()));
+        assert_eq!(*index.dir.last().unwrap() as usize, index.sealed.len());
+        index.settle();
+        assert_eq!(index.sealed.len(), 10_000);
+        assert_eq!(index.get(&Uuid::from_u128(9_999 * 7919)), Some(10_000));
+        assert_eq!(index.get(&Uuid::from_u128(1)), None);
+    }
 
     #[test]
     fn a_reused_event_id_or_a_skipped_version_is_refused_and_leaves_the_index_unchanged() {

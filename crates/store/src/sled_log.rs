@@ -533,7 +533,6 @@ impl SledLog {
         self.trees.set_meta_head(&Head::of(last))?;
         {
             let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-            index.reserve(records.len());
             for r in records {
                 index.add(r.seq, r.event_id, &r.stream, r.stream_version)?;
             }
@@ -774,10 +773,10 @@ fn scan(trees: &Trees, segments: &Segments) -> Result<Scanned, StoreError> {
     }
     let b = b?;
     let mut index = Index::default();
-    index.reserve(a.entries.len() + b.entries.len());
     for (seq, id, stream, version) in a.entries.drain(..).chain(b.entries) {
         index.add(seq, id, &stream, version)?;
     }
+    index.settle();
     a.chunks.extend(b.chunks);
     let last = b.next.or(a.next).map_or(0, |n| n - 1);
     Ok(Scanned {

@@ -231,9 +231,13 @@ impl Ord for Listed {
 /// A list of findings as an owner keeps it (each shared with the set).
 type Findings = Vec<Arc<Finding>>;
 
-/// `findings` made shareable.
+/// `findings` made shareable, in a vector of their exact number. (A
+/// `collect` would reuse the findings' own buffer in place, ≈ 100 bytes a
+/// finding plus the growth room, for 8-byte `Arc`s: ≈ 20 MiB at 10^6 events.)
 fn shared(findings: Vec<Finding>) -> Findings {
-    findings.into_iter().map(Arc::new).collect()
+    let mut list = Vec::with_capacity(findings.len());
+    list.extend(findings.into_iter().map(Arc::new));
+    list
 }
 
 /// Counts by date.

@@ -80,7 +80,9 @@ pub enum Command {
         /// The sled data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
-        /// Events appended per atomic, durable batch (at least 1).
+        /// Events written to the log per durable write (at least 1). Each
+        /// line is admitted on its own: a refused line stops the import and
+        /// the lines before it are stored, in this write or an earlier one.
         #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         batch: usize,
         /// The file is a `grantledger export` (events.jsonl): store every

@@ -48,7 +48,10 @@ pub fn import(
                     Parsed::Batch(mut pending) => {
                         last_line = pending.last().map_or(last_line, |(n, _)| *n);
                         stored += flush(importer, &mut pending, source, stored)?;
-                        eprintln!("{stored} new events admitted so far (lines 1–{last_line} read)");
+                        eprintln!(
+                            "{} admitted so far (lines 1–{last_line} read)",
+                            new_events(stored)
+                        );
                     }
                     Parsed::Refused(line_no, e) => {
                         importer.drain().map_err(api_error)?;
@@ -190,9 +193,15 @@ fn failed(importer: &Importer<'_>, e: &grantledger_server::ApiError) -> anyhow::
 
 /// "N new events are stored", for the message of a stopped import.
 fn stored_events(n: u64) -> String {
+    let verb = if n == 1 { "is" } else { "are" };
+    format!("{} {verb} stored", new_events(n))
+}
+
+/// "1 new event", "N new events".
+pub(crate) fn new_events(n: u64) -> String {
     if n == 1 {
-        "1 new event is stored".to_string()
+        "1 new event".to_string()
     } else {
-        format!("{n} new events are stored")
+        format!("{n} new events")
     }
 }

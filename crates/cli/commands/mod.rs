@@ -76,7 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let service = open_for_import(&data_dir)?;
             let n = import(&service, input, batch, &file.display().to_string())?;
             eprintln!(
-                "stored {n} new events; head is seq {}",
+                "stored {}; head is seq {}",
+                import::new_events(n),
                 service.log().head().seq
             );
             // every batch is durable; close the log, not the folded state

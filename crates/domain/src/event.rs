@@ -297,6 +297,11 @@ fn parse_data<T: serde::de::DeserializeOwned>(data: &serde_json::Value) -> Resul
                 field = format!("{field}.{name}");
             }
         }
+        // serde's words for an externally tagged enum (a string or a map);
+        // the schema allows only its strings
+        if let Some(head) = message.strip_suffix(", expected string or map") {
+            message = format!("{head}, expected a string (one of the schema's values)");
+        }
         if message.contains("jiff") {
             message = "is not a valid date YYYY-MM-DD (a real calendar day)".to_string();
         }
@@ -533,6 +538,25 @@ mod tests {
         assert_eq!(shown["given_name"], "[sealed]");
         assert_eq!(shown["birth_date"], "[sealed]");
         assert_eq!(shown["age_band_at_entry"], "from25_to54");
+    }
+
+    #[test]
+    fn a_wrong_type_for_an_enum_asks_for_a_string_not_a_map() {
+        let mut d = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+                "family_name": "Nováková", "birth_date": "1992-05-06", "gender": "female",
+                "education_isced": 3, "labour_status": "employed",
+                "organization_id": "ORG-01", "entry_date": "2017-05-05"});
+        for wrong in [json!(null), json!(3)] {
+            d["gender"] = wrong;
+            let r = Event::from_json("participant_registered", &d).unwrap_err();
+            assert_eq!(r.field, "data.gender");
+            assert!(
+                r.message
+                    .ends_with("expected a string (one of the schema's values)"),
+                "{}",
+                r.message
+            );
+        }
     }
 
     #[test]

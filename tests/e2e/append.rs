@@ -204,6 +204,56 @@ fn an_event_id_given_twice_in_a_batch_is_a_conflict() {
     }
 }
 
+/// A UUID is written 8-4-4-4-12 (either case), in `event_id` and in `data`:
+/// the braced, `urn:uuid:` and 32-digit forms are refused, naming the field;
+/// nothing stored. An upper-case id is stored in lower case.
+#[test]
+fn a_uuid_in_another_form_is_refused_and_an_upper_case_one_is_stored_lower() {
+    let (_dir, s) = setup();
+    let head = s.head_seq();
+    let braced = format!("{{{P}}}");
+    let urn = format!("urn:uuid:{P}");
+    let simple = P.replace('-', "");
+    for bad in [&braced, &urn, &simple] {
+        let mut with_id = attendance("1");
+        with_id["event_id"] = json!(bad);
+        let (status, problem) = s.post(&json!({ "events": [with_id] }));
+        assert_eq!(
+            problem_of(status, &problem),
+            (
+                400,
+                Some("events[0].event_id"),
+                Some("schema"),
+                Some("`event_id` must be a UUID written as 8-4-4-4-12 hex digits")
+            ),
+            "{problem}"
+        );
+        let mut in_data = attendance("1");
+        in_data["data"]["participant_id"] = json!(bad);
+        let (status, problem) = s.post(&json!({ "events": [in_data] }));
+        let (status, field, rule, _) = problem_of(status, &problem);
+        assert_eq!(
+            (status, field, rule),
+            (400, Some("events[0].data.participant_id"), Some("schema")),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains("8-4-4-4-12"),
+            "{problem}"
+        );
+        assert_eq!(s.head_seq(), head);
+    }
+    let mut upper = attendance("1");
+    upper["event_id"] = json!("0191E0A0-0000-7000-8000-00000000E003");
+    upper["data"]["participant_id"] = json!(P.to_uppercase());
+    let (status, body) = s.post(&json!({ "events": [upper] }));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["appended"][0]["event_id"],
+        "0191e0a0-0000-7000-8000-00000000e003"
+    );
+}
+
 #[test]
 fn a_batch_with_one_refused_event_stores_none_and_names_its_index() {
     let (_dir, s) = setup();

@@ -541,6 +541,46 @@ mod tests {
     }
 
     #[test]
+    fn a_uuid_in_data_must_be_hyphenated_in_either_case() {
+        let with = |id: &str| {
+            let mut d = attendance();
+            d["participant_id"] = json!(id);
+            Event::from_json("attendance_recorded", &d)
+        };
+        let upper = with("0191E0A0-0000-7000-8000-00000000000A").unwrap();
+        let Event::AttendanceRecorded(a) = upper else {
+            panic!("wrong kind")
+        };
+        assert_eq!(
+            a.participant_id.to_string(),
+            "0191e0a0-0000-7000-8000-00000000000a"
+        );
+        for bad in [
+            "{0191e0a0-0000-7000-8000-000000000001}",
+            "urn:uuid:0191e0a0-0000-7000-8000-000000000001",
+            "0191e0a0000070008000000000000001",
+            "0191e0a0-0000-7000-8000-00000000000g",
+            "0191e0a0-0000-7000-8000_000000000001",
+        ] {
+            let r = with(bad).unwrap_err();
+            assert_eq!(r.field, "data.participant_id", "{bad}");
+            assert!(r.message.contains("8-4-4-4-12"), "{bad}: {}", r.message);
+            // the import's fast path refuses it too (and the caller then asks from_json)
+            let text = serde_json::to_string(&{
+                let mut d = attendance();
+                d["participant_id"] = json!(bad);
+                d
+            })
+            .unwrap();
+            assert_eq!(
+                Event::from_json_str("attendance_recorded", &text),
+                None,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn a_wrong_type_for_an_enum_asks_for_a_string_not_a_map() {
         let mut d = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
                 "family_name": "Nováková", "birth_date": "1992-05-06", "gender": "female",

@@ -30,6 +30,63 @@ pub enum IdError {
     Month(String),
 }
 
+/// Parses a UUID written as JSON asks for it (`format: uuid`): 36
+/// characters, 8-4-4-4-12 hex digits in either case
+/// (`0191e0a0-0000-7000-8000-000000000001`). The braced, `urn:uuid:` and
+/// 32-digit forms that the uuid crate also reads are refused, so that what
+/// a client may send is what the schema says.
+///
+/// # Errors
+/// A message naming the form required.
+pub fn parse_uuid(text: &str) -> Result<uuid::Uuid, String> {
+    let b = text.as_bytes();
+    let hyphens = b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-');
+    match uuid::Uuid::try_parse(text) {
+        Ok(id) if hyphens => Ok(id),
+        _ => Err(
+            "must be a UUID written as 8-4-4-4-12 hex digits (0191e0a0-0000-7000-8000-000000000001)"
+                .to_string(),
+        ),
+    }
+}
+
+/// serde of a uuid field of an event's `data`: JSON (a human-readable
+/// format) takes only what [`parse_uuid`] takes; the binary codec is the
+/// uuid crate's own. Use with `#[serde(with = "crate::ids::uuid_field")]`
+/// and `#[schemars(with = "uuid::Uuid")]`.
+pub mod uuid_field {
+    use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+    use uuid::Uuid;
+
+    /// As the uuid crate writes it (hyphenated, lower case, in JSON).
+    pub fn serialize<S: Serializer>(id: &Uuid, s: S) -> Result<S::Ok, S::Error> {
+        id.serialize(s)
+    }
+
+    /// Hyphenated text only, in JSON; bytes in the binary codec.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_str(UuidText)
+        } else {
+            Uuid::deserialize(d)
+        }
+    }
+
+    struct UuidText;
+
+    impl de::Visitor<'_> for UuidText {
+        type Value = Uuid;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a UUID string")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Uuid, E> {
+            super::parse_uuid(v).map_err(E::custom)
+        }
+    }
+}
+
 /// A short identifier chosen by the project (course, run, session, staff,
 /// organisation, seminar ids…): 1–64 characters, no control characters, no
 /// leading or trailing spaces. EVENTS.md: "others are short strings chosen by

@@ -20,7 +20,7 @@ mod validate;
 
 pub use envelope::Envelope;
 pub use event::{DecodeError, EncodeError, Event, Kind};
-pub use ids::{Ico, IdError, Personal, ShortId, YearMonth};
+pub use ids::{parse_uuid, Ico, IdError, Personal, ShortId, YearMonth};
 pub use jiff::civil::Date;
 pub use quantity::{Czk, Fte, Hours, Quantity, QuantityError};
 pub use validate::{Rejection, RejectionKind, Validate, RULE_RANGE, RULE_SCHEMA};

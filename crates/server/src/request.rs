@@ -325,8 +325,11 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
         event_id: optional(
             obj,
             "event_id",
-            |v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()),
-            "a UUID",
+            |v| {
+                v.as_str()
+                    .and_then(|s| grantledger_domain::parse_uuid(s).ok())
+            },
+            "a UUID written as 8-4-4-4-12 hex digits",
         )?,
         expected_version: optional(obj, "expected_version", Value::as_u64, "a whole number ≥ 0")?,
         recorded_at: optional(
@@ -576,7 +579,7 @@ pub fn parse_line_fast(line: &str) -> Option<AppendRequest> {
     event.validate().ok()?;
     let event_id = match top.event_id {
         None => None,
-        Some(s) => Some(Uuid::parse_str(s).ok()?),
+        Some(s) => Some(grantledger_domain::parse_uuid(s).ok()?),
     };
     let recorded_at = match top.recorded_at {
         None => None,

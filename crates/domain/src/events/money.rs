@@ -14,6 +14,8 @@ use crate::{Czk, Rejection, ShortId, YearMonth};
 #[serde(deny_unknown_fields)]
 pub struct ExpenseRecorded {
     /// The expense's id (uuid).
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub expense_id: Uuid,
     /// The supplier's document number (invoice no.); with the supplier's IČO it identifies the document (R4.3).
     pub document_no: String,
@@ -91,6 +93,8 @@ impl Validate for ExpenseRecorded {
 #[serde(deny_unknown_fields)]
 pub struct ExpensePaid {
     /// The expense.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub expense_id: Uuid,
     /// Payment date.
     pub paid_on: Date,

@@ -125,6 +125,8 @@ pub struct ParticipantRegistered {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantRegisteredJson {
     /// The participant's id (uuid).
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// Given name (personal data).
     pub given_name: Personal<String>,
@@ -379,6 +381,8 @@ impl ParticipantRegistered {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantEnrolled {
     /// The participant.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// The run.
     pub run_id: ShortId,
@@ -398,6 +402,8 @@ impl Validate for ParticipantEnrolled {
 #[serde(deny_unknown_fields)]
 pub struct AttendanceRecorded {
     /// The participant.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// The session.
     pub session_id: ShortId,
@@ -434,6 +440,8 @@ impl Validate for AttendanceRecorded {
 #[serde(deny_unknown_fields)]
 pub struct InternshipCompleted {
     /// The participant.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// Host organisation.
     pub host: Party,
@@ -467,6 +475,8 @@ impl Validate for InternshipCompleted {
 #[serde(deny_unknown_fields)]
 pub struct ParticipantExited {
     /// The participant.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// Exit date.
     pub exit_date: Date,

@@ -45,6 +45,8 @@ impl Validate for ReportSubmitted {
 #[serde(deny_unknown_fields)]
 pub struct EventCorrected {
     /// The event whose payload is replaced.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub target_event_id: Uuid,
     /// The replacement: `{kind, data}`, of the target's kind.
     pub replacement: Box<Event>,
@@ -67,6 +69,8 @@ impl Validate for EventCorrected {
 #[serde(deny_unknown_fields)]
 pub struct EventVoided {
     /// The event whose effect is removed.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub target_event_id: Uuid,
     /// Why.
     pub reason: String,
@@ -84,6 +88,8 @@ impl Validate for EventVoided {
 #[serde(deny_unknown_fields)]
 pub struct PersonalDataErased {
     /// The participant.
+    #[serde(with = "crate::ids::uuid_field")]
+    #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// Why (e.g. the data subject's request).
     pub reason: String,

@@ -70,9 +70,9 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
 /// durability barrier covering its records. Readers see only records
 /// covered by a completed barrier.
 ///
-/// Memory: the in-memory indexes take about 35 bytes per record (≈ 35 MB
-/// for 10^6 records: 27 for the event ids, 8 for the streams' seqs, plus
-/// one string per stream) plus sled's cache ([`CACHE_CAPACITY_BYTES`]); sealed
+/// Memory: the in-memory indexes take about 55 bytes per record (≈ 55 MB
+/// for 10^6 records in 2 × 10^5 streams: 27 for the event ids, the rest for
+/// the streams; see `index::Index`) plus sled's cache ([`CACHE_CAPACITY_BYTES`]); sealed
 /// chunks are read with `pread` into a buffer per read.
 ///
 /// Unix only (segment files are read with `pread`).

@@ -617,7 +617,7 @@ fn optional<T>(
 #[cfg(test)]
 #[allow(dead_code)]
 #[path = "../../cli/commands/gen.rs"]
-mod gen;
+pub(crate) mod gen;
 
 #[cfg(test)]
 mod tests {

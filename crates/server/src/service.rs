@@ -1636,9 +1636,9 @@ pub fn fold_with(
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
         scope.spawn(move || {
-            // one walk over the whole range, so that each stored chunk (a
-            // few thousand records) is read and decoded once; the envelopes
-            // go to the fold REPLAY_CHUNK at a time
+            // one walk over the whole range, so that each stored chunk (up
+            // to 120 KiB) is read and decoded once, not again by the next
+            // call; the envelopes go to the fold REPLAY_CHUNK at a time
             let want = usize::try_from(to_seq - from + 1).unwrap_or(usize::MAX);
             let mut envelopes = Vec::with_capacity(REPLAY_CHUNK);
             let mut gone = false;

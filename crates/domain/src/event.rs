@@ -227,7 +227,7 @@ catalogue! {
     /// `staff_contract_amended`
     StaffContractAmended(Box<StaffContractAmended>) = "staff_contract_amended",
     /// `timesheet_filed`
-    TimesheetFiled(TimesheetFiled) = "timesheet_filed",
+    TimesheetFiled(Box<TimesheetFiled>) = "timesheet_filed",
     /// `expense_recorded`
     ExpenseRecorded(Box<ExpenseRecorded>) = "expense_recorded",
     /// `expense_paid`

@@ -24,8 +24,8 @@ use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Envelope, Event};
 
 use crate::indicators::ByGender;
-use crate::ledger::Stamp;
-use crate::{Ledger, Live};
+use crate::ledger::{FactArc, Stamp};
+use crate::Ledger;
 
 /// A copy of the staff sub-ledger is kept every this many of its records; a
 /// query folds at most this many staff records after the nearest copy.
@@ -202,7 +202,7 @@ impl Staff {
 /// or void.
 #[derive(Clone, Debug)]
 enum StaffRecord {
-    Fact(Stamp, Arc<Live>),
+    Fact(Stamp, FactArc),
     Amendment(Stamp, Arc<Event>),
 }
 
@@ -215,7 +215,7 @@ impl StaffRecord {
 
     fn fold_into(&self, ledger: &mut Ledger) {
         match self {
-            StaffRecord::Fact(stamp, fact) => ledger.apply_fact(*stamp, Arc::clone(fact)),
+            StaffRecord::Fact(stamp, fact) => ledger.apply_fact(*stamp, FactArc::clone(fact)),
             StaffRecord::Amendment(stamp, event) => {
                 ledger.apply_record(*stamp, std::borrow::Cow::Borrowed(&**event));
             }
@@ -284,7 +284,7 @@ impl History {
 
     /// The staff sub-ledger's fact at `seq`, itself.
     #[cfg(test)]
-    pub(crate) fn staff_fact(&self, seq: u64) -> Option<Arc<Live>> {
+    pub(crate) fn staff_fact(&self, seq: u64) -> Option<FactArc> {
         self.staff.head.live.get_arc(seq)
     }
 

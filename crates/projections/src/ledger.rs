@@ -29,12 +29,18 @@ pub struct Live {
 }
 
 // One `Live` per fact (10^6 at the scale of docs/PERFORMANCE.md), each
-// behind an `Arc` (16 bytes of counts): at most 96 bytes keeps the pair in
-// the allocator's 112-byte class instead of the 128- or 160-byte one. The
-// corrections of a fact are kept apart (`Ledger::corrected`), the record time
-// is left in the log, and the rare large payloads are boxed in `Event`, for
-// this.
-const _: () = assert!(std::mem::size_of::<Live>() <= 96);
+// behind a [`FactArc`] (8 bytes of count): at most 88 bytes keeps the pair
+// in the allocator's 96-byte class instead of the 112- or 128-byte one (std's
+// `Arc` adds 16, a weak count the facts never use). The corrections of a
+// fact are kept apart (`Ledger::corrected`), the record time is left in the
+// log, and the rare large payloads (and the 72-byte timesheet) are boxed in
+// `Event`, for this.
+const _: () = assert!(std::mem::size_of::<Live>() <= 88);
+
+/// A live fact shared by the ledgers that hold it (a snapshot, the head,
+/// the history's staff sub-ledger): `triomphe`'s `Arc`, one count and no
+/// weak references.
+pub(crate) type FactArc = triomphe::Arc<Live>;
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
 /// [`crate::replay`]); query it with the measure methods at any `as_of`.
@@ -267,7 +273,7 @@ impl Eq for EventIds {}
 pub(crate) struct Facts {
     /// The seq of slot 0.
     first: u64,
-    slots: imbl::Vector<Option<Arc<Live>>>,
+    slots: imbl::Vector<Option<FactArc>>,
 }
 
 impl Facts {
@@ -282,20 +288,20 @@ impl Facts {
 
     pub(crate) fn get_mut(&mut self, seq: &u64) -> Option<&mut Live> {
         let i = self.slot(*seq)?;
-        self.slots.get_mut(i)?.as_mut().map(Arc::make_mut)
+        self.slots.get_mut(i)?.as_mut().map(FactArc::make_mut)
     }
 
     pub(crate) fn remove(&mut self, seq: &u64) -> Option<Live> {
         let i = self.slot(*seq)?;
-        self.slots.get_mut(i)?.take().map(Arc::unwrap_or_clone)
+        self.slots.get_mut(i)?.take().map(FactArc::unwrap_or_clone)
     }
 
     /// The fact at `seq` itself (a second owner shares it).
-    pub(crate) fn get_arc(&self, seq: u64) -> Option<Arc<Live>> {
+    pub(crate) fn get_arc(&self, seq: u64) -> Option<FactArc> {
         self.slots.get(self.slot(seq)?)?.clone()
     }
 
-    pub(crate) fn insert(&mut self, seq: u64, live: Arc<Live>) {
+    pub(crate) fn insert(&mut self, seq: u64, live: FactArc) {
         if self.slots.is_empty() {
             self.first = seq;
         }
@@ -645,12 +651,12 @@ impl Ledger {
     /// ledger that folded the same record (the staff sub-ledger of the
     /// history shares the head's): the same state as
     /// [`Ledger::apply_record`] with a copy of its event.
-    pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: Arc<Live>) {
+    pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: FactArc) {
         self.stamp(stamp);
         self.insert_fact(stamp.seq, fact);
     }
 
-    fn insert_fact(&mut self, seq: u64, fact: Arc<Live>) {
+    fn insert_fact(&mut self, seq: u64, fact: FactArc) {
         self.ix.index(seq, &fact.event, true);
         self.derived.touch(&fact.event);
         self.live.insert(seq, fact);
@@ -702,7 +708,7 @@ impl Ledger {
                     event_id,
                     event: event.into_owned(),
                 };
-                self.insert_fact(seq, Arc::new(fact));
+                self.insert_fact(seq, FactArc::new(fact));
             }
         }
     }

@@ -156,7 +156,7 @@ impl Ledger {
             .timesheets
             .values()
             .filter_map(|&s| match self.event(s) {
-                Some(Event::TimesheetFiled(t)) => Some((s, t)),
+                Some(Event::TimesheetFiled(t)) => Some((s, &**t)),
                 _ => None,
             })
     }

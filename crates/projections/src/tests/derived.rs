@@ -169,7 +169,7 @@ fn the_staff_history_shares_the_heads_facts() {
         let mine = l.live.get_arc(seq).expect("a live fact");
         let history = l.derived.get_mut().history_mut().expect("kept");
         let theirs = history.staff_fact(seq).expect("in the sub-ledger");
-        std::sync::Arc::ptr_eq(&mine, &theirs)
+        triomphe::Arc::ptr_eq(&mine, &theirs)
     };
     assert!(shared(&mut head, 2), "the contract is copied");
     assert!(shared(&mut head, sheet_seq), "the timesheet is copied");

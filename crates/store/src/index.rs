@@ -92,15 +92,9 @@ impl StreamSeqs {
             seqs: smallvec::smallvec![seq],
         });
         self.names.push_str(name);
-        let StreamSeqs {
-            hasher,
-            table,
-            names,
-            streams,
-        } = self;
-        table.insert_unique(hasher.hash_one(name), number, |&i| {
-            hasher.hash_one(Self::name(names, &streams[i as usize]))
-        });
+        let hash = self.hasher.hash_one(name);
+        let rehash = rehash(&self.hasher, &self.names, &self.streams);
+        self.table.insert_unique(hash, number, rehash);
         true
     }
 
@@ -111,14 +105,19 @@ impl StreamSeqs {
         }
         self.streams.shrink_to_fit();
         self.names.shrink_to_fit();
-        let StreamSeqs {
-            hasher,
-            table,
-            names,
-            streams,
-        } = self;
-        table.shrink_to_fit(|&i| hasher.hash_one(Self::name(names, &streams[i as usize])));
+        let rehash = rehash(&self.hasher, &self.names, &self.streams);
+        self.table.shrink_to_fit(rehash);
     }
+}
+
+/// The hash of stream number `i`'s name, as the table asks when it grows
+/// or shrinks.
+fn rehash<'a>(
+    hasher: &'a RandomState,
+    names: &'a str,
+    streams: &'a [Stream],
+) -> impl Fn(&u32) -> u64 + 'a {
+    move |&i| hasher.hash_one(StreamSeqs::name(names, &streams[i as usize]))
 }
 
 /// Ids added since the last merge before they are merged into the sorted

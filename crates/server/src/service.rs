@@ -883,6 +883,22 @@ impl Service {
             match self.admit_one(head, req, actor, &out) {
                 Ok((mut new, event)) => {
                     let prev = head.head_recorded_at();
+                    // an imported record time is when the event was
+                    // recorded: never later than now, or every record after
+                    // it (they never go back) would be stamped with it
+                    if let Some(given) = new.recorded_at.filter(|t| *t > now) {
+                        let e = ApiError::new(
+                            422,
+                            "Rule violated",
+                            format!(
+                                "recorded_at {given} is later than now ({now}): a record time says when the log stored the event, never a time to come"
+                            ),
+                        )
+                        .field("recorded_at")
+                        .rule("G6");
+                        refused = Some(at(i, e));
+                        break;
+                    }
                     // G6, as the store checks it: record times never go back
                     if let (Some(given), Some(last)) = (new.recorded_at, prev) {
                         if given < last {
@@ -2275,6 +2291,30 @@ mod import_tests {
         let plain = for_import();
         plain.append(reqs.clone(), "test").expect("admitted");
         same_records(&s, &plain);
+    }
+
+    /// An imported record time later than now is refused (G6), naming it,
+    /// with nothing of its batch stored: it would stamp every later record
+    /// (a fresh-user trial imported `2100-01-01T00:00:00Z` and every append
+    /// after it got that time).
+    #[test]
+    fn a_record_time_in_the_future_is_refused() {
+        let reqs = requests();
+        let s = for_import();
+        assert_eq!(import(&s, &reqs[..20], 50), Ok(20));
+        let mut batch = reqs[20..25].to_vec();
+        batch[1].recorded_at = Some("2100-01-01T00:00:00Z".parse().expect("a time"));
+        let e = s
+            .append_slice(&mut batch, "test")
+            .map(|o| o.records.len())
+            .expect_err("refused");
+        assert_eq!(
+            (e.field.as_deref(), e.rule.as_deref()),
+            (Some("events[1].recorded_at"), Some("G6")),
+            "{e:?}"
+        );
+        assert!(e.detail.contains("later than now"), "{e:?}");
+        assert_eq!(s.log().head().seq, 20, "nothing of the batch is stored");
     }
 
     /// An event without `recorded_at` gets the current time; an event after

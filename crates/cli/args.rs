@@ -80,10 +80,10 @@ pub enum Command {
         /// The sled data directory.
         #[arg(long, env = "GRANTLEDGER_DATA_DIR", default_value = "grantledger-data")]
         data_dir: PathBuf,
-        /// Events written to the log per durable write (at least 1). Each
+        /// Events written to the log per durable write (1 to 100 000). Each
         /// line is admitted on its own: a refused line stops the import and
         /// the lines before it are stored, in this write or an earlier one.
-        #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
         batch: usize,
         /// The file is a `grantledger export` (events.jsonl): store every
         /// record as it was (same ids, record times, bytes and hashes) without

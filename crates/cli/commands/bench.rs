@@ -76,18 +76,18 @@ pub struct BenchArgs {
     /// Keep the generated files and data directories.
     #[arg(long)]
     pub keep: bool,
-    /// Events per durable import batch.
-    #[arg(long, default_value_t = 5_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    /// Events per durable import batch (1 to 100 000).
+    #[arg(long, default_value_t = 5_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub batch: usize,
     /// Random (as_of, at_seq | known_at) points per endpoint (half each), and as many at the head.
-    #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub pairs: usize,
     /// Concurrent HTTP clients appending.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub clients: u32,
     /// Single-event POSTs in all, shared among the clients (leave the stage
     /// out with `--only` instead of asking for 0).
-    #[arg(long, default_value_t = 20_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub appends: usize,
     /// Stop a set of queries after this many seconds (the figures then say
     /// how many were made).

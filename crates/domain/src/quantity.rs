@@ -32,10 +32,17 @@ pub enum QuantityError {
     /// A negative value where only zero or more is allowed.
     #[error("`{0}` is negative")]
     Negative(String),
-    /// Outside the representable range.
-    #[error("`{0}` is too large")]
-    OutOfRange(String),
+    /// Beyond [`MAX_UNITS`] in absolute value.
+    #[error("`{0}` is too large: at most {1} in absolute value")]
+    OutOfRange(String, String),
 }
+
+/// The largest quantity accepted, in units of its last decimal place, either
+/// sign: 10^12 (10 000 000 000.00 CZK, 10 000 000 000 hours, 100 000 000
+/// FTE). Far beyond any grant, and small enough that a sum of 9 million of
+/// them still fits the 64-bit integers the totals are kept in (a total never
+/// saturates).
+pub const MAX_UNITS: i64 = 1_000_000_000_000;
 
 /// Parses a decimal text with at most `places` decimal places into an integer
 /// count of `10^-places` units. Exponents, spaces and signs other than a
@@ -49,7 +56,11 @@ fn parse_fixed(text: &str, places: u32) -> Result<i64, QuantityError> {
     if !plain || t == "-" || t.starts_with('.') || t.ends_with('.') {
         return Err(QuantityError::NotDecimal(text.to_string()));
     }
-    let d = Decimal::from_str(t).map_err(|_| QuantityError::OutOfRange(text.to_string()))?;
+    let too_large = || {
+        let max = format_fixed(MAX_UNITS, places, 0);
+        QuantityError::OutOfRange(text.to_string(), max)
+    };
+    let d = Decimal::from_str(t).map_err(|_| too_large())?;
     let d = d.normalize();
     if d.scale() > places {
         return Err(QuantityError::TooManyPlaces {
@@ -59,8 +70,11 @@ fn parse_fixed(text: &str, places: u32) -> Result<i64, QuantityError> {
     }
     let scaled = d
         .checked_mul(Decimal::from(10i64.pow(places)))
-        .ok_or_else(|| QuantityError::OutOfRange(text.to_string()))?;
-    i64::try_from(scaled.trunc()).map_err(|_| QuantityError::OutOfRange(text.to_string()))
+        .ok_or_else(too_large)?;
+    i64::try_from(scaled.trunc())
+        .ok()
+        .filter(|u| u.unsigned_abs() <= MAX_UNITS.unsigned_abs())
+        .ok_or_else(too_large)
 }
 
 /// Formats an integer count of `10^-places` units as a decimal text, with
@@ -317,6 +331,36 @@ impl JsonSchema for Fte {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Quantities stop at 10^12 units either way, so that no total of a log
+    /// saturates (a fresh-user trial's expense of 92 233 720 368 547 758.07
+    /// CZK made a budget line's total i64::MAX haléře).
+    #[test]
+    fn a_quantity_beyond_ten_to_the_twelve_units_is_refused_naming_the_bound() {
+        assert_eq!("10000000000.00".parse::<Czk>().unwrap().halere(), MAX_UNITS);
+        assert_eq!("-10000000000".parse::<Czk>().unwrap().halere(), -MAX_UNITS);
+        for text in [
+            "10000000000.01",
+            "-10000000000.01",
+            "92233720368547758.07",
+            "1e30",
+        ] {
+            let e = text.parse::<Czk>().unwrap_err();
+            if text != "1e30" {
+                assert_eq!(
+                    e.to_string(),
+                    format!("`{text}` is too large: at most 10000000000 in absolute value")
+                );
+            }
+        }
+        assert!("100000000.0000".parse::<Fte>().is_ok());
+        assert!("100000000.0001".parse::<Fte>().is_err());
+        assert!("10000000000.01".parse::<Hours>().is_err());
+        // 9 million of the largest still add up exactly
+        let max = Czk::from_halere(MAX_UNITS);
+        let total = (0..9_000_000).try_fold(Czk::from_halere(0), |t, _| t.checked_add(max));
+        assert_eq!(total.map(Czk::halere), Some(9_000_000 * MAX_UNITS));
+    }
 
     #[test]
     fn money_parses_and_prints_with_two_places() {

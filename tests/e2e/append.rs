@@ -243,6 +243,19 @@ fn a_uuid_in_another_form_is_refused_and_an_upper_case_one_is_stored_lower() {
         );
         assert_eq!(s.head_seq(), head);
     }
+    // reads take a UUID the same way
+    for path in [
+        format!("/api/v1/events/{braced}"),
+        format!("/api/v1/participants/{simple}"),
+        format!("/api/v1/explain?participant={urn}"),
+    ] {
+        let (status, problem) = s.get(&path);
+        assert_eq!(status, 400, "{path}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("8-4-4-4-12"),
+            "{path}: {problem}"
+        );
+    }
     let mut upper = attendance("1");
     upper["event_id"] = json!("0191E0A0-0000-7000-8000-00000000E003");
     upper["data"]["participant_id"] = json!(P.to_uppercase());

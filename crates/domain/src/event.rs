@@ -291,6 +291,15 @@ fn parse_data<T: serde::de::DeserializeOwned>(data: &serde_json::Value) -> Resul
                 }
             }
         }
+        // A whole-struct check (a `TryFrom`) names its field as "field: why".
+        if !field.ends_with(".replacement") {
+            if let Some((name, why)) = message.split_once(": ") {
+                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    field = format!("{field}.{name}");
+                    message = why.to_string();
+                }
+            }
+        }
         // serde names the missing/unknown field in its message; put it in the path too.
         if let Some(name) = missing_or_unknown(&message) {
             if !field.ends_with(&format!(".{name}")) {
@@ -302,7 +311,24 @@ fn parse_data<T: serde::de::DeserializeOwned>(data: &serde_json::Value) -> Resul
         if let Some(head) = message.strip_suffix(", expected string or map") {
             message = format!("{head}, expected a string (one of the schema's values)");
         }
-        if message.contains("jiff") {
+        // serde's names of unsigned integers, in words
+        for (rust, words) in [
+            ("u8", "a whole number from 0 to 255"),
+            ("u16", "a whole number from 0 to 65535"),
+            ("u32", "a whole number from 0 to 4294967295"),
+            ("u64", "a whole number from 0 to 18446744073709551615"),
+        ] {
+            if let Some(head) = message.strip_suffix(&format!(", expected {rust}")) {
+                message = format!("{head}, expected {words}");
+            }
+        }
+        // jiff's words for a date it could not read (a civil date is the
+        // only jiff type in `data`)
+        if message.contains("jiff")
+            || message.starts_with("failed to parse")
+            || message.starts_with("parsed date")
+            || message.contains("invalid date")
+        {
             message = "is not a valid date YYYY-MM-DD (a real calendar day)".to_string();
         }
         Rejection::malformed(field, RULE_SCHEMA, message)
@@ -580,6 +606,47 @@ mod tests {
         }
     }
 
+    /// A date or a whole number that does not parse is named in words, not
+    /// in jiff's or serde's (a fresh-user trial's list).
+    #[test]
+    fn a_bad_date_or_whole_number_is_named_in_words() {
+        for (field, value, want) in [
+            (
+                "date",
+                json!("2017-3-1"),
+                "is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "date",
+                json!("99999-03-01"),
+                "is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "date",
+                json!("2017-02-30"),
+                "is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "attendees",
+                json!(-1),
+                "invalid value: integer `-1`, expected a whole number from 0 to 4294967295",
+            ),
+            (
+                "attendees",
+                json!("3"),
+                "invalid type: string \"3\", expected a whole number from 0 to 4294967295",
+            ),
+        ] {
+            let mut d = json!({"seminar_id": "SEM-1", "municipality": "Brno", "date": "2017-03-01", "hours": "4", "attendees": 12});
+            d[field] = value;
+            let r = Event::from_json("seminar_held", &d).unwrap_err();
+            assert_eq!(
+                (r.field.as_str(), r.message.as_str()),
+                (format!("data.{field}").as_str(), want)
+            );
+        }
+    }
+
     #[test]
     fn a_wrong_type_for_an_enum_asks_for_a_string_not_a_map() {
         let mut d = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
@@ -613,7 +680,14 @@ mod tests {
         // A given age band must be the computed one.
         let mut wrong = d.clone();
         wrong["age_band_at_entry"] = json!("over54");
-        assert!(Event::from_json("participant_registered", &wrong).is_err());
+        let r = Event::from_json("participant_registered", &wrong).unwrap_err();
+        assert_eq!(
+            (r.field.as_str(), r.message.as_str()),
+            (
+                "data.age_band_at_entry",
+                "must be the band computed from birth_date and entry_date (under25), or be left out"
+            )
+        );
         // Hidden-data markers are not names.
         let mut marker = d;
         marker["family_name"] = json!("[erased]");

@@ -44,7 +44,7 @@ pub fn parse_uuid(text: &str) -> Result<uuid::Uuid, String> {
     match uuid::Uuid::try_parse(text) {
         Ok(id) if hyphens => Ok(id),
         _ => Err(
-            "must be a UUID written as 8-4-4-4-12 hex digits (0191e0a0-0000-7000-8000-000000000001)"
+            "must be a UUID written as 8-4-4-4-12 hex digits, such as 0191e0a0-0000-7000-8000-000000000001"
                 .to_string(),
         ),
     }

@@ -74,6 +74,19 @@ impl Params {
     }
 }
 
+/// A UUID as a query parameter or path segment takes it: 8-4-4-4-12 hex
+/// digits in either case, as in an event ([`grantledger_domain::parse_uuid`]),
+/// not the braced, `urn:uuid:` or 32-digit forms.
+pub struct UuidText(pub uuid::Uuid);
+
+impl std::str::FromStr for UuidText {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<UuidText, String> {
+        grantledger_domain::parse_uuid(s).map(UuidText)
+    }
+}
+
 /// The names of the time parameters every read takes.
 pub const TIME_PARAMS: [&str; 3] = ["as_of", "known_at", "at_seq"];
 

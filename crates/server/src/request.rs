@@ -336,7 +336,7 @@ pub fn parse_item(item: &Value, source: Source) -> Result<AppendRequest, Rejecti
             obj,
             "recorded_at",
             |v| v.as_str().and_then(|s| s.parse().ok()),
-            "an RFC 3339 instant",
+            "an RFC 3339 instant with at most 9 fraction digits, such as 2017-03-02T08:30:00Z",
         )?,
         actor: match optional(
             obj,

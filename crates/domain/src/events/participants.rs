@@ -182,7 +182,7 @@ impl TryFrom<ParticipantRegisteredJson> for ParticipantRegistered {
         let computed = AgeBand::at_entry(birth_date, j.entry_date);
         if j.age_band_at_entry.is_some_and(|b| b != computed) {
             return Err(format!(
-                "age_band_at_entry is computed from birth_date and entry_date ({}); leave it out",
+                "age_band_at_entry: must be the band computed from birth_date and entry_date ({}), or be left out",
                 computed.as_str()
             ));
         }

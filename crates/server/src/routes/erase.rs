@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::blocking;
 use crate::auth::Principal;
@@ -50,8 +49,12 @@ async fn erase(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     super::events::require_json(&headers)?;
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| ApiError::bad_param("id", format!("`{id}` is not a participant UUID")))?;
+    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
+        ApiError::bad_param(
+            "id",
+            format!("`{id}` is not a participant UUID (8-4-4-4-12 hex digits)"),
+        )
+    })?;
     let body =
         body.map_err(|e| ApiError::new(e.status().as_u16(), "Bad request", e.body_text()))?;
     let EraseBody { reason } = serde_json::from_slice(&body).map_err(|e| {

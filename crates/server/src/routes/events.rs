@@ -12,7 +12,6 @@ use axum::{Json, Router};
 use grantledger_domain::Event;
 use grantledger_store::Record;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::blocking;
 use crate::auth::Principal;
@@ -239,8 +238,12 @@ async fn one(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| ApiError::bad_param("event_id", format!("`{id}` is not a UUID")))?;
+    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
+        ApiError::bad_param(
+            "event_id",
+            format!("`{id}` is not a UUID (8-4-4-4-12 hex digits)"),
+        )
+    })?;
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;

@@ -6,7 +6,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::blocking;
 use crate::query::{Params, TIME_PARAMS};
@@ -51,8 +50,12 @@ async fn participant(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| ApiError::bad_param("id", format!("`{id}` is not a participant UUID")))?;
+    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
+        ApiError::bad_param(
+            "id",
+            format!("`{id}` is not a participant UUID (8-4-4-4-12 hex digits)"),
+        )
+    })?;
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;

@@ -312,8 +312,12 @@ async fn explain(
         ),
         "participant" => Figure::Participant(
             params
-                .get("participant", "a participant UUID")?
-                .ok_or_else(|| ApiError::bad_param("participant", "missing"))?,
+                .get::<crate::query::UuidText>(
+                    "participant",
+                    "a participant UUID (8-4-4-4-12 hex digits)",
+                )?
+                .ok_or_else(|| ApiError::bad_param("participant", "missing"))?
+                .0,
         ),
         "budget_line" => Figure::BudgetLine(
             params

@@ -883,22 +883,6 @@ impl Service {
             match self.admit_one(head, req, actor, &out) {
                 Ok((mut new, event)) => {
                     let prev = head.head_recorded_at();
-                    // an imported record time is when the event was
-                    // recorded: never later than now, or every record after
-                    // it (they never go back) would be stamped with it
-                    if let Some(given) = new.recorded_at.filter(|t| *t > now) {
-                        let e = ApiError::new(
-                            422,
-                            "Rule violated",
-                            format!(
-                                "recorded_at {given} is later than now ({now}): a record time says when the log stored the event, never a time to come"
-                            ),
-                        )
-                        .field("recorded_at")
-                        .rule("G6");
-                        refused = Some(at(i, e));
-                        break;
-                    }
                     // G6, as the store checks it: record times never go back
                     if let (Some(given), Some(last)) = (new.recorded_at, prev) {
                         if given < last {
@@ -1171,6 +1155,21 @@ impl Service {
         actor: &str,
         pending: &[NewEvent],
     ) -> Result<(NewEvent, Event), ApiError> {
+        // an imported record time is when the event was recorded: never
+        // later than now, or every record after it (they never go back)
+        // would be stamped with it
+        let now = jiff::Timestamp::now();
+        if let Some(given) = req.recorded_at.filter(|t| *t > now) {
+            return Err(ApiError::new(
+                422,
+                "Rule violated",
+                format!(
+                    "recorded_at {given} is later than now ({now}): a record time says when the log stored the event, never a time to come"
+                ),
+            )
+            .field("recorded_at")
+            .rule("G6"));
+        }
         state.admit(&req.event)?;
         let sealed = self.seal(&req.event)?;
         let event = sealed.unwrap_or_else(|| req.event.clone());
@@ -2315,6 +2314,23 @@ mod import_tests {
         );
         assert!(e.detail.contains("later than now"), "{e:?}");
         assert_eq!(s.log().head().seq, 20, "nothing of the batch is stored");
+        // one event alone (the import retries a refused batch line by line)
+        let mut alone = batch[1..2].to_vec();
+        let e = s
+            .append_slice(&mut alone, "test")
+            .map(|o| o.records.len())
+            .expect_err("refused");
+        assert_eq!(
+            (e.field.as_deref(), e.rule.as_deref()),
+            (Some("recorded_at"), Some("G6")),
+            "{e:?}"
+        );
+        let e = s
+            .append(alone, "test")
+            .map(|o| o.records.len())
+            .expect_err("refused");
+        assert_eq!(e.rule.as_deref(), Some("G6"), "{e:?}");
+        assert_eq!(s.log().head().seq, 20, "nothing is stored");
     }
 
     /// An event without `recorded_at` gets the current time; an event after

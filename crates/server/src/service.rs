@@ -1157,9 +1157,13 @@ impl Service {
     ) -> Result<(NewEvent, Event), ApiError> {
         // an imported record time is when the event was recorded: never
         // later than now, or every record after it (they never go back)
-        // would be stamped with it
-        let now = jiff::Timestamp::now();
-        if let Some(given) = req.recorded_at.filter(|t| *t > now) {
+        // would be stamped with it (the clock is read only for an event
+        // that gives a time: most give none)
+        let future = req
+            .recorded_at
+            .map(|t| (t, jiff::Timestamp::now()))
+            .filter(|(t, now)| t > now);
+        if let Some((given, now)) = future {
             return Err(ApiError::new(
                 422,
                 "Rule violated",

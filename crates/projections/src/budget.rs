@@ -173,11 +173,17 @@ impl Ledger {
         &self,
         mut keep: impl FnMut(&ExpenseStatus) -> bool,
     ) -> Vec<ExpenseStatus> {
-        self.cache()
-            .statuses()
-            .filter(|s| keep(s))
-            .cloned()
-            .collect()
+        self.expense_statuses_filter_map(|s| keep(s).then(|| s.clone()))
+    }
+
+    /// What `f` makes of each status (those it maps to `Some`), in the order
+    /// of [`Ledger::expense_statuses`]: a report's rows straight from the
+    /// derived statuses, without a copy of the statuses first.
+    pub fn expense_statuses_filter_map<T>(
+        &self,
+        f: impl FnMut(&ExpenseStatus) -> Option<T>,
+    ) -> Vec<T> {
+        self.cache().statuses().filter_map(f).collect()
     }
 
     #[cfg(test)]

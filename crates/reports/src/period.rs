@@ -417,41 +417,40 @@ impl PeriodReport {
         let in_period = |d: Date| {
             (mp.start <= d && d <= mp.end) || (first && d < mp.start) || (last && d > mp.end)
         };
-        let statuses = ledger.expense_statuses_where(|s| in_period(s.taxable_supply_date));
-        let expenses = statuses
-            .iter()
-            .filter_map(|s| {
-                let Some(Event::ExpenseRecorded(e)) = ledger.event(s.seq) else {
-                    return None;
-                };
-                let eligible = s.eligible_on.is_some_and(|d| d <= as_of);
-                Some(ExpenseRow {
-                    expense_id: s.expense_id,
-                    document_no: e.document_no.clone(),
-                    supplier: e.supplier.name.clone(),
-                    supplier_ico: e.supplier.ico.as_str().to_string(),
-                    taxable_supply_date: s.taxable_supply_date,
-                    paid_on: s.paid_on,
-                    amount: e.amount,
-                    vat: e.vat,
-                    budget_line: s.budget_line.clone(),
-                    activity: e.activity.clone(),
-                    eligible,
-                    eligible_amount: if eligible {
-                        czk(s.eligible_amount)
-                    } else {
-                        Czk::ZERO
-                    },
-                    reasons: if s.reasons.is_empty() && !eligible {
-                        vec![format!("R4.1: not yet paid by {as_of}")]
-                    } else {
-                        s.reasons.clone()
-                    },
-                    note: s.note.clone(),
-                    seqs: s.evidence.clone(),
-                })
+        let expenses = ledger.expense_statuses_filter_map(|s| {
+            if !in_period(s.taxable_supply_date) {
+                return None;
+            }
+            let Some(Event::ExpenseRecorded(e)) = ledger.event(s.seq) else {
+                return None;
+            };
+            let eligible = s.eligible_on.is_some_and(|d| d <= as_of);
+            Some(ExpenseRow {
+                expense_id: s.expense_id,
+                document_no: e.document_no.clone(),
+                supplier: e.supplier.name.clone(),
+                supplier_ico: e.supplier.ico.as_str().to_string(),
+                taxable_supply_date: s.taxable_supply_date,
+                paid_on: s.paid_on,
+                amount: e.amount,
+                vat: e.vat,
+                budget_line: s.budget_line.clone(),
+                activity: e.activity.clone(),
+                eligible,
+                eligible_amount: if eligible {
+                    czk(s.eligible_amount)
+                } else {
+                    Czk::ZERO
+                },
+                reasons: if s.reasons.is_empty() && !eligible {
+                    vec![format!("R4.1: not yet paid by {as_of}")]
+                } else {
+                    s.reasons.clone()
+                },
+                note: s.note.clone(),
+                seqs: s.evidence.clone(),
             })
-            .collect();
+        });
 
         // personnel months of the period
         let mut personnel = Vec::new();

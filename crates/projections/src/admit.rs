@@ -22,6 +22,11 @@ fn refuse(field: &str, rule: &str, message: impl Into<String>) -> Rejection {
     Rejection::refused(format!("data.{field}"), rule, message)
 }
 
+/// The refusal of a correction or void whose target is not live (G5).
+fn not_live(id: &Uuid) -> Rejection {
+    refuse("target_event_id", "G5", format!("{id} is not a live event"))
+}
+
 impl Ledger {
     /// Decides whether `event` may be appended after this prefix.
     ///
@@ -32,7 +37,9 @@ impl Ledger {
         match event {
             Event::EventCorrected(c) => {
                 let target = self.amendable(&c.target_event_id)?;
-                let old = &self.live[&target].event;
+                let Some(old) = self.event(target) else {
+                    return Err(not_live(&c.target_event_id));
+                };
                 if old.kind() != c.replacement.kind() {
                     return Err(refuse(
                         "replacement.kind",
@@ -59,7 +66,9 @@ impl Ledger {
             }
             Event::EventVoided(v) => {
                 let target = self.amendable(&v.target_event_id)?;
-                if matches!(self.live[&target].event, Event::ProjectDefined(_)) {
+                if self.live.fact(target).map(crate::ledger::Fact::kind)
+                    == Some(grantledger_domain::Kind::ProjectDefined)
+                {
                     return Err(refuse(
                         "target_event_id",
                         "G5",
@@ -88,8 +97,8 @@ impl Ledger {
         if let Some(by) = self.voided_by(seq) {
             return Err(refuse(field, "G5", format!("{id} was voided by seq {by}")));
         }
-        match self.live.get(&seq).map(|l| &l.event) {
-            None => Err(refuse(field, "G5", format!("{id} is not a live event"))),
+        match self.event(seq).as_deref() {
+            None => Err(not_live(id)),
             Some(Event::ReportSubmitted(r)) => Err(refuse(
                 field,
                 "R5.4",

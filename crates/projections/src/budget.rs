@@ -118,13 +118,13 @@ pub(crate) type DocumentKey = (Key, Key);
 
 impl Ledger {
     /// Live expenses as (seq, payload), in log order.
-    pub fn expenses(&self) -> Vec<(u64, &ExpenseRecorded)> {
-        let mut out: Vec<(u64, &ExpenseRecorded)> = self
+    pub fn expenses(&self) -> Vec<(u64, Box<ExpenseRecorded>)> {
+        let mut out: Vec<(u64, Box<ExpenseRecorded>)> = self
             .ix
             .expenses
             .values()
-            .filter_map(|&s| match self.event(s) {
-                Some(Event::ExpenseRecorded(e)) => Some((s, &**e)),
+            .filter_map(|&s| match self.event_owned(s) {
+                Some(Event::ExpenseRecorded(e)) => Some((s, e)),
                 _ => None,
             })
             .collect();
@@ -143,7 +143,7 @@ impl Ledger {
             .into_iter()
             .flatten()
         {
-            if let Some(Event::ExpensePaid(p)) = self.event(s) {
+            if let Some(Event::ExpensePaid(p)) = self.event(s).as_deref() {
                 paid = Some(paid.map_or(p.paid_on, |d| d.min(p.paid_on)));
                 seqs.push(s);
             }
@@ -196,14 +196,14 @@ impl Ledger {
             std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for (seq, e) in self.expenses() {
-            let first = match seen.get(&document_key(e)) {
+            let first = match seen.get(&document_key(&e)) {
                 Some(&first) => Some(first),
                 None => {
-                    seen.insert(document_key(e), seq);
+                    seen.insert(document_key(&e), seq);
                     None
                 }
             };
-            out.push(self.expense_status(project, seq, e, first));
+            out.push(self.expense_status(project, seq, &e, first));
         }
         out
     }

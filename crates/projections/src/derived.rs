@@ -646,14 +646,14 @@ impl Cache {
         let mut d = std::mem::take(&mut self.dirty);
         for sid in &d.sessions {
             for &seq in l.ix.attendance_by_session.get(sid).into_iter().flatten() {
-                if let Some(Event::AttendanceRecorded(a)) = l.event(seq) {
+                if let Some(Event::AttendanceRecorded(a)) = l.event(seq).as_deref() {
                     d.participants.insert(a.participant_id);
                 }
             }
         }
         for cid in &d.courses {
             for &seq in l.ix.runs_by_course.get(cid).into_iter().flatten() {
-                if let Some(Event::CourseRunScheduled(r)) = l.event(seq) {
+                if let Some(Event::CourseRunScheduled(r)) = l.decoded(seq) {
                     d.runs.insert(r.run_id.as_compact().clone());
                 }
             }
@@ -917,14 +917,17 @@ impl Cache {
         // new keys are recomputed below either way.
         let mut documents = HashSet::new();
         for id in &ids {
-            let now = l.ix.expenses.get(id).and_then(|&seq| match l.event(seq) {
-                Some(Event::ExpenseRecorded(e)) => Some((
-                    seq,
-                    crate::budget::document_key(e),
-                    e.staff_id.as_ref().map(|s| s.as_compact().clone()),
-                )),
-                _ => None,
-            });
+            let now =
+                l.ix.expenses
+                    .get(id)
+                    .and_then(|&seq| match l.event(seq).as_deref() {
+                        Some(Event::ExpenseRecorded(e)) => Some((
+                            seq,
+                            crate::budget::document_key(e),
+                            e.staff_id.as_ref().map(|s| s.as_compact().clone()),
+                        )),
+                        _ => None,
+                    });
             let before = self.expense_keys.get(id).map(|k| (**k).clone());
             if let Some((_, doc, _)) = &before {
                 documents.insert(doc.clone());
@@ -980,7 +983,8 @@ impl Cache {
             return;
         };
         for seq in todo {
-            let Some(Event::ExpenseRecorded(e)) = l.event(seq) else {
+            let event = l.event(seq);
+            let Some(Event::ExpenseRecorded(e)) = event.as_deref() else {
                 self.remove_expense(seq);
                 continue;
             };

@@ -184,12 +184,13 @@ impl Ledger {
                 .1
                 .push((id.to_string(), seq, c.contract));
         }
+        let timesheets: Vec<(u64, Box<TimesheetFiled>)> = self.timesheets().collect();
         let mut by_staff: BTreeMap<&str, Vec<(u64, &TimesheetFiled)>> = BTreeMap::new();
-        for (seq, t) in self.timesheets() {
+        for (seq, t) in &timesheets {
             by_staff
                 .entry(t.staff_id.as_str())
                 .or_default()
-                .push((seq, t));
+                .push((*seq, t));
         }
         for (staff_id, contract_seq, c) in self.contracts() {
             let sheets = by_staff.get(staff_id).cloned().unwrap_or_default();
@@ -456,7 +457,8 @@ impl Ledger {
     ) {
         let after_end = next_day(project.period.end);
         {
-            let Some(grantledger_domain::Event::ExpenseRecorded(e)) = self.event(s.seq) else {
+            let event = self.event(s.seq);
+            let Some(grantledger_domain::Event::ExpenseRecorded(e)) = event.as_deref() else {
                 return;
             };
             let subject = format!("expense {}", s.expense_id);
@@ -556,10 +558,14 @@ impl Ledger {
                 .max()
                 .unwrap_or(project.period.end),
         );
-        let exit = self.ix.exits.get(id).and_then(|s| match self.event(*s) {
-            Some(grantledger_domain::Event::ParticipantExited(x)) => Some((*s, x.exit_date)),
-            _ => None,
-        });
+        let exit = self
+            .ix
+            .exits
+            .get(id)
+            .and_then(|s| match self.event(*s).as_deref() {
+                Some(grantledger_domain::Event::ParticipantExited(x)) => Some((*s, x.exit_date)),
+                _ => None,
+            });
         match (exit, last) {
             (None, Some(last)) => f.push("R1.2", Severity::Error, format!("participant {id}"), next_day(last), vec![seq],
                 format!("participant {id} has no exit date, required by the final report (period ending {last})")),

@@ -24,7 +24,7 @@ use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Envelope, Event};
 
 use crate::indicators::ByGender;
-use crate::ledger::{FactArc, Stamp};
+use crate::ledger::{Fact, Stamp};
 use crate::Ledger;
 
 /// A copy of the staff sub-ledger is kept every this many of its records; a
@@ -160,7 +160,7 @@ impl Staff {
             return;
         }
         let stamp = Stamp::of(env);
-        let record = match facts.get_arc(env.seq) {
+        let record = match facts.fact(env.seq).cloned() {
             Some(fact) => StaffRecord::Fact(stamp, fact),
             None => StaffRecord::Amendment(stamp, Arc::new(env.event.clone())),
         };
@@ -202,7 +202,7 @@ impl Staff {
 /// or void.
 #[derive(Clone, Debug)]
 enum StaffRecord {
-    Fact(Stamp, FactArc),
+    Fact(Stamp, Fact),
     Amendment(Stamp, Arc<Event>),
 }
 
@@ -215,7 +215,7 @@ impl StaffRecord {
 
     fn fold_into(&self, ledger: &mut Ledger) {
         match self {
-            StaffRecord::Fact(stamp, fact) => ledger.apply_fact(*stamp, FactArc::clone(fact)),
+            StaffRecord::Fact(stamp, fact) => ledger.apply_fact(*stamp, fact.clone()),
             StaffRecord::Amendment(stamp, event) => {
                 ledger.apply_record(*stamp, std::borrow::Cow::Borrowed(&**event));
             }
@@ -284,8 +284,8 @@ impl History {
 
     /// The staff sub-ledger's fact at `seq`, itself.
     #[cfg(test)]
-    pub(crate) fn staff_fact(&self, seq: u64) -> Option<FactArc> {
-        self.staff.head.live.get_arc(seq)
+    pub(crate) fn staff_fact(&self, seq: u64) -> Option<Fact> {
+        self.staff.head.live.fact(seq).cloned()
     }
 
     /// The staff sub-ledger of the prefix `seq ≤ at_seq`: the project

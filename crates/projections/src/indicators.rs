@@ -375,6 +375,7 @@ impl Ledger {
         seqs.copied()
             .filter(|s| {
                 self.event(*s)
+                    .as_deref()
                     .and_then(Event::valid_date)
                     .is_some_and(|d| d <= as_of)
             })
@@ -387,14 +388,14 @@ impl Ledger {
     /// live or it never reaches them.
     pub(crate) fn run_state(&self, run_id: &str) -> Option<Run> {
         let &seq = self.ix.runs.get(run_id)?;
-        let Some(Event::CourseRunScheduled(run)) = self.event(seq) else {
+        let Some(Event::CourseRunScheduled(run)) = self.decoded(seq) else {
             return None;
         };
         let planned = match self
             .ix
             .courses
             .get(run.course_id.as_str())
-            .and_then(|s| self.event(*s))
+            .and_then(|s| self.decoded(*s))
         {
             Some(Event::CourseDefined(c)) => Some(c.planned_hours),
             _ => None,
@@ -409,7 +410,7 @@ impl Ledger {
                 .get(run_id)
                 .into_iter()
                 .flatten()
-                .filter_map(|s| match self.event(*s) {
+                .filter_map(|s| match self.decoded(*s) {
                     Some(Event::SessionHeld(x)) => Some((x.date, x.hours)),
                     _ => None,
                 })
@@ -437,7 +438,7 @@ impl Ledger {
             ActivityKind::Workshop => &self.ix.workshops,
             ActivityKind::Conference => &self.ix.conferences,
         };
-        let event = self.event(*index.get(id)?)?;
+        let event = self.decoded(*index.get(id)?)?;
         let on = event.valid_date()?;
         let municipality = match event {
             Event::SeminarHeld(s) => Some(norm(&s.municipality)),
@@ -452,7 +453,7 @@ impl Ledger {
         let mut courses = BTreeSet::new();
         let mut evidence = Vec::new();
         for run_seq in held_runs(cache, as_of) {
-            if let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) {
+            if let Some(Event::CourseRunScheduled(run)) = self.decoded(run_seq) {
                 if let Some(&c) = self.ix.courses.get(run.course_id.as_str()) {
                     courses.insert(c);
                     evidence.push(run_seq);
@@ -468,7 +469,7 @@ impl Ledger {
     fn municipalities_evidence(&self, listed: Option<&BTreeSet<String>>, as_of: Date) -> Vec<u64> {
         let mut evidence = Vec::new();
         for &seq in self.ix.seminars.values() {
-            let Some(Event::SeminarHeld(s)) = self.event(seq) else {
+            let Some(Event::SeminarHeld(s)) = self.decoded(seq) else {
                 continue;
             };
             if s.date <= as_of && listed.is_none_or(|l| l.contains(&norm(&s.municipality))) {
@@ -483,7 +484,7 @@ impl Ledger {
     pub(crate) fn with_sessions(&self, seqs: &BTreeSet<u64>, as_of: Date) -> Vec<u64> {
         let mut out: Vec<u64> = seqs.iter().copied().collect();
         for &seq in seqs {
-            if let Some(Event::CourseRunScheduled(run)) = self.event(seq) {
+            if let Some(Event::CourseRunScheduled(run)) = self.decoded(seq) {
                 for &s in self
                     .ix
                     .sessions_by_run
@@ -491,7 +492,7 @@ impl Ledger {
                     .into_iter()
                     .flatten()
                 {
-                    if matches!(self.event(s), Some(Event::SessionHeld(x)) if x.date <= as_of) {
+                    if matches!(self.decoded(s), Some(Event::SessionHeld(x)) if x.date <= as_of) {
                         out.push(s);
                     }
                 }

@@ -11,7 +11,7 @@ use imbl::{OrdMap, OrdSet};
 use crate::intern::{IdMap, Interner};
 use crate::seqs::Seqs;
 
-use grantledger_domain::{Envelope, Event, YearMonth};
+use grantledger_domain::{Envelope, Event, Kind, YearMonth};
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -41,6 +41,147 @@ const _: () = assert!(std::mem::size_of::<Live>() <= 88);
 /// the history's staff sub-ledger): `triomphe`'s `Arc`, one count and no
 /// weak references.
 pub(crate) type FactArc = triomphe::Arc<Live>;
+
+/// A live fact as a ledger keeps it: the facts of the kinds a log holds by
+/// the hundred thousand (registrations, enrolments, attendance, exits,
+/// internships, timesheets, expenses, payments) encoded, the reference data
+/// (project, courses, runs, sessions, staff, …) decoded, for the queries
+/// that borrow it.
+///
+/// An encoded fact is one allocation: a count, the length, then the kind's
+/// number ([`Kind::number`]), the event id's 16 bytes and the payload in
+/// the log's codec ([`Event::encode`]). An attendance takes 80 bytes so, a
+/// decoded one 112 (its [`Live`] and its sheet reference), an expense about
+/// 320 instead of 520 (≈ 60 MB less at 10^6 events, docs/PERFORMANCE.md).
+/// Read, it is decoded again (≈ 0.1–1 µs).
+#[derive(Clone, Debug)]
+pub(crate) enum Fact {
+    Decoded(FactArc),
+    Encoded(triomphe::ThinArc<(), u8>),
+}
+
+/// Whether facts of `kind` are kept encoded (see [`Fact`]).
+fn kept_encoded(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::ParticipantRegistered
+            | Kind::ParticipantEnrolled
+            | Kind::AttendanceRecorded
+            | Kind::InternshipCompleted
+            | Kind::ParticipantExited
+            | Kind::TimesheetFiled
+            | Kind::ExpenseRecorded
+            | Kind::ExpensePaid
+    )
+}
+
+thread_local! {
+    /// The buffer facts are encoded in before they are copied into their
+    /// allocation (one buffer per thread, not one per fact).
+    static ENCODING: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Fact {
+    /// The fact of `event` with id `event_id`, as kept: encoded when its
+    /// kind is (and it encodes: a registration whose personal data is not
+    /// sealed yet stays decoded). A borrowed event is encoded, not copied.
+    pub(crate) fn new(event_id: Uuid, event: Cow<'_, Event>) -> Fact {
+        let kind = event.kind();
+        let encoded = kept_encoded(kind)
+            .then(|| {
+                ENCODING.with(|buf| {
+                    let mut buf = buf.borrow_mut();
+                    buf.clear();
+                    buf.push(kind.number());
+                    buf.extend_from_slice(event_id.as_bytes());
+                    event
+                        .encode_to(&mut buf)
+                        .ok()
+                        .map(|()| triomphe::ThinArc::from_header_and_slice((), &buf))
+                })
+            })
+            .flatten();
+        match encoded {
+            Some(bytes) => Fact::Encoded(bytes),
+            None => Fact::Decoded(FactArc::new(Live {
+                event_id,
+                event: event.into_owned(),
+            })),
+        }
+    }
+
+    /// The fact, borrowed when decoded.
+    ///
+    /// # Panics
+    /// If an encoded fact does not decode: it was encoded by [`Fact::new`]
+    /// in this process, so that is a bug, not bad input.
+    pub(crate) fn live(&self) -> Cow<'_, Live> {
+        match self {
+            Fact::Decoded(l) => Cow::Borrowed(l),
+            Fact::Encoded(b) => {
+                let (kind, id, payload) = Fact::parts(&b.slice);
+                let event = Event::decode_current(kind, payload)
+                    .expect("a fact encoded in this process decodes");
+                Cow::Owned(Live {
+                    event_id: id,
+                    event,
+                })
+            }
+        }
+    }
+
+    /// The fact when it is kept decoded (reference data; see [`Fact`]).
+    pub(crate) fn decoded(&self) -> Option<&Live> {
+        match self {
+            Fact::Decoded(l) => Some(l),
+            Fact::Encoded(_) => None,
+        }
+    }
+
+    /// Its event id (without decoding).
+    pub(crate) fn event_id(&self) -> Uuid {
+        match self {
+            Fact::Decoded(l) => l.event_id,
+            Fact::Encoded(b) => Fact::parts(&b.slice).1,
+        }
+    }
+
+    /// Its kind (without decoding).
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Fact::Decoded(l) => l.event.kind(),
+            Fact::Encoded(b) => Fact::parts(&b.slice).0,
+        }
+    }
+
+    /// The fact, owned (decoded, or the `Live` itself when no other ledger
+    /// shares it).
+    pub(crate) fn into_live(self) -> Live {
+        match self {
+            Fact::Decoded(l) => FactArc::unwrap_or_clone(l),
+            encoded => encoded.live().into_owned(),
+        }
+    }
+
+    /// Whether `a` and `b` are one fact (not two equal ones).
+    #[cfg(test)]
+    pub(crate) fn ptr_eq(a: &Fact, b: &Fact) -> bool {
+        match (a, b) {
+            (Fact::Decoded(a), Fact::Decoded(b)) => FactArc::ptr_eq(a, b),
+            (Fact::Encoded(a), Fact::Encoded(b)) => {
+                std::ptr::eq(a.slice.as_ptr(), b.slice.as_ptr())
+            }
+            _ => false,
+        }
+    }
+
+    /// An encoded fact's kind, event id and payload.
+    fn parts(bytes: &[u8]) -> (Kind, Uuid, &[u8]) {
+        let kind = Kind::from_number(bytes[0]).expect("a kind number written by Fact::new");
+        let id = Uuid::from_slice(&bytes[1..17]).expect("16 bytes of event id");
+        (kind, id, &bytes[17..])
+    }
+}
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
 /// [`crate::replay`]); query it with the measure methods at any `as_of`.
@@ -265,15 +406,16 @@ impl Eq for EventIds {}
 
 /// The live facts by seq: a persistent vector with one slot per seq from the
 /// first fact's on (`None` for corrections, voids and voided facts), each
-/// fact behind an `Arc` so that copying a shared chunk copies pointers. Seqs come
-/// from the store's gap-free counter and are applied in order, so appending is
-/// the common case; it is cheaper than a persistent map keyed by seq, and a
-/// clone shares every chunk (a write copies only the chunk it touches).
+/// fact behind an `Arc` (see [`Fact`]) so that copying a shared chunk copies
+/// pointers. Seqs come from the store's gap-free counter and are applied in
+/// order, so appending is the common case; it is cheaper than a persistent
+/// map keyed by seq, and a clone shares every chunk (a write copies only the
+/// chunk it touches).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Facts {
     /// The seq of slot 0.
     first: u64,
-    slots: imbl::Vector<Option<FactArc>>,
+    slots: imbl::Vector<Option<Fact>>,
 }
 
 impl Facts {
@@ -282,26 +424,22 @@ impl Facts {
         (i < self.slots.len()).then_some(i)
     }
 
-    pub(crate) fn get(&self, seq: &u64) -> Option<&Live> {
-        self.slots.get(self.slot(*seq)?)?.as_deref()
+    /// The fact at `seq` as kept.
+    pub(crate) fn fact(&self, seq: u64) -> Option<&Fact> {
+        self.slots.get(self.slot(seq)?)?.as_ref()
     }
 
-    pub(crate) fn get_mut(&mut self, seq: &u64) -> Option<&mut Live> {
-        let i = self.slot(*seq)?;
-        self.slots.get_mut(i)?.as_mut().map(FactArc::make_mut)
+    /// The fact at `seq` (decoded if it is kept encoded).
+    pub(crate) fn get(&self, seq: &u64) -> Option<Cow<'_, Live>> {
+        self.fact(*seq).map(Fact::live)
     }
 
     pub(crate) fn remove(&mut self, seq: &u64) -> Option<Live> {
         let i = self.slot(*seq)?;
-        self.slots.get_mut(i)?.take().map(FactArc::unwrap_or_clone)
+        self.slots.get_mut(i)?.take().map(Fact::into_live)
     }
 
-    /// The fact at `seq` itself (a second owner shares it).
-    pub(crate) fn get_arc(&self, seq: u64) -> Option<FactArc> {
-        self.slots.get(self.slot(seq)?)?.clone()
-    }
-
-    pub(crate) fn insert(&mut self, seq: u64, live: FactArc) {
+    pub(crate) fn insert(&mut self, seq: u64, fact: Fact) {
         if self.slots.is_empty() {
             self.first = seq;
         }
@@ -313,18 +451,18 @@ impl Facts {
         while self.slots.len() <= i {
             self.slots.push_back(None);
         }
-        self.slots.set(i, Some(live));
+        self.slots.set(i, Some(fact));
     }
 
     /// The live facts in seq order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &Live> {
-        self.slots.iter().flatten().map(|l| &**l)
+    pub(crate) fn values(&self) -> impl Iterator<Item = Cow<'_, Live>> {
+        self.slots.iter().flatten().map(Fact::live)
     }
 
-    fn iter(&self) -> impl Iterator<Item = (u64, &Live)> {
+    fn iter(&self) -> impl Iterator<Item = (u64, Cow<'_, Live>)> {
         (self.first..)
             .zip(self.slots.iter())
-            .filter_map(|(seq, l)| Some((seq, l.as_deref()?)))
+            .filter_map(|(seq, l)| Some((seq, l.as_ref()?.live())))
     }
 }
 
@@ -335,14 +473,6 @@ impl PartialEq for Facts {
 }
 
 impl Eq for Facts {}
-
-impl std::ops::Index<&u64> for Facts {
-    type Output = Live;
-
-    fn index(&self, seq: &u64) -> &Live {
-        self.get(seq).expect("a live fact at this seq")
-    }
-}
 
 /// A short id as a map key: inline up to 24 bytes (no heap allocation, and
 /// a B-tree compares keys without following a pointer).
@@ -563,16 +693,16 @@ impl Projection for Ledger {
             // an attendance dated on or after its participant's crossing
             // date cannot move it (R1.3): the participant's counts stay
             let on = match &env.event {
-                Event::AttendanceRecorded(a) => self
-                    .ix
-                    .sessions
-                    .get(a.session_id.as_str())
-                    .and_then(|s| match self.event(*s) {
-                        Some(Event::SessionHeld(x)) => {
-                            Some((a.participant_id, x.date, a.hours.min(x.hours)))
+                Event::AttendanceRecorded(a) => {
+                    self.ix.sessions.get(a.session_id.as_str()).and_then(|s| {
+                        match self.decoded(*s) {
+                            Some(Event::SessionHeld(x)) => {
+                                Some((a.participant_id, x.date, a.hours.min(x.hours)))
+                            }
+                            _ => None,
                         }
-                        _ => None,
-                    }),
+                    })
+                }
                 _ => None,
             };
             let threshold = self.project().map(|p| p.support_threshold_hours);
@@ -651,15 +781,14 @@ impl Ledger {
     /// ledger that folded the same record (the staff sub-ledger of the
     /// history shares the head's): the same state as
     /// [`Ledger::apply_record`] with a copy of its event.
-    pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: FactArc) {
+    pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: Fact) {
         self.stamp(stamp);
-        self.insert_fact(stamp.seq, fact);
-    }
-
-    fn insert_fact(&mut self, seq: u64, fact: FactArc) {
-        self.ix.index(seq, &fact.event, true);
-        self.derived.touch(&fact.event);
-        self.live.insert(seq, fact);
+        {
+            let live = fact.live();
+            self.ix.index(stamp.seq, &live.event, true);
+            self.derived.touch(&live.event);
+        }
+        self.live.insert(stamp.seq, fact);
     }
 
     pub(crate) fn apply_record(&mut self, stamp: Stamp, event: Cow<'_, Event>) {
@@ -673,10 +802,9 @@ impl Ledger {
                 let Some(target) = self.seq_of(&target_id) else {
                     return;
                 };
-                if let Some(live) = self.live.get_mut(&target) {
-                    self.ix.index(target, &live.event, false);
-                    self.derived.touch(&live.event);
-                    live.event = replacement;
+                if let Some(old) = self.live.get(&target).map(Cow::into_owned) {
+                    self.ix.index(target, &old.event, false);
+                    self.derived.touch(&old.event);
                     match self.corrected.get_mut(&target) {
                         Some(seqs) => {
                             seqs.insert(seq);
@@ -685,8 +813,10 @@ impl Ledger {
                             self.corrected.insert(target, Seqs::unit(seq));
                         }
                     }
-                    self.ix.index(target, &live.event, true);
-                    self.derived.touch(&live.event);
+                    self.ix.index(target, &replacement, true);
+                    self.derived.touch(&replacement);
+                    let fact = Fact::new(old.event_id, Cow::Owned(replacement));
+                    self.live.insert(target, fact);
                 }
             }
             Event::EventVoided(v) => {
@@ -704,11 +834,9 @@ impl Ledger {
                 }
             }
             _ => {
-                let fact = Live {
-                    event_id,
-                    event: event.into_owned(),
-                };
-                self.insert_fact(seq, FactArc::new(fact));
+                self.ix.index(seq, &event, true);
+                self.derived.touch(&event);
+                self.live.insert(seq, Fact::new(event_id, event));
             }
         }
     }
@@ -758,8 +886,9 @@ impl Ledger {
         self.head_recorded_at
     }
 
-    /// The live fact created by the event at `seq`, if it is live in this prefix.
-    pub fn live(&self, seq: u64) -> Option<&Live> {
+    /// The live fact created by the event at `seq`, if it is live in this
+    /// prefix (decoded when the ledger keeps it encoded, see [`Fact`]).
+    pub fn live(&self, seq: u64) -> Option<Cow<'_, Live>> {
         self.live.get(&seq)
     }
 
@@ -800,8 +929,8 @@ impl Ledger {
     /// The id of the event recorded at `seq` in this prefix: a live fact's,
     /// a correction's or void's, or a voided fact's.
     fn event_id_at(&self, seq: u64) -> Option<Uuid> {
-        if let Some(l) = self.live.get(&seq) {
-            return Some(l.event_id);
+        if let Some(f) = self.live.fact(seq) {
+            return Some(f.event_id());
         }
         if let Some((id, _)) = self.amendment_events.get(&seq) {
             return Some(*id);
@@ -816,12 +945,7 @@ impl Ledger {
 
     /// The project definition, once defined.
     pub fn project(&self) -> Option<&grantledger_domain::events::ProjectDefined> {
-        match self
-            .ix
-            .project
-            .and_then(|s| self.live.get(&s))
-            .map(|l| &l.event)
-        {
+        match self.ix.project.and_then(|s| self.decoded(s)) {
             Some(Event::ProjectDefined(p)) => Some(p),
             _ => None,
         }
@@ -830,7 +954,7 @@ impl Ledger {
     /// The valid date of the live event at `seq`: its payload's date, or for
     /// an attendance its session's date.
     pub fn valid_date_of(&self, seq: u64) -> Option<grantledger_domain::Date> {
-        match self.event(seq)? {
+        match &*self.event(seq)? {
             Event::AttendanceRecorded(a) => self.session(a.session_id.as_str()).map(|s| s.date),
             other => other.valid_date(),
         }
@@ -855,7 +979,7 @@ impl Ledger {
             .get(&no)?
             .iter()
             .rev()
-            .find_map(|s| match self.event(*s) {
+            .find_map(|s| match self.decoded(*s) {
                 Some(Event::ReportSubmitted(r)) => Some((*s, r)),
                 _ => None,
             })
@@ -877,7 +1001,7 @@ impl Ledger {
             .ix
             .rule_sets
             .iter()
-            .filter_map(|s| match self.event(*s) {
+            .filter_map(|s| match self.decoded(*s) {
                 Some(Event::RuleSetAdopted(r)) if r.effective_from <= as_of => {
                     Some((r.effective_from, *s, r.rule_set.clone()))
                 }
@@ -888,14 +1012,33 @@ impl Ledger {
         sets.into_iter().map(|(_, _, name)| name).collect()
     }
 
-    /// The live event at `seq` if it exists.
-    pub fn event(&self, seq: u64) -> Option<&Event> {
-        self.live.get(&seq).map(|l| &l.event)
+    /// The live event at `seq` if it exists (decoded when the ledger keeps
+    /// it encoded, see [`Fact`]).
+    pub fn event(&self, seq: u64) -> Option<Cow<'_, Event>> {
+        self.live.get(&seq).map(|l| match l {
+            Cow::Borrowed(l) => Cow::Borrowed(&l.event),
+            Cow::Owned(l) => Cow::Owned(l.event),
+        })
+    }
+
+    /// The live event at `seq`, owned: for the kinds kept encoded, which are
+    /// decoded anyway (a decoded one is copied).
+    pub fn event_owned(&self, seq: u64) -> Option<Event> {
+        self.event(seq).map(Cow::into_owned)
+    }
+
+    /// The live event at `seq` when the ledger keeps it decoded: always for
+    /// reference data (the project, courses, runs, sessions, seminars,
+    /// workshops, conferences, organizations, staff contracts and
+    /// amendments, report markers, rule sets; see [`Fact`]), never for the
+    /// kinds kept encoded.
+    pub(crate) fn decoded(&self, seq: u64) -> Option<&Event> {
+        self.live.fact(seq)?.decoded().map(|l| &l.event)
     }
 
     /// Hours of a session by id with its date, if the session is live.
     pub(crate) fn session(&self, id: &str) -> Option<&grantledger_domain::events::SessionHeld> {
-        match self.ix.sessions.get(id).and_then(|s| self.event(*s)) {
+        match self.ix.sessions.get(id).and_then(|s| self.decoded(*s)) {
             Some(Event::SessionHeld(s)) => Some(s),
             _ => None,
         }

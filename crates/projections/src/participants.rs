@@ -56,9 +56,15 @@ fn total_hours(entries: &[SupportEntry]) -> Hours {
 }
 
 impl Ledger {
-    /// The participant's registration, if live.
-    pub fn registration(&self, id: &Uuid) -> Option<&ParticipantRegistered> {
-        match self.ix.participants.get(id).and_then(|s| self.event(*s)) {
+    /// The participant's registration, if live (decoded: the ledger keeps
+    /// registrations encoded).
+    pub fn registration(&self, id: &Uuid) -> Option<Box<ParticipantRegistered>> {
+        match self
+            .ix
+            .participants
+            .get(id)
+            .and_then(|s| self.event_owned(*s))
+        {
             Some(Event::ParticipantRegistered(p)) => Some(p),
             _ => None,
         }
@@ -75,11 +81,12 @@ impl Ledger {
             .into_iter()
             .flatten()
         {
-            if let Some(Event::AttendanceRecorded(a)) = self.event(seq) {
+            if let Some(Event::AttendanceRecorded(a)) = self.event(seq).as_deref() {
                 // One lookup of the session id (a String key) serves both
                 // the session's event and its seq.
                 let session_seq = self.ix.sessions.get(a.session_id.as_str()).copied();
-                if let Some(Event::SessionHeld(session)) = session_seq.and_then(|s| self.event(s)) {
+                if let Some(Event::SessionHeld(session)) = session_seq.and_then(|s| self.decoded(s))
+                {
                     out.push(SupportEntry {
                         date: session.date,
                         hours: a.hours.min(session.hours),
@@ -96,7 +103,7 @@ impl Ledger {
             .into_iter()
             .flatten()
         {
-            if let Some(Event::InternshipCompleted(i)) = self.event(seq) {
+            if let Some(Event::InternshipCompleted(i)) = self.event(seq).as_deref() {
                 out.push(SupportEntry {
                     date: i.end,
                     hours: i.hours,
@@ -129,7 +136,13 @@ impl Ledger {
         let entries = self.support_entries(id);
         let crossing = self.crossing_date(&entries).filter(|d| *d <= as_of);
         let upto: Vec<&SupportEntry> = entries.iter().filter(|e| e.date <= as_of).collect();
-        let exit_date = match self.ix.exits.get(id).and_then(|s| self.event(*s)) {
+        let exit_date = match self
+            .ix
+            .exits
+            .get(id)
+            .and_then(|s| self.event(*s))
+            .as_deref()
+        {
             Some(Event::ParticipantExited(x)) if x.exit_date <= as_of => Some(x.exit_date),
             _ => None,
         };
@@ -152,7 +165,7 @@ impl Ledger {
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|s| self.event(*s).and_then(Event::valid_date))
+            .filter_map(|s| self.event(*s).as_deref().and_then(Event::valid_date))
             .collect()
     }
 

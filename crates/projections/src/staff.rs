@@ -71,7 +71,7 @@ impl Ledger {
     /// The contract of a staff member, if live.
     pub fn contract(&self, staff_id: &str) -> Option<(u64, &StaffContracted)> {
         let seq = *self.ix.staff.get(staff_id)?;
-        match self.event(seq) {
+        match self.decoded(seq) {
             Some(Event::StaffContracted(c)) => Some((seq, c)),
             _ => None,
         }
@@ -85,7 +85,7 @@ impl Ledger {
             .get(staff_id)
             .into_iter()
             .flatten()
-            .filter_map(|&s| match self.event(s) {
+            .filter_map(|&s| match self.decoded(s) {
                 Some(Event::StaffContractAmended(a)) => Some((a.effective_from, s)),
                 _ => None,
             })
@@ -108,7 +108,7 @@ impl Ledger {
             if from > day {
                 break;
             }
-            if let Some(Event::StaffContractAmended(a)) = self.event(seq) {
+            if let Some(Event::StaffContractAmended(a)) = self.decoded(seq) {
                 t.fte = a.fte.or(t.fte);
                 t.hourly_rate = a.hourly_rate.or(t.hourly_rate);
                 t.monthly_salary = a.monthly_salary.or(t.monthly_salary);
@@ -123,7 +123,7 @@ impl Ledger {
         let (_, c) = self.contract(staff_id)?;
         let mut end = c.end;
         for (_, seq) in self.amendments(staff_id) {
-            if let Some(Event::StaffContractAmended(a)) = self.event(seq) {
+            if let Some(Event::StaffContractAmended(a)) = self.decoded(seq) {
                 end = a.end.unwrap_or(end);
             }
         }
@@ -138,25 +138,30 @@ impl Ledger {
             .sum()
     }
 
-    /// The timesheet of a staff member for a month, if filed in this prefix.
-    pub fn timesheet(&self, staff_id: &str, month: YearMonth) -> Option<(u64, &TimesheetFiled)> {
+    /// The timesheet of a staff member for a month, if filed in this prefix
+    /// (decoded: the ledger keeps timesheets encoded).
+    pub fn timesheet(
+        &self,
+        staff_id: &str,
+        month: YearMonth,
+    ) -> Option<(u64, Box<TimesheetFiled>)> {
         let seq = *self
             .ix
             .timesheets
             .get(&(crate::ledger::Key::from(staff_id), month))?;
-        match self.event(seq) {
+        match self.event_owned(seq) {
             Some(Event::TimesheetFiled(t)) => Some((seq, t)),
             _ => None,
         }
     }
 
     /// Every live timesheet as (seq, payload), by staff id then month.
-    pub(crate) fn timesheets(&self) -> impl Iterator<Item = (u64, &TimesheetFiled)> {
+    pub(crate) fn timesheets(&self) -> impl Iterator<Item = (u64, Box<TimesheetFiled>)> + '_ {
         self.ix
             .timesheets
             .values()
-            .filter_map(|&s| match self.event(s) {
-                Some(Event::TimesheetFiled(t)) => Some((s, &**t)),
+            .filter_map(|&s| match self.event_owned(s) {
+                Some(Event::TimesheetFiled(t)) => Some((s, t)),
                 _ => None,
             })
     }
@@ -185,7 +190,7 @@ impl Ledger {
                 .map(|(_, s)| s),
         );
         let (project, non_project, indirect) = match sheet {
-            Some((seq, t)) => {
+            Some((seq, ref t)) => {
                 evidence.push(seq);
                 (
                     t.entries.iter().map(|e| e.hours).sum(),
@@ -225,7 +230,7 @@ impl Ledger {
         self.ix
             .staff
             .iter()
-            .filter_map(|(id, &s)| match self.event(s) {
+            .filter_map(|(id, &s)| match self.decoded(s) {
                 Some(Event::StaffContracted(c)) => Some((id.as_str(), s, &**c)),
                 _ => None,
             })

@@ -421,7 +421,7 @@ impl PeriodReport {
             if !in_period(s.taxable_supply_date) {
                 return None;
             }
-            let Some(Event::ExpenseRecorded(e)) = ledger.event(s.seq) else {
+            let Some(Event::ExpenseRecorded(e)) = ledger.event_owned(s.seq) else {
                 return None;
             };
             let eligible = s.eligible_on.is_some_and(|d| d <= as_of);

@@ -205,3 +205,52 @@ fn copies_that_diverge_at_one_seq_each_find_only_their_own_event_ids() {
     assert_eq!(count(&a, MUNICIPALITIES, "2016-11-30"), 1);
     assert_eq!(count(&b, MUNICIPALITIES, "2016-11-30"), 0);
 }
+
+/// Bulk facts (attendance) are kept encoded, reference data (a session)
+/// decoded; an encoded fact reads back as its event, a correction's
+/// replacement under the original event id, and is gone once voided.
+#[test]
+fn an_encoded_fact_reads_back_corrected_and_voided() {
+    use crate::ledger::Fact;
+    let mut log = training();
+    let p = person(1);
+    log.push(registered(p, "female"));
+    log.push(session("S1", "K1-1", "2016-11-10", "8"));
+    let s1_seq = log.next_seq() - 1;
+    let a1 = log.push(attendance(p, "S1", "3"));
+    let a1_seq = log.next_seq() - 1;
+    let before = log.next_seq() - 1;
+    log.push(corrected(a1, &attendance(p, "S1", "5")));
+    let fixed = log.next_seq() - 1;
+    log.push(voided(a1));
+
+    let old = log.ledger_at(before);
+    assert!(matches!(old.live.fact(a1_seq), Some(Fact::Encoded(_))));
+    assert!(matches!(old.live.fact(s1_seq), Some(Fact::Decoded(_))));
+    let live = old.live(a1_seq).expect("A1 is live");
+    assert_eq!(live.event_id, a1);
+    assert_eq!(live.event, attendance(p, "S1", "3"));
+    assert_eq!(
+        old.participant(&p, d("2016-11-30")).unwrap().hours,
+        Hours::from_whole(3)
+    );
+
+    let mid = log.ledger_at(fixed);
+    assert!(matches!(mid.live.fact(a1_seq), Some(Fact::Encoded(_))));
+    let live = mid.live(a1_seq).expect("A1 is live");
+    assert_eq!(live.event_id, a1, "the original event's id");
+    assert_eq!(live.event, attendance(p, "S1", "5"));
+    assert_eq!(mid.seq_of(&a1), Some(a1_seq));
+    assert_eq!(
+        mid.participant(&p, d("2016-11-30")).unwrap().hours,
+        Hours::from_whole(5)
+    );
+
+    let now = log.ledger();
+    assert!(now.live(a1_seq).is_none());
+    assert_eq!(now.voided_by(a1_seq), Some(log.next_seq() - 1));
+    assert_eq!(
+        now.participant(&p, d("2016-11-30")).unwrap().hours,
+        Hours::ZERO
+    );
+}

@@ -166,10 +166,10 @@ fn the_staff_history_shares_the_heads_facts() {
         head.apply(env);
     }
     let shared = |l: &mut Ledger, seq: u64| {
-        let mine = l.live.get_arc(seq).expect("a live fact");
+        let mine = l.live.fact(seq).cloned().expect("a live fact");
         let history = l.derived.get_mut().history_mut().expect("kept");
         let theirs = history.staff_fact(seq).expect("in the sub-ledger");
-        triomphe::Arc::ptr_eq(&mine, &theirs)
+        crate::ledger::Fact::ptr_eq(&mine, &theirs)
     };
     assert!(shared(&mut head, 2), "the contract is copied");
     assert!(shared(&mut head, sheet_seq), "the timesheet is copied");

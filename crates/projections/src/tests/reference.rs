@@ -121,6 +121,7 @@ impl Ledger {
         seqs.copied()
             .filter(|s| {
                 self.event(*s)
+                    .as_deref()
                     .and_then(Event::valid_date)
                     .is_some_and(|d| d <= as_of)
             })
@@ -163,14 +164,14 @@ impl Ledger {
     pub(crate) fn ref_runs_held(&self, as_of: Date) -> BTreeSet<u64> {
         let mut held = BTreeSet::new();
         for (run_id, &run_seq) in self.ix.runs.iter() {
-            let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) else {
+            let Some(Event::CourseRunScheduled(run)) = self.decoded(run_seq) else {
                 continue;
             };
             let planned = match self
                 .ix
                 .courses
                 .get(run.course_id.as_str())
-                .and_then(|s| self.event(*s))
+                .and_then(|s| self.decoded(*s))
             {
                 Some(Event::CourseDefined(c)) => c.planned_hours,
                 _ => continue,
@@ -181,7 +182,7 @@ impl Ledger {
                 .get(&run_id)
                 .into_iter()
                 .flatten()
-                .filter_map(|s| match self.event(*s) {
+                .filter_map(|s| match self.decoded(*s) {
                     Some(Event::SessionHeld(x)) if x.date <= as_of => Some(x.hours),
                     _ => None,
                 })
@@ -198,7 +199,7 @@ impl Ledger {
         let mut courses = BTreeSet::new();
         let mut evidence = Vec::new();
         for run_seq in self.ref_runs_held(as_of) {
-            if let Some(Event::CourseRunScheduled(run)) = self.event(run_seq) {
+            if let Some(Event::CourseRunScheduled(run)) = self.decoded(run_seq) {
                 if let Some(&c) = self.ix.courses.get(run.course_id.as_str()) {
                     courses.insert(c);
                     evidence.push(run_seq);
@@ -215,7 +216,7 @@ impl Ledger {
     fn ref_with_sessions(&self, seqs: &BTreeSet<u64>, as_of: Date) -> Vec<u64> {
         let mut out: Vec<u64> = seqs.iter().copied().collect();
         for &seq in seqs {
-            if let Some(Event::CourseRunScheduled(run)) = self.event(seq) {
+            if let Some(Event::CourseRunScheduled(run)) = self.decoded(seq) {
                 for &s in self
                     .ix
                     .sessions_by_run
@@ -223,7 +224,7 @@ impl Ledger {
                     .into_iter()
                     .flatten()
                 {
-                    if matches!(self.event(s), Some(Event::SessionHeld(x)) if x.date <= as_of) {
+                    if matches!(self.decoded(s), Some(Event::SessionHeld(x)) if x.date <= as_of) {
                         out.push(s);
                     }
                 }
@@ -244,7 +245,7 @@ impl Ledger {
         let mut reached = BTreeSet::new();
         let mut evidence = Vec::new();
         for &seq in self.ix.seminars.values() {
-            let Some(Event::SeminarHeld(s)) = self.event(seq) else {
+            let Some(Event::SeminarHeld(s)) = self.decoded(seq) else {
                 continue;
             };
             let m = norm(&s.municipality);

@@ -152,7 +152,7 @@ pub enum Command {
     /// `grantledger import` (courses, sessions, attendance, timesheets,
     /// expenses, corrections, reports); the same N and seed give the same bytes.
     Gen {
-        /// Number of participants (about 30 events each).
+        /// Number of participants (about 28 events each: 36 000 make ≈ 10^6 events).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
         participants: u32,
         /// Seed of the generator.

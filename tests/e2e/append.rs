@@ -321,6 +321,11 @@ fn reads_refuse_unknown_parameters_and_bad_values() {
     for (path, field) in [
         ("/api/v1/indicators?asof=2017-01-01", "asof"),
         ("/api/v1/indicators?as_of=2017-13-01", "as_of"),
+        // dates only as YYYY-MM-DD (EVENTS.md), not jiff's other forms
+        ("/api/v1/indicators?as_of=20170301", "as_of"),
+        ("/api/v1/indicators?as_of=2017-03-01T00:00:00", "as_of"),
+        ("/api/v1/indicators/series?from=%2B002017-03-01", "from"),
+        ("/api/v1/indicators/series?to=2017-3-1", "to"),
         ("/api/v1/indicators?known_at=yesterday", "known_at"),
         ("/api/v1/indicators?at_seq=999999", "at_seq"),
         ("/api/v1/participants/not-a-uuid", "id"),

@@ -113,3 +113,39 @@ fn a_byte_order_mark_is_skipped_and_a_repeated_key_is_named_with_its_place() {
         "{stderr}"
     );
 }
+
+/// Importing a file again stores nothing new and says the lines were
+/// skipped as exact repeats (not just "stored 0 new events").
+#[test]
+fn a_repeated_import_says_its_events_were_already_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let org = json!({"event_id": "0191e0a0-0000-7000-8000-000000000102", "recorded_at": "2016-09-21T08:00:00Z",
+        "kind": "organization_joined",
+        "data": {"organization_id": "ORG-1", "name": "Member s.r.o.", "ico": "25379631", "legal_form": "s.r.o.", "joined_on": "2016-10-01"}});
+    std::fs::write(&file, format!("{}\n{org}\n", project_line())).unwrap();
+    let data = dir.path().join("data");
+    let import = || {
+        let out = Command::new(bin())
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = import();
+    assert!(
+        first.contains("stored 2 new events; head is seq 2"),
+        "{first}"
+    );
+    let again = import();
+    assert!(
+        again.contains(
+            "stored 0 new events; 2 already in the log (exact repeats, skipped); head is seq 2"
+        ),
+        "{again}"
+    );
+}

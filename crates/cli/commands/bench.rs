@@ -268,7 +268,7 @@ fn run_size(
         args.batch
     );
     let t = Instant::now();
-    let stored = super::import(&service, input, args.batch, &file.display().to_string())?;
+    let stored = super::import(&service, input, args.batch, &file.display().to_string())?.stored;
     let import_s = t.elapsed().as_secs_f64();
     let import_rss = self_peak_rss();
     let head = service.log().head().seq;

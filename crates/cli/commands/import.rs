@@ -22,10 +22,32 @@ enum Parsed {
     Refused(usize, anyhow::Error),
 }
 
+/// What an import did: the events it read and how many of them were new
+/// (stored); the rest were exact repeats of stored events, skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// Events read (one per non-blank line).
+    pub events: u64,
+    /// New events stored.
+    pub stored: u64,
+}
+
+impl std::fmt::Display for Imported {
+    /// "stored 3 new events", with "; 2 already in the log (exact repeats,
+    /// skipped)" when some were.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stored {}", new_events(self.stored))?;
+        match self.events.saturating_sub(self.stored) {
+            0 => Ok(()),
+            n => write!(f, "; {n} already in the log (exact repeats, skipped)"),
+        }
+    }
+}
+
 /// Imports the events read from `input` (JSON Lines; blank lines skipped) in
-/// batches of `batch` events. Returns how many new events were stored (exact
-/// repeats of stored events count as nothing new). `source` names the input
-/// in messages.
+/// batches of `batch` events. Returns how many events were read and how many
+/// of them were new (exact repeats of stored events count as nothing new).
+/// `source` names the input in messages.
 ///
 /// # Errors
 /// The first refused line, named with its number and the field and rule; every
@@ -35,18 +57,20 @@ pub fn import(
     input: impl BufRead + Send,
     batch: usize,
     source: &str,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Imported> {
     let batch = batch.max(1);
     let stored = service.import(|importer| {
         std::thread::scope(|scope| {
             let (tx, rx) = mpsc::sync_channel::<Parsed>(PARSED_AHEAD);
             scope.spawn(move || read_batches(input, batch, source, &tx));
             let mut stored = 0u64;
+            let mut events = 0u64;
             let mut last_line = 0;
             for parsed in rx {
                 match parsed {
                     Parsed::Batch(mut pending) => {
                         last_line = pending.last().map_or(last_line, |(n, _)| *n);
+                        events += pending.len() as u64;
                         stored += flush(importer, &mut pending, source, stored)?;
                         eprintln!(
                             "{} admitted so far (lines 1–{last_line} read)",
@@ -62,7 +86,7 @@ pub fn import(
                     }
                 }
             }
-            Ok(stored)
+            Ok(Imported { events, stored })
         })
     });
     stored.map_err(api_error)?

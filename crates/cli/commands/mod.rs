@@ -75,11 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let service = open_for_import(&data_dir)?;
             let n = import(&service, input, batch, &file.display().to_string())?;
-            eprintln!(
-                "stored {}; head is seq {}",
-                import::new_events(n),
-                service.log().head().seq
-            );
+            eprintln!("{n}; head is seq {}", service.log().head().seq);
             // every batch is durable; close the log, not the folded state
             drop(service.close_for_exit());
             Ok(())

@@ -42,7 +42,7 @@ pub fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 let state = app.state().clone();
                 let n = tokio::task::spawn_blocking(move || super::import(&state.service, SINEC.as_bytes(), 10_000, "fixtures/sinec/events.jsonl"))
                     .await??;
-                eprintln!("loaded {n} events of the SINEC project");
+                eprintln!("loaded {} events of the SINEC project", n.stored);
             } else {
                 eprintln!("{} already holds {head} events; --demo loads the fixture only into an empty store", config.data_dir.display());
             }

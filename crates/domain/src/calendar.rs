@@ -230,3 +230,208 @@ mod tests {
         }
     }
 }
+
+/// What a date refused by [`parse_date`] is told.
+pub const DATE_EXPECTED: &str = "a valid date YYYY-MM-DD (a real calendar day)";
+
+/// Reads a civil date as EVENTS.md writes it: exactly `YYYY-MM-DD` (four
+/// digit year, two digit month and day) naming a real day. jiff's own
+/// parser also takes `20170301`, `2017-03-01T00:00:00` (dropping the time)
+/// and `+002017-03-01`; the contract does not.
+///
+/// # Errors
+/// A message quoting `text` (cut to 40 characters): `"2017-3-1" is not a
+/// valid date YYYY-MM-DD (a real calendar day)`.
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    match shaped.then(|| text.parse::<Date>().ok()).flatten() {
+        Some(d) => Ok(d),
+        None => {
+            let shown: String = text.chars().take(40).collect();
+            let cut = if shown.len() < text.len() { "…" } else { "" };
+            Err(format!("\"{shown}{cut}\" is not {DATE_EXPECTED}"))
+        }
+    }
+}
+
+/// serde for a [`Date`] field of an event: JSON (and every human-readable
+/// format) takes only [`parse_date`]'s form; the log's binary codec reads
+/// what it wrote (jiff's own form, the same text), so stored events decode
+/// as before. Written as jiff writes it.
+///
+/// Use with `#[serde(with = "crate::calendar::date_text")]` and
+/// `#[schemars(with = "Date")]`; [`date_text::option`] for `Option<Date>`.
+pub mod date_text {
+    use jiff::civil::Date;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `date` as `YYYY-MM-DD` (jiff's `Display`).
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(date)
+    }
+
+    /// Reads a date: strictly from a human-readable format, as jiff does
+    /// from the log.
+    ///
+    /// # Errors
+    /// A value that is not a string, or not [`super::parse_date`]'s form.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_str(Strict)
+        } else {
+            Date::deserialize(d)
+        }
+    }
+
+    struct Strict;
+
+    impl serde::de::Visitor<'_> for Strict {
+        type Value = Date;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a date YYYY-MM-DD")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Date, E> {
+            super::parse_date(v).map_err(E::custom)
+        }
+    }
+
+    /// Reads a date in clear as personal data (a registration's birth date),
+    /// as [`deserialize`] does.
+    ///
+    /// # Errors
+    /// As [`deserialize`].
+    pub fn personal<'de, D: Deserializer<'de>>(d: D) -> Result<crate::Personal<Date>, D::Error> {
+        deserialize(d).map(crate::Personal::Clear)
+    }
+
+    /// The same for an `Option<Date>` (`null` or absent: `None`; pair with
+    /// `#[serde(default)]`).
+    pub mod option {
+        use jiff::civil::Date;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Writes `None` as none, a date as [`super::serialize`] does.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(d) => s.serialize_some(&Text(*d)),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads `null` as `None`, a date as [`super::deserialize`] does.
+        ///
+        /// # Errors
+        /// As [`super::deserialize`].
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+            Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
+        }
+
+        struct Text(Date);
+
+        impl serde::Serialize for Text {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                super::serialize(&self.0, s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Text {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+                super::deserialize(d).map(Text)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod date_text_tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Strict {
+        #[serde(with = "date_text")]
+        day: Date,
+        #[serde(default, with = "date_text::option")]
+        maybe: Option<Date>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Jiff {
+        day: Date,
+        #[serde(default)]
+        maybe: Option<Date>,
+    }
+
+    #[test]
+    fn only_yyyy_mm_dd_of_a_real_day_parses() {
+        assert_eq!(parse_date("2017-03-01"), Ok(Date::constant(2017, 3, 1)));
+        assert_eq!(parse_date("0999-12-31"), Ok(Date::constant(999, 12, 31)));
+        for bad in [
+            "20170301",
+            "2017-03-01T00:00:00",
+            "+002017-03-01",
+            "2017-3-1",
+            " 2017-03-01",
+            "2017-02-29",
+            "2017-13-01",
+            "2017/03/01",
+            "",
+        ] {
+            let e = parse_date(bad).unwrap_err();
+            assert_eq!(e, format!("\"{bad}\" is not {DATE_EXPECTED}"));
+        }
+        let long = "9".repeat(100);
+        assert!(parse_date(&long)
+            .unwrap_err()
+            .starts_with(&format!("\"{}…\"", "9".repeat(40))));
+    }
+
+    /// The log's bytes are jiff's: a strict field writes what a plain one
+    /// wrote and reads it back (old records decode as before), while JSON is
+    /// strict and a plain jiff field is not.
+    #[test]
+    fn the_binary_form_is_jiffs_and_json_is_strict() {
+        let day = Date::constant(2017, 3, 1);
+        for maybe in [None, Some(Date::constant(2018, 2, 28))] {
+            let strict = Strict { day, maybe };
+            let plain = Jiff { day, maybe };
+            let bytes = postcard::to_allocvec(&strict).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(&plain).unwrap());
+            assert_eq!(postcard::from_bytes::<Strict>(&bytes).unwrap(), strict);
+            let text = serde_json::to_string(&strict).unwrap();
+            assert_eq!(text, serde_json::to_string(&plain).unwrap());
+            assert_eq!(serde_json::from_str::<Strict>(&text).unwrap(), strict);
+        }
+        let lenient = r#"{"day": "20170301", "maybe": null}"#;
+        assert!(
+            serde_json::from_str::<Jiff>(lenient).is_ok(),
+            "jiff takes it"
+        );
+        let e = serde_json::from_str::<Strict>(lenient)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("\"20170301\" is not a valid date"), "{e}");
+        let e = serde_json::from_str::<Strict>(r#"{"day": "2017-03-01", "maybe": "2017-3-1"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("\"2017-3-1\" is not a valid date"), "{e}");
+        let absent: Strict = serde_json::from_str(r#"{"day": "2017-03-01"}"#).unwrap();
+        assert_eq!(absent.maybe, None);
+    }
+}

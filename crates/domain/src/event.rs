@@ -568,6 +568,70 @@ mod tests {
         assert!(Event::decode_current(Kind::ExpenseRecorded, &buf[2..]).is_err());
     }
 
+    /// Texts a manager must give are refused blank, naming the field; a
+    /// disadvantage flag is refused twice.
+    #[test]
+    fn blank_texts_and_repeated_flags_are_refused() {
+        let run = json!({"run_id": "K1-1", "course_id": "K1", "start": "2017-03-01", "end": "2017-03-31",
+            "venue": "Ostrava", "lecturer": "Ing. Eva Malá"});
+        let workshop = json!({"workshop_id": "W1", "date": "2017-03-01", "venue": "Opava", "hours": "4", "attendees": 10});
+        let course = json!({"course_id": "K1", "title": "Základy", "topic": "management", "planned_hours": "8"});
+        for (kind, base, field) in [
+            ("course_run_scheduled", &run, "venue"),
+            ("course_run_scheduled", &run, "lecturer"),
+            ("workshop_held", &workshop, "venue"),
+            ("course_defined", &course, "topic"),
+        ] {
+            assert!(
+                Event::from_json(kind, base).unwrap().validate().is_ok(),
+                "{kind}"
+            );
+            let mut d = base.clone();
+            d[field] = json!("  ");
+            let r = Event::from_json(kind, &d).unwrap().validate().unwrap_err();
+            assert_eq!(
+                (r.field.as_str(), r.message.as_str()),
+                (field, "must not be empty"),
+                "{kind}"
+            );
+        }
+        let reg = json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "given_name": "Alena",
+            "family_name": "Nováková", "birth_date": "1992-05-06", "gender": "female",
+            "education_isced": 3, "labour_status": "employed", "disadvantages": ["disability", "other", "disability"],
+            "organization_id": "ORG-01", "entry_date": "2017-05-05"});
+        let r = Event::from_json("participant_registered", &reg)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(r.field, "disadvantages[2]");
+        assert_eq!(
+            r.message,
+            "\"disability\" is listed twice; each disadvantage is a flag, given once"
+        );
+        let mut strict = reg.clone();
+        strict["disadvantages"] = json!(["disability"]);
+        strict["birth_date"] = json!("19920506");
+        let r = Event::from_json("participant_registered", &strict).unwrap_err();
+        assert_eq!(r.field, "data.birth_date");
+        assert!(
+            r.message.starts_with("\"19920506\" is not a valid date"),
+            "{}",
+            r.message
+        );
+    }
+
+    /// The import's fast path refuses (gives `None` for) what the slow path
+    /// refuses: a date in another form than `YYYY-MM-DD`.
+    #[test]
+    fn the_fast_path_takes_no_lenient_date() {
+        let ok = r#"{"seminar_id": "SEM-1", "municipality": "Brno", "date": "2017-03-01", "hours": "4", "attendees": 12}"#;
+        assert!(Event::from_json_str("seminar_held", ok).is_some());
+        for bad in ["20170301", "2017-03-01T00:00:00", "+002017-03-01"] {
+            let text = ok.replace("2017-03-01", bad);
+            assert_eq!(Event::from_json_str("seminar_held", &text), None, "{bad}");
+        }
+    }
+
     #[test]
     fn attendance_parses_from_the_contract_example() {
         let e = Event::from_json("attendance_recorded", &attendance()).unwrap();
@@ -667,17 +731,38 @@ mod tests {
             (
                 "date",
                 json!("2017-3-1"),
-                "is not a valid date YYYY-MM-DD (a real calendar day)",
+                "\"2017-3-1\" is not a valid date YYYY-MM-DD (a real calendar day)",
             ),
             (
                 "date",
                 json!("99999-03-01"),
-                "is not a valid date YYYY-MM-DD (a real calendar day)",
+                "\"99999-03-01\" is not a valid date YYYY-MM-DD (a real calendar day)",
             ),
             (
                 "date",
                 json!("2017-02-30"),
-                "is not a valid date YYYY-MM-DD (a real calendar day)",
+                "\"2017-02-30\" is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            // forms jiff reads that the contract (EVENTS.md: `YYYY-MM-DD`) does not
+            (
+                "date",
+                json!("20170301"),
+                "\"20170301\" is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "date",
+                json!("2017-03-01T00:00:00"),
+                "\"2017-03-01T00:00:00\" is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "date",
+                json!("+002017-03-01"),
+                "\"+002017-03-01\" is not a valid date YYYY-MM-DD (a real calendar day)",
+            ),
+            (
+                "date",
+                json!(20170301),
+                "invalid type: integer `20170301`, expected a date YYYY-MM-DD",
             ),
             (
                 "attendees",

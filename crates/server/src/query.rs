@@ -74,6 +74,33 @@ impl Params {
     }
 }
 
+/// A date as a query parameter takes it: exactly `YYYY-MM-DD`, a real day
+/// ([`grantledger_domain::calendar::parse_date`]), as in an event; not jiff's
+/// other forms (`20170301`, `2017-03-01T00:00`).
+pub struct DateText(pub Date);
+
+impl std::str::FromStr for DateText {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<DateText, String> {
+        grantledger_domain::calendar::parse_date(s).map(DateText)
+    }
+}
+
+/// The UUID of a path segment (`/participants/{id}`), taken as
+/// [`UuidText`] takes it.
+///
+/// # Errors
+/// 400 naming `field`: "`{text}` is not {what} (8-4-4-4-12 hex digits)".
+pub fn path_uuid(text: &str, field: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    grantledger_domain::parse_uuid(text).map_err(|_| {
+        ApiError::bad_param(
+            field,
+            format!("`{}` is not {what} (8-4-4-4-12 hex digits)", clip(text)),
+        )
+    })
+}
+
 /// A UUID as a query parameter or path segment takes it: 8-4-4-4-12 hex
 /// digits in either case, as in an event ([`grantledger_domain::parse_uuid`]),
 /// not the braced, `urn:uuid:` or 32-digit forms.
@@ -129,7 +156,9 @@ impl Service {
     /// 400 for malformed values, both `known_at` and `at_seq`, or `at_seq`
     /// beyond the head.
     pub fn resolve(&self, p: &Params) -> Result<Point, ApiError> {
-        let as_of: Option<Date> = p.get("as_of", "a date YYYY-MM-DD")?;
+        let as_of = p
+            .get::<DateText>("as_of", "a date YYYY-MM-DD")?
+            .map(|d| d.0);
         let known_at: Option<Timestamp> = p.get(
             "known_at",
             "an RFC 3339 instant such as 2017-04-20T10:00:00Z",

@@ -30,9 +30,12 @@ pub struct ExpenseRecorded {
     /// VAT included in `amount`, CZK (0 ≤ vat ≤ amount).
     pub vat: Czk,
     /// Taxable supply date (DUZP): when the cost was incurred (R4.1).
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub taxable_supply_date: Date,
     /// Payment date, if already paid (R4.1).
-    #[serde(default)]
+    #[serde(default, with = "crate::calendar::date_text::option")]
+    #[schemars(with = "Option<Date>")]
     pub paid_on: Option<Date>,
     /// What was bought.
     pub description: String,
@@ -53,6 +56,11 @@ pub struct ExpenseRecorded {
 impl Validate for ExpenseRecorded {
     fn validate(&self) -> Result<(), Rejection> {
         check_text(&self.document_no, "document_no", 64)?;
+        check_text(&self.activity, "activity", 300)?;
+        check_text(&self.description, "description", 1000)?;
+        if let Some(other) = &self.other_funding {
+            check_text(other, "other_funding", 300)?;
+        }
         self.supplier.check("supplier")?;
         if self.amount <= Czk::ZERO {
             return Err(Rejection::malformed(
@@ -97,6 +105,8 @@ pub struct ExpensePaid {
     #[schemars(with = "Uuid")]
     pub expense_id: Uuid,
     /// Payment date.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub paid_on: Date,
 }
 

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::training::positive;
 use super::Party;
-use crate::validate::{check_day_hours, check_range, check_text, Validate, RULE_RANGE};
+use crate::validate::{
+    check_day_hours, check_range, check_text, Validate, RULE_RANGE, RULE_SCHEMA,
+};
 use crate::{Hours, Personal, Rejection, ShortId};
 
 /// Gender, as the monitoring sheet records it (R1.1).
@@ -133,6 +135,7 @@ pub struct ParticipantRegisteredJson {
     /// Family name (personal data).
     pub family_name: Personal<String>,
     /// Birth date (personal data); gives the age band at entry.
+    #[serde(deserialize_with = "crate::calendar::date_text::personal")]
     pub birth_date: Personal<Date>,
     /// Gender.
     pub gender: Gender,
@@ -140,12 +143,15 @@ pub struct ParticipantRegisteredJson {
     pub education_isced: u8,
     /// Labour-market status at entry.
     pub labour_status: LabourStatus,
-    /// Disadvantage flags (may be empty).
+    /// Disadvantage flags (may be empty), each at most once.
     #[serde(default)]
+    #[schemars(extend("uniqueItems" = true))]
     pub disadvantages: Vec<Disadvantage>,
     /// The member organisation employing them (R1.6).
     pub organization_id: ShortId,
     /// Entry date (the monitoring sheet's date).
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub entry_date: Date,
     /// Age band at entry: computed from `birth_date` and `entry_date`; shown
     /// in answers. Optional in input, and then it must equal the computed one.
@@ -318,6 +324,19 @@ impl Validate for ParticipantRegistered {
                 "an ISCED level is 0–8",
             ));
         }
+        // a set of flags (the schema's `uniqueItems`): each at most once
+        for (i, d) in self.disadvantages.iter().enumerate() {
+            if self.disadvantages[..i].contains(d) {
+                return Err(Rejection::malformed(
+                    format!("disadvantages[{i}]"),
+                    RULE_SCHEMA,
+                    format!(
+                        "{} is listed twice; each disadvantage is a flag, given once",
+                        serde_json::to_string(d).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -387,6 +406,8 @@ pub struct ParticipantEnrolled {
     /// The run.
     pub run_id: ShortId,
     /// Date of enrolment.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub enrolled_on: Date,
 }
 
@@ -446,8 +467,12 @@ pub struct InternshipCompleted {
     /// Host organisation.
     pub host: Party,
     /// First day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day, inclusive: the valid date of the internship.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
     /// Hours of the internship (> 0, at most 24 per day of the range).
     pub hours: Hours,
@@ -479,6 +504,8 @@ pub struct ParticipantExited {
     #[schemars(with = "Uuid")]
     pub participant_id: Uuid,
     /// Exit date.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub exit_date: Date,
     /// Situation at exit, e.g. `completed`, `left_early`.
     pub exit_status: String,

@@ -41,8 +41,12 @@ pub struct ProjectDefined {
 #[serde(deny_unknown_fields)]
 pub struct DateRange {
     /// First day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
 }
 
@@ -138,8 +142,12 @@ pub struct MonitoringPeriod {
     /// Number, from 1.
     pub no: u32,
     /// First day.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
     /// Whether this is the final period (its report is the final report).
     #[serde(default)]
@@ -176,6 +184,7 @@ impl Validate for ProjectDefined {
         for (i, ind) in self.indicators.iter().enumerate() {
             let f = format!("indicators[{i}]");
             check_text(&ind.name, &format!("{f}.name"), 500)?;
+            check_text(&ind.unit, &format!("{f}.unit"), 64)?;
             if self.indicators[..i].iter().any(|o| o.code == ind.code) {
                 return Err(Rejection::malformed(
                     format!("{f}.code"),
@@ -193,6 +202,7 @@ impl Validate for ProjectDefined {
         }
         for (i, line) in self.budget_lines.iter().enumerate() {
             let f = format!("budget_lines[{i}]");
+            check_text(&line.name, &format!("{f}.name"), 500)?;
             if self.budget_lines[..i].iter().any(|o| o.code == line.code) {
                 return Err(Rejection::malformed(
                     format!("{f}.code"),
@@ -250,6 +260,8 @@ pub struct OrganizationJoined {
     /// Legal form, e.g. `s.r.o.`, `z.ú.`.
     pub legal_form: String,
     /// Date of joining the cluster / project.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub joined_on: Date,
 }
 

@@ -16,6 +16,8 @@ pub struct ReportSubmitted {
     /// The monitoring period's number.
     pub period_no: u32,
     /// Date of submission.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub submitted_on: Date,
     /// The log position the submitted report was built from (≥ 1).
     pub at_seq: u64,
@@ -108,6 +110,8 @@ pub struct RuleSetAdopted {
     /// Name and version of the rule set, e.g. `OPZ participant guidelines v5`.
     pub rule_set: String,
     /// First day it applies.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub effective_from: Date,
     /// What changed, one line each.
     #[serde(default)]

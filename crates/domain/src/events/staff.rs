@@ -43,8 +43,12 @@ pub struct StaffContracted {
     #[serde(default)]
     pub monthly_salary: Option<Czk>,
     /// First day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
 }
 
@@ -111,6 +115,8 @@ pub struct StaffContractAmended {
     /// The staff member.
     pub staff_id: ShortId,
     /// First day the change applies, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub effective_from: Date,
     /// New FTE, in (0, 1].
     #[serde(default)]
@@ -122,7 +128,8 @@ pub struct StaffContractAmended {
     #[serde(default)]
     pub monthly_salary: Option<Czk>,
     /// New last day, inclusive.
-    #[serde(default)]
+    #[serde(default, with = "crate::calendar::date_text::option")]
+    #[schemars(with = "Option<Date>")]
     pub end: Option<Date>,
 }
 
@@ -177,7 +184,8 @@ pub struct TimesheetEntry {
     /// Hours.
     pub hours: Hours,
     /// The day, when the timesheet has day-level detail (must lie in the month).
-    #[serde(default)]
+    #[serde(default, with = "crate::calendar::date_text::option")]
+    #[schemars(with = "Option<Date>")]
     pub date: Option<Date>,
 }
 
@@ -186,6 +194,7 @@ impl Validate for TimesheetFiled {
         for (i, e) in self.entries.iter().enumerate() {
             let f = format!("entries[{i}]");
             check_text(&e.activity, &format!("{f}.activity"), 200)?;
+            check_text(&e.description, &format!("{f}.description"), 1000)?;
             if let Some(d) = e.date {
                 check_day_hours(e.hours, &format!("{f}.hours"))?;
                 if YearMonth::of(d) != self.month {

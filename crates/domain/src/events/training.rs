@@ -24,6 +24,7 @@ pub struct CourseDefined {
 impl Validate for CourseDefined {
     fn validate(&self) -> Result<(), Rejection> {
         check_text(&self.title, "title", 300)?;
+        check_text(&self.topic, "topic", 300)?;
         if self.planned_hours == Hours::ZERO {
             return Err(Rejection::malformed(
                 "planned_hours",
@@ -44,8 +45,12 @@ pub struct CourseRunScheduled {
     /// The course it runs.
     pub course_id: ShortId,
     /// First day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
     /// Venue.
     pub venue: String,
@@ -55,6 +60,8 @@ pub struct CourseRunScheduled {
 
 impl Validate for CourseRunScheduled {
     fn validate(&self) -> Result<(), Rejection> {
+        check_text(&self.venue, "venue", 300)?;
+        check_text(&self.lecturer, "lecturer", 300)?;
         check_range(self.start, self.end, "end")
     }
 }
@@ -68,6 +75,8 @@ pub struct SessionHeld {
     /// The run it belongs to.
     pub run_id: ShortId,
     /// The day it was held.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub date: Date,
     /// Its length, 0 < h ≤ 24.
     pub hours: Hours,
@@ -90,6 +99,8 @@ pub struct SeminarHeld {
     /// The municipality where it was held (R2.3 lists the ones that count).
     pub municipality: String,
     /// The day.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub date: Date,
     /// Length, 0 < h ≤ 24.
     pub hours: Hours,
@@ -112,6 +123,8 @@ pub struct WorkshopHeld {
     /// Project-chosen id.
     pub workshop_id: ShortId,
     /// The day.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub date: Date,
     /// Venue.
     pub venue: String,
@@ -123,6 +136,7 @@ pub struct WorkshopHeld {
 
 impl Validate for WorkshopHeld {
     fn validate(&self) -> Result<(), Rejection> {
+        check_text(&self.venue, "venue", 300)?;
         positive(self.hours, "hours")?;
         check_day_hours(self.hours, "hours")
     }
@@ -135,8 +149,12 @@ pub struct ConferenceHeld {
     /// Project-chosen id.
     pub conference_id: ShortId,
     /// First day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub start: Date,
     /// Last day, inclusive.
+    #[serde(with = "crate::calendar::date_text")]
+    #[schemars(with = "Date")]
     pub end: Date,
     /// Venue.
     pub venue: String,
@@ -157,6 +175,7 @@ pub struct ForeignExpert {
 
 impl Validate for ConferenceHeld {
     fn validate(&self) -> Result<(), Rejection> {
+        check_text(&self.venue, "venue", 300)?;
         check_range(self.start, self.end, "end")?;
         for (i, e) in self.foreign_experts.iter().enumerate() {
             if e.country.len() != 2 || !e.country.bytes().all(|b| b.is_ascii_uppercase()) {

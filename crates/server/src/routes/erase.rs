@@ -49,12 +49,7 @@ async fn erase(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     super::events::require_json(&headers)?;
-    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
-        ApiError::bad_param(
-            "id",
-            format!("`{id}` is not a participant UUID (8-4-4-4-12 hex digits)"),
-        )
-    })?;
+    let id = crate::query::path_uuid(&id, "id", "a participant UUID")?;
     let body =
         body.map_err(|e| ApiError::new(e.status().as_u16(), "Bad request", e.body_text()))?;
     let EraseBody { reason } = serde_json::from_slice(&body).map_err(|e| {

@@ -238,12 +238,7 @@ async fn one(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
-        ApiError::bad_param(
-            "event_id",
-            format!("`{id}` is not a UUID (8-4-4-4-12 hex digits)"),
-        )
-    })?;
+    let id = crate::query::path_uuid(&id, "event_id", "a UUID")?;
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;

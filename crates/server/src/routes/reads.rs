@@ -50,12 +50,7 @@ async fn participant(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let id = grantledger_domain::parse_uuid(&id).map_err(|_| {
-        ApiError::bad_param(
-            "id",
-            format!("`{id}` is not a participant UUID (8-4-4-4-12 hex digits)"),
-        )
-    })?;
+    let id = crate::query::path_uuid(&id, "id", "a participant UUID")?;
     let params = Params::parse(q.as_deref(), &TIME_PARAMS)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;

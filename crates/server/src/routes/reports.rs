@@ -465,8 +465,12 @@ async fn series(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(q.as_deref(), &["from", "to", "step", "known_at", "at_seq"])?;
-    let from: Option<Date> = params.get("from", "a date YYYY-MM-DD")?;
-    let to: Option<Date> = params.get("to", "a date YYYY-MM-DD")?;
+    let date = |name| {
+        params
+            .get::<crate::query::DateText>(name, "a date YYYY-MM-DD")
+            .map(|d| d.map(|d| d.0))
+    };
+    let (from, to): (Option<Date>, Option<Date>) = (date("from")?, date("to")?);
     let step: String = params
         .get("step", "day or month")?
         .unwrap_or_else(|| "month".to_string());

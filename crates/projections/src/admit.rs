@@ -66,7 +66,7 @@ impl Ledger {
             }
             Event::EventVoided(v) => {
                 let target = self.amendable(&v.target_event_id)?;
-                if self.live.fact(target).map(crate::ledger::Fact::kind)
+                if self.live.fact(target).map(crate::ledger::FactRef::kind)
                     == Some(grantledger_domain::Kind::ProjectDefined)
                 {
                     return Err(refuse(

@@ -160,7 +160,7 @@ impl Staff {
             return;
         }
         let stamp = Stamp::of(env);
-        let record = match facts.fact(env.seq).cloned() {
+        let record = match facts.fact(env.seq).map(crate::ledger::FactRef::to_fact) {
             Some(fact) => StaffRecord::Fact(stamp, fact),
             None => StaffRecord::Amendment(stamp, Arc::new(env.event.clone())),
         };
@@ -285,7 +285,11 @@ impl History {
     /// The staff sub-ledger's fact at `seq`, itself.
     #[cfg(test)]
     pub(crate) fn staff_fact(&self, seq: u64) -> Option<Fact> {
-        self.staff.head.live.fact(seq).cloned()
+        self.staff
+            .head
+            .live
+            .fact(seq)
+            .map(crate::ledger::FactRef::to_fact)
     }
 
     /// The staff sub-ledger of the prefix `seq ≤ at_seq`: the project

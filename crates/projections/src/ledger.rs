@@ -57,7 +57,17 @@ pub(crate) type FactArc = triomphe::Arc<Live>;
 #[derive(Clone, Debug)]
 pub(crate) enum Fact {
     Decoded(FactArc),
-    Encoded(triomphe::ThinArc<(), u8>),
+    Encoded(Encoded),
+}
+
+/// An encoded fact (see [`Fact`]): one pointer.
+pub(crate) type Encoded = triomphe::ThinArc<(), u8>;
+
+/// A fact as a ledger holds it, borrowed (see [`Facts`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FactRef<'a> {
+    Decoded(&'a FactArc),
+    Encoded(&'a Encoded),
 }
 
 /// Whether facts of `kind` are kept encoded (see [`Fact`]).
@@ -110,47 +120,11 @@ impl Fact {
         }
     }
 
-    /// The fact, borrowed when decoded.
-    ///
-    /// # Panics
-    /// If an encoded fact does not decode: it was encoded by [`Fact::new`]
-    /// in this process, so that is a bug, not bad input.
-    pub(crate) fn live(&self) -> Cow<'_, Live> {
+    /// The fact, borrowed.
+    pub(crate) fn as_ref(&self) -> FactRef<'_> {
         match self {
-            Fact::Decoded(l) => Cow::Borrowed(l),
-            Fact::Encoded(b) => {
-                let (kind, id, payload) = Fact::parts(&b.slice);
-                let event = Event::decode_current(kind, payload)
-                    .expect("a fact encoded in this process decodes");
-                Cow::Owned(Live {
-                    event_id: id,
-                    event,
-                })
-            }
-        }
-    }
-
-    /// The fact when it is kept decoded (reference data; see [`Fact`]).
-    pub(crate) fn decoded(&self) -> Option<&Live> {
-        match self {
-            Fact::Decoded(l) => Some(l),
-            Fact::Encoded(_) => None,
-        }
-    }
-
-    /// Its event id (without decoding).
-    pub(crate) fn event_id(&self) -> Uuid {
-        match self {
-            Fact::Decoded(l) => l.event_id,
-            Fact::Encoded(b) => Fact::parts(&b.slice).1,
-        }
-    }
-
-    /// Its kind (without decoding).
-    pub(crate) fn kind(&self) -> Kind {
-        match self {
-            Fact::Decoded(l) => l.event.kind(),
-            Fact::Encoded(b) => Fact::parts(&b.slice).0,
+            Fact::Decoded(l) => FactRef::Decoded(l),
+            Fact::Encoded(b) => FactRef::Encoded(b),
         }
     }
 
@@ -159,7 +133,7 @@ impl Fact {
     pub(crate) fn into_live(self) -> Live {
         match self {
             Fact::Decoded(l) => FactArc::unwrap_or_clone(l),
-            encoded => encoded.live().into_owned(),
+            encoded => encoded.as_ref().live().into_owned(),
         }
     }
 
@@ -174,13 +148,67 @@ impl Fact {
             _ => false,
         }
     }
+}
 
-    /// An encoded fact's kind, event id and payload.
-    fn parts(bytes: &[u8]) -> (Kind, Uuid, &[u8]) {
-        let kind = Kind::from_number(bytes[0]).expect("a kind number written by Fact::new");
-        let id = Uuid::from_slice(&bytes[1..17]).expect("16 bytes of event id");
-        (kind, id, &bytes[17..])
+impl<'a> FactRef<'a> {
+    /// The fact, borrowed when decoded.
+    ///
+    /// # Panics
+    /// If an encoded fact does not decode: it was encoded by [`Fact::new`]
+    /// in this process, so that is a bug, not bad input.
+    pub(crate) fn live(self) -> Cow<'a, Live> {
+        match self {
+            FactRef::Decoded(l) => Cow::Borrowed(l),
+            FactRef::Encoded(b) => {
+                let (kind, id, payload) = parts(&b.slice);
+                let event = Event::decode_current(kind, payload)
+                    .expect("a fact encoded in this process decodes");
+                Cow::Owned(Live {
+                    event_id: id,
+                    event,
+                })
+            }
+        }
     }
+
+    /// The fact when it is kept decoded (reference data; see [`Fact`]).
+    pub(crate) fn decoded(self) -> Option<&'a Live> {
+        match self {
+            FactRef::Decoded(l) => Some(l),
+            FactRef::Encoded(_) => None,
+        }
+    }
+
+    /// Its event id (without decoding).
+    pub(crate) fn event_id(self) -> Uuid {
+        match self {
+            FactRef::Decoded(l) => l.event_id,
+            FactRef::Encoded(b) => parts(&b.slice).1,
+        }
+    }
+
+    /// Its kind (without decoding).
+    pub(crate) fn kind(self) -> Kind {
+        match self {
+            FactRef::Decoded(l) => l.event.kind(),
+            FactRef::Encoded(b) => parts(&b.slice).0,
+        }
+    }
+
+    /// The fact itself, for another ledger to hold (a count more).
+    pub(crate) fn to_fact(self) -> Fact {
+        match self {
+            FactRef::Decoded(l) => Fact::Decoded(FactArc::clone(l)),
+            FactRef::Encoded(b) => Fact::Encoded(b.clone()),
+        }
+    }
+}
+
+/// An encoded fact's kind, event id and payload.
+fn parts(bytes: &[u8]) -> (Kind, Uuid, &[u8]) {
+    let kind = Kind::from_number(bytes[0]).expect("a kind number written by Fact::new");
+    let id = Uuid::from_slice(&bytes[1..17]).expect("16 bytes of event id");
+    (kind, id, &bytes[17..])
 }
 
 /// The state of a log prefix. Build it with [`Projection::apply`] (or
@@ -404,18 +432,20 @@ impl PartialEq for EventIds {
 
 impl Eq for EventIds {}
 
-/// The live facts by seq: a persistent vector with one slot per seq from the
-/// first fact's on (`None` for corrections, voids and voided facts), each
-/// fact behind an `Arc` (see [`Fact`]) so that copying a shared chunk copies
-/// pointers. Seqs come from the store's gap-free counter and are applied in
-/// order, so appending is the common case; it is cheaper than a persistent
-/// map keyed by seq, and a clone shares every chunk (a write copies only the
-/// chunk it touches).
+/// The live facts by seq. The encoded ones (the bulk, see [`Fact`]) in a
+/// persistent vector with one slot per seq from the first one's on (`None`
+/// for corrections, voids, voided facts and decoded facts): one pointer a
+/// seq, shared by copies chunk by chunk. Seqs come from the store's
+/// gap-free counter and are applied in order, so appending is the common
+/// case; it is cheaper than a persistent map keyed by seq, and a clone shares
+/// every chunk (a write copies only the chunk it touches). The decoded ones
+/// (reference data, under one in ten) in a persistent map by seq.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Facts {
     /// The seq of slot 0.
     first: u64,
-    slots: imbl::Vector<Option<Fact>>,
+    slots: imbl::Vector<Option<Encoded>>,
+    decoded: OrdMap<u64, FactArc>,
 }
 
 impl Facts {
@@ -425,44 +455,96 @@ impl Facts {
     }
 
     /// The fact at `seq` as kept.
-    pub(crate) fn fact(&self, seq: u64) -> Option<&Fact> {
-        self.slots.get(self.slot(seq)?)?.as_ref()
+    pub(crate) fn fact(&self, seq: u64) -> Option<FactRef<'_>> {
+        if let Some(Some(e)) = self.slot(seq).and_then(|i| self.slots.get(i)) {
+            return Some(FactRef::Encoded(e));
+        }
+        self.decoded.get(&seq).map(FactRef::Decoded)
     }
 
     /// The fact at `seq` (decoded if it is kept encoded).
     pub(crate) fn get(&self, seq: &u64) -> Option<Cow<'_, Live>> {
-        self.fact(*seq).map(Fact::live)
+        self.fact(*seq).map(FactRef::live)
     }
 
     pub(crate) fn remove(&mut self, seq: &u64) -> Option<Live> {
+        if let Some(l) = self.decoded.remove(seq) {
+            return Some(FactArc::unwrap_or_clone(l));
+        }
         let i = self.slot(*seq)?;
-        self.slots.get_mut(i)?.take().map(Fact::into_live)
+        self.slots
+            .get_mut(i)?
+            .take()
+            .map(|e| Fact::Encoded(e).into_live())
     }
 
+    /// Puts `fact` at `seq` in place of the fact there (a correction's).
+    pub(crate) fn replace(&mut self, seq: u64, fact: Fact) {
+        // a fact changes form only if a correction's replacement encodes
+        // where its target did not, or the other way round; the checks
+        // first keep a shared chunk or path uncopied
+        match &fact {
+            Fact::Decoded(_) => {
+                if let Some(i) = self.slot(seq).filter(|&i| self.slots[i].is_some()) {
+                    self.slots.set(i, None);
+                }
+            }
+            Fact::Encoded(_) => {
+                if self.decoded.contains_key(&seq) {
+                    self.decoded.remove(&seq);
+                }
+            }
+        }
+        self.insert(seq, fact);
+    }
+
+    /// Puts `fact` at `seq`, where no fact is.
     pub(crate) fn insert(&mut self, seq: u64, fact: Fact) {
-        if self.slots.is_empty() {
-            self.first = seq;
+        match fact {
+            Fact::Decoded(l) => {
+                self.decoded.insert(seq, l);
+            }
+            Fact::Encoded(e) => {
+                if self.slots.is_empty() {
+                    self.first = seq;
+                }
+                while seq < self.first {
+                    self.slots.push_front(None);
+                    self.first -= 1;
+                }
+                let i = usize::try_from(seq - self.first).expect("seq fits in memory");
+                while self.slots.len() <= i {
+                    self.slots.push_back(None);
+                }
+                self.slots.set(i, Some(e));
+            }
         }
-        while seq < self.first {
-            self.slots.push_front(None);
-            self.first -= 1;
-        }
-        let i = usize::try_from(seq - self.first).expect("seq fits in memory");
-        while self.slots.len() <= i {
-            self.slots.push_back(None);
-        }
-        self.slots.set(i, Some(fact));
     }
 
-    /// The live facts in seq order.
+    /// The live facts in seq order (both kinds merged: for the rare pass
+    /// over every fact).
     pub(crate) fn values(&self) -> impl Iterator<Item = Cow<'_, Live>> {
-        self.slots.iter().flatten().map(Fact::live)
+        self.iter().map(|(_, l)| l)
     }
 
     fn iter(&self) -> impl Iterator<Item = (u64, Cow<'_, Live>)> {
-        (self.first..)
+        let mut encoded = (self.first..)
             .zip(self.slots.iter())
-            .filter_map(|(seq, l)| Some((seq, l.as_ref()?.live())))
+            .filter_map(|(seq, e)| Some((seq, FactRef::Encoded(e.as_ref()?))))
+            .peekable();
+        let mut decoded = self
+            .decoded
+            .iter()
+            .map(|(seq, l)| (*seq, FactRef::Decoded(l)))
+            .peekable();
+        std::iter::from_fn(move || {
+            let next = match (encoded.peek(), decoded.peek()) {
+                (Some((a, _)), Some((b, _))) if a < b => encoded.next(),
+                (Some(_), None) => encoded.next(),
+                _ => decoded.next(),
+            };
+            next.map(|(seq, f)| (seq, f.live()))
+        })
     }
 }
 
@@ -784,7 +866,7 @@ impl Ledger {
     pub(crate) fn apply_fact(&mut self, stamp: Stamp, fact: Fact) {
         self.stamp(stamp);
         {
-            let live = fact.live();
+            let live = fact.as_ref().live();
             self.ix.index(stamp.seq, &live.event, true);
             self.derived.touch(&live.event);
         }
@@ -816,7 +898,7 @@ impl Ledger {
                     self.ix.index(target, &replacement, true);
                     self.derived.touch(&replacement);
                     let fact = Fact::new(old.event_id, Cow::Owned(replacement));
-                    self.live.insert(target, fact);
+                    self.live.replace(target, fact);
                 }
             }
             Event::EventVoided(v) => {

@@ -202,13 +202,15 @@ impl Ledger {
         };
         if let Some(on) = self.crossing_date(&entries) {
             out.supported = Some((on, reg.gender));
-            out.evidence.push(reg_seq);
-            out.evidence.extend(
-                entries
-                    .iter()
-                    .filter(|e| e.date <= on)
-                    .flat_map(|e| e.seqs()),
-            );
+            // one allocation of the exact size: kept for every supported
+            // person (and each older version in a snapshot), where pushes
+            // would leave up to half of it unused
+            let upto = entries.iter().filter(|e| e.date <= on);
+            let mut evidence =
+                Vec::with_capacity(1 + upto.clone().map(|e| e.seqs().count()).sum::<usize>());
+            evidence.push(reg_seq);
+            evidence.extend(upto.flat_map(|e| e.seqs()));
+            out.evidence = evidence;
         }
         out.findings = self
             .participant_findings(id, reg_seq, &entries)

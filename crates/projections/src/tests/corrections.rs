@@ -211,7 +211,7 @@ fn copies_that_diverge_at_one_seq_each_find_only_their_own_event_ids() {
 /// replacement under the original event id, and is gone once voided.
 #[test]
 fn an_encoded_fact_reads_back_corrected_and_voided() {
-    use crate::ledger::Fact;
+    use crate::ledger::FactRef;
     let mut log = training();
     let p = person(1);
     log.push(registered(p, "female"));
@@ -225,8 +225,8 @@ fn an_encoded_fact_reads_back_corrected_and_voided() {
     log.push(voided(a1));
 
     let old = log.ledger_at(before);
-    assert!(matches!(old.live.fact(a1_seq), Some(Fact::Encoded(_))));
-    assert!(matches!(old.live.fact(s1_seq), Some(Fact::Decoded(_))));
+    assert!(matches!(old.live.fact(a1_seq), Some(FactRef::Encoded(_))));
+    assert!(matches!(old.live.fact(s1_seq), Some(FactRef::Decoded(_))));
     let live = old.live(a1_seq).expect("A1 is live");
     assert_eq!(live.event_id, a1);
     assert_eq!(live.event, attendance(p, "S1", "3"));
@@ -236,7 +236,7 @@ fn an_encoded_fact_reads_back_corrected_and_voided() {
     );
 
     let mid = log.ledger_at(fixed);
-    assert!(matches!(mid.live.fact(a1_seq), Some(Fact::Encoded(_))));
+    assert!(matches!(mid.live.fact(a1_seq), Some(FactRef::Encoded(_))));
     let live = mid.live(a1_seq).expect("A1 is live");
     assert_eq!(live.event_id, a1, "the original event's id");
     assert_eq!(live.event, attendance(p, "S1", "5"));
@@ -253,4 +253,35 @@ fn an_encoded_fact_reads_back_corrected_and_voided() {
         now.participant(&p, d("2016-11-30")).unwrap().hours,
         Hours::ZERO
     );
+}
+
+/// A fact whose replacement takes the other form (encoded where it was
+/// decoded, or back) is found once, in its new form, and in seq order
+/// among the others.
+#[test]
+fn a_fact_replaced_in_the_other_form_is_kept_once() {
+    use crate::ledger::{Fact, FactArc, FactRef, Facts, Live};
+    use std::borrow::Cow;
+    let p = person(1);
+    let (a, b) = (attendance(p, "S1", "3"), attendance(p, "S1", "5"));
+    let id = uuid::Uuid::from_u128(9);
+    let decoded = |e: &grantledger_domain::Event| {
+        Fact::Decoded(FactArc::new(Live {
+            event_id: id,
+            event: e.clone(),
+        }))
+    };
+    let mut facts = Facts::default();
+    facts.insert(4, Fact::new(id, Cow::Borrowed(&a)));
+    facts.insert(5, decoded(&a));
+    facts.insert(6, Fact::new(id, Cow::Borrowed(&a)));
+    facts.replace(5, Fact::new(id, Cow::Borrowed(&b)));
+    assert!(matches!(facts.fact(5), Some(FactRef::Encoded(_))));
+    facts.replace(4, decoded(&b));
+    assert!(matches!(facts.fact(4), Some(FactRef::Decoded(_))));
+    let events: Vec<_> = facts.values().map(|l| l.into_owned().event).collect();
+    assert_eq!(events, [b.clone(), b, a]);
+    assert_eq!(facts.remove(&4).map(|l| l.event_id), Some(id));
+    assert!(facts.fact(4).is_none());
+    assert_eq!(facts.values().count(), 2);
 }

@@ -166,7 +166,11 @@ fn the_staff_history_shares_the_heads_facts() {
         head.apply(env);
     }
     let shared = |l: &mut Ledger, seq: u64| {
-        let mine = l.live.fact(seq).cloned().expect("a live fact");
+        let mine = l
+            .live
+            .fact(seq)
+            .map(crate::ledger::FactRef::to_fact)
+            .expect("a live fact");
         let history = l.derived.get_mut().history_mut().expect("kept");
         let theirs = history.staff_fact(seq).expect("in the sub-ledger");
         crate::ledger::Fact::ptr_eq(&mine, &theirs)

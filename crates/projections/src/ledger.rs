@@ -28,7 +28,7 @@ pub struct Live {
     pub event: Event,
 }
 
-// One `Live` per fact (10^6 at the scale of docs/PERFORMANCE.md), each
+// A decoded fact (reference data, and any fact read back) is a `Live`
 // behind a [`FactArc`] (8 bytes of count): at most 88 bytes keeps the pair
 // in the allocator's 96-byte class instead of the 112- or 128-byte one (std's
 // `Arc` adds 16, a weak count the facts never use). The corrections of a
@@ -50,10 +50,12 @@ pub(crate) type FactArc = triomphe::Arc<Live>;
 ///
 /// An encoded fact is one allocation: a count, the length, then the kind's
 /// number ([`Kind::number`]), the event id's 16 bytes and the payload in
-/// the log's codec ([`Event::encode`]). An attendance takes 80 bytes so, a
-/// decoded one 112 (its [`Live`] and its sheet reference), an expense about
-/// 320 instead of 520 (≈ 60 MB less at 10^6 events, docs/PERFORMANCE.md).
-/// Read, it is decoded again (≈ 0.1–1 µs).
+/// the log's codec ([`Event::encode`], current schema version). An
+/// attendance takes 80 bytes so, a decoded one 112 (its [`Live`] and its
+/// sheet reference); an expense about 320 instead of 520 (≈ 60 MB less at
+/// 10^6 events, docs/PERFORMANCE.md). Read, it is decoded again (≈ 0.1–1
+/// µs); a registration whose personal data is not sealed does not encode
+/// and is kept decoded.
 #[derive(Clone, Debug)]
 pub(crate) enum Fact {
     Decoded(FactArc),

@@ -508,10 +508,7 @@ impl Ledger {
     pub fn staff_fte(&self, role: &str, on: Date) -> (Fte, Vec<u64>) {
         let mut total = Fte::ZERO;
         let mut evidence = Vec::new();
-        for (staff_id, seq, c) in self.contracts() {
-            if c.role.as_str() != role {
-                continue;
-            }
+        for (staff_id, seq, _) in self.contracts_in_role(role) {
             if let Some(terms) = self.terms_on(staff_id, on) {
                 total = total + terms.fte.unwrap_or(Fte::ZERO);
                 evidence.push(seq);
@@ -541,8 +538,8 @@ impl Ledger {
             return None;
         }
         let sheets: Vec<_> = self
-            .contracts()
-            .filter(|(_, _, c)| c.role.as_str() == role)
+            .contracts_in_role(role)
+            .into_iter()
             .filter_map(|(id, _, _)| self.timesheet(id, month))
             .collect();
         let hours: Hours = sheets

@@ -589,6 +589,9 @@ pub(crate) struct Index {
     pub exits: IdMap<Uuid, u64>,
     pub erased: OrdMap<Uuid, u64>,
     pub staff: OrdMap<Key, u64>,
+    /// Role → seqs of the live contracts with it (an FTE indicator names
+    /// one role: its figure reads those contracts, not every one).
+    pub staff_by_role: OrdMap<Key, Seqs>,
     pub amendments_by_staff: OrdMap<Key, Seqs>,
     pub timesheets: OrdMap<(Key, YearMonth), u64>,
     pub expenses: IdMap<Uuid, u64>,
@@ -622,6 +625,7 @@ impl Default for Index {
             exits: IdMap::with(&participants),
             erased: OrdMap::new(),
             staff: OrdMap::new(),
+            staff_by_role: OrdMap::new(),
             amendments_by_staff: OrdMap::new(),
             timesheets: OrdMap::new(),
             expenses: IdMap::with(&expenses),
@@ -748,7 +752,10 @@ impl Index {
             ),
             Event::ParticipantExited(e) => put(&mut self.exits, e.participant_id, seq, add),
             Event::PersonalDataErased(e) => put(&mut self.erased, e.participant_id, seq, add),
-            Event::StaffContracted(e) => put(&mut self.staff, s(&e.staff_id), seq, add),
+            Event::StaffContracted(e) => {
+                put(&mut self.staff, s(&e.staff_id), seq, add);
+                member(&mut self.staff_by_role, s(&e.role), seq, add);
+            }
             Event::StaffContractAmended(e) => {
                 member(&mut self.amendments_by_staff, s(&e.staff_id), seq, add)
             }

@@ -236,6 +236,25 @@ impl Ledger {
             })
     }
 
+    /// Live staff contracts with `role` as (staff_id, seq, contract), by
+    /// staff id: [`Ledger::contracts`] of one role, without reading the
+    /// others.
+    pub fn contracts_in_role(&self, role: &str) -> Vec<(&str, u64, &StaffContracted)> {
+        let mut out: Vec<(&str, u64, &StaffContracted)> = self
+            .ix
+            .staff_by_role
+            .get(role)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| match self.decoded(s) {
+                Some(Event::StaffContracted(c)) => Some((c.staff_id.as_str(), s, &**c)),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable_by_key(|(id, _, _)| *id);
+        out
+    }
+
     /// Whether a contract type limits hours by FTE (R3.2).
     pub(crate) fn has_fte(contract: ContractType) -> bool {
         matches!(contract, ContractType::Employment | ContractType::Dpc)

@@ -1,11 +1,23 @@
 //! `grantledger import`: stops at the first refused line, names it, keeps what
 //! came before; a verbatim import keeps `recorded_at` and `actor`.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::json;
 
 use super::support::{bin, Server};
+
+/// `grantledger import FILE --data-dir DATA`, run to its end.
+fn import(file: &Path, data: &Path) -> Output {
+    Command::new(bin())
+        .arg("import")
+        .arg(file)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap()
+}
 
 fn project_line() -> String {
     json!({"event_id": "0191e0a0-0000-7000-8000-000000000101", "recorded_at": "2016-09-20T08:30:00Z", "actor": "manager:test",
@@ -28,13 +40,7 @@ fn import_stops_at_the_first_refused_line_and_keeps_what_came_before() {
     let text = format!("{}\n\n{org}\n{stranger}\n{never}\n", project_line());
     std::fs::write(&file, text).unwrap();
     let data = dir.path().join("data");
-    let out = Command::new(bin())
-        .arg("import")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
+    let out = import(&file, &data);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "import of a refused line must fail");
     assert!(
@@ -67,13 +73,7 @@ fn import_of_a_line_that_is_not_json_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.jsonl");
     std::fs::write(&file, format!("{}\n{{\"kind\": oops}}\n", project_line())).unwrap();
-    let out = Command::new(bin())
-        .arg("import")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("d"))
-        .output()
-        .unwrap();
+    let out = import(&file, &dir.path().join("d"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -94,13 +94,7 @@ fn a_byte_order_mark_is_skipped_and_a_repeated_key_is_named_with_its_place() {
     let file = dir.path().join("bom.jsonl");
     let repeated = r#"{"kind":"course_defined","data":{"course_id":"C1","title":"T","title":"U","topic":"X","planned_hours":"8"}}"#;
     std::fs::write(&file, format!("\u{feff}{}\n{repeated}\n", project_line())).unwrap();
-    let out = Command::new(bin())
-        .arg("import")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = import(&file, &dir.path().join("data"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -125,23 +119,17 @@ fn a_repeated_import_says_its_events_were_already_in_the_log() {
         "data": {"organization_id": "ORG-1", "name": "Member s.r.o.", "ico": "25379631", "legal_form": "s.r.o.", "joined_on": "2016-10-01"}});
     std::fs::write(&file, format!("{}\n{org}\n", project_line())).unwrap();
     let data = dir.path().join("data");
-    let import = || {
-        let out = Command::new(bin())
-            .arg("import")
-            .arg(&file)
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap();
+    let run = || {
+        let out = import(&file, &data);
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let first = import();
+    let first = run();
     assert!(
         first.contains("stored 2 new events; head is seq 2"),
         "{first}"
     );
-    let again = import();
+    let again = run();
     assert!(
         again.contains(
             "stored 0 new events; 2 already in the log (exact repeats, skipped); head is seq 2"

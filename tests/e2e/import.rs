@@ -136,4 +136,17 @@ fn a_repeated_import_says_its_events_were_already_in_the_log() {
         ),
         "{again}"
     );
+    // the same lines, then a refused one: the stop says they were skipped
+    let text = std::fs::read_to_string(&file).unwrap();
+    let bad = r#"{"kind": "course_defined", "data": {"course_id": "C1", "title": "T", "topic": "X", "planned_hours": "0"}}"#;
+    std::fs::write(&file, format!("{text}{bad}\n")).unwrap();
+    let out = import(&file, &data);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(
+            "import stopped; 0 new events are stored before line 3 (2 already in the log, skipped as exact repeats)"
+        ),
+        "{stderr}"
+    );
 }

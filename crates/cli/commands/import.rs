@@ -79,8 +79,12 @@ pub fn import(
                     }
                     Parsed::Refused(line_no, e) => {
                         importer.drain().map_err(api_error)?;
+                        let skipped = match events.saturating_sub(stored) {
+                            0 => String::new(),
+                            n => format!(" ({n} already in the log, skipped as exact repeats)"),
+                        };
                         return Err(e.context(format!(
-                            "import stopped; {} before line {line_no}",
+                            "import stopped; {} before line {line_no}{skipped}",
                             stored_events(stored)
                         )));
                     }

@@ -68,7 +68,8 @@ pub struct BudgetLineFigures {
     pub remaining: Czk,
     /// Whether it is a personnel line.
     pub personnel: bool,
-    /// Seqs of the eligible expenses.
+    /// Seqs of the eligible expenses and of the corrections that replaced
+    /// their payloads, sorted.
     pub evidence: Vec<u64>,
 }
 
@@ -352,7 +353,7 @@ impl Ledger {
                 over_budget: Czk::from_halere(claimed.halere() - eligible.halere()),
                 remaining: Czk::from_halere(line.amount.halere() - eligible.halere()),
                 personnel: line.personnel,
-                evidence: mine.iter().map(|s| s.seq).collect(),
+                evidence: self.with_corrections(&mine.iter().map(|s| s.seq).collect::<Vec<_>>()),
             });
         }
         let rate = project.indirect_cost_rate_pct.to_decimal();

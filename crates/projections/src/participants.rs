@@ -44,7 +44,9 @@ pub struct ParticipantFigures {
     pub entry_date: Date,
     /// Exit date, if exited by `as_of`.
     pub exit_date: Option<Date>,
-    /// Seqs of the events behind `hours`, in valid-date order.
+    /// Seqs of the events behind `hours` (attendance and its session, or an
+    /// internship), in valid-date order, each followed by the seqs of the
+    /// corrections that replaced its payload.
     pub evidence: Vec<u64>,
 }
 
@@ -154,7 +156,11 @@ impl Ledger {
             gender: reg.gender,
             entry_date: reg.entry_date,
             exit_date,
-            evidence: upto.iter().flat_map(|e| e.seqs()).collect(),
+            evidence: upto
+                .iter()
+                .flat_map(|e| e.seqs())
+                .flat_map(|s| std::iter::once(s).chain(self.corrected_by(s).iter().copied()))
+                .collect(),
         })
     }
 

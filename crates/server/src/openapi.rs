@@ -1010,7 +1010,7 @@ pub struct ParticipantFigures {
     /// Exit date, if exited by `as_of`.
     #[schema(format = Date, required = true)]
     pub exit_date: Option<String>,
-    /// Seqs of the events behind `hours`.
+    /// Seqs of the events behind `hours`, in valid-date order, each followed by the corrections that replaced it.
     pub evidence: Vec<u64>,
     /// Provenance.
     pub manifest: Manifest,
@@ -1095,7 +1095,7 @@ pub struct BudgetLineFigures {
     pub remaining: Czk,
     /// Whether it is a personnel line.
     pub personnel: bool,
-    /// Seqs of the eligible expenses.
+    /// Seqs of the eligible expenses and of the corrections that replaced them, sorted.
     pub evidence: Vec<u64>,
 }
 

@@ -241,9 +241,12 @@ fn an_encoded_fact_reads_back_corrected_and_voided() {
     assert_eq!(live.event_id, a1, "the original event's id");
     assert_eq!(live.event, attendance(p, "S1", "5"));
     assert_eq!(mid.seq_of(&a1), Some(a1_seq));
+    let figures = mid.participant(&p, d("2016-11-30")).unwrap();
+    assert_eq!(figures.hours, Hours::from_whole(5));
     assert_eq!(
-        mid.participant(&p, d("2016-11-30")).unwrap().hours,
-        Hours::from_whole(5)
+        figures.evidence,
+        [a1_seq, fixed, s1_seq],
+        "the attendance, the correction that replaced it, its session"
     );
 
     let now = log.ledger();

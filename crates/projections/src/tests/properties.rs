@@ -515,7 +515,10 @@ fn probes(b: &Built) -> Vec<Event> {
 
 type View = (Vec<IndicatorValue>, Vec<Option<ParticipantFigures>>);
 
-/// Every indicator and participant figure as of `as_of`, evidence given as fact numbers.
+/// Every indicator and participant figure as of `as_of`, evidence given as
+/// fact numbers (a participant's evidence also lists the corrections that
+/// replaced a fact, which a log written in place has not: those are left
+/// out here, and checked by `tests::corrections`).
 fn view(
     ledger: &Ledger,
     fact_of_seq: &BTreeMap<u64, usize>,
@@ -531,7 +534,12 @@ fn view(
         .iter()
         .map(|p| {
             ledger.participant(p, as_of).map(|mut f| {
-                f.evidence = f.evidence.iter().map(fact).collect();
+                f.evidence = f
+                    .evidence
+                    .iter()
+                    .filter(|s| ledger.amendment(**s).is_none())
+                    .map(fact)
+                    .collect();
                 f
             })
         })

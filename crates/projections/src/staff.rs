@@ -71,8 +71,13 @@ impl Ledger {
     /// The contract of a staff member, if live.
     pub fn contract(&self, staff_id: &str) -> Option<(u64, &StaffContracted)> {
         let seq = *self.ix.staff.get(staff_id)?;
+        self.contract_at(seq).map(|c| (seq, c))
+    }
+
+    /// The live contract stated at `seq`, if that is one.
+    fn contract_at(&self, seq: u64) -> Option<&StaffContracted> {
         match self.decoded(seq) {
-            Some(Event::StaffContracted(c)) => Some((seq, c)),
+            Some(Event::StaffContracted(c)) => Some(c),
             _ => None,
         }
     }
@@ -230,10 +235,7 @@ impl Ledger {
         self.ix
             .staff
             .iter()
-            .filter_map(|(id, &s)| match self.decoded(s) {
-                Some(Event::StaffContracted(c)) => Some((id.as_str(), s, &**c)),
-                _ => None,
-            })
+            .filter_map(|(id, &s)| Some((id.as_str(), s, self.contract_at(s)?)))
     }
 
     /// Live staff contracts with `role` as (staff_id, seq, contract), by
@@ -246,9 +248,9 @@ impl Ledger {
             .get(role)
             .into_iter()
             .flatten()
-            .filter_map(|&s| match self.decoded(s) {
-                Some(Event::StaffContracted(c)) => Some((c.staff_id.as_str(), s, &**c)),
-                _ => None,
+            .filter_map(|&s| {
+                let c = self.contract_at(s)?;
+                Some((c.staff_id.as_str(), s, c))
             })
             .collect();
         out.sort_unstable_by_key(|(id, _, _)| *id);

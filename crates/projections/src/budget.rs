@@ -164,27 +164,43 @@ impl Ledger {
 
     /// The eligibility of every live expense, in log order (R4.1–R4.3, R4.6).
     pub fn expense_statuses(&self) -> Vec<ExpenseStatus> {
-        self.cache().statuses().cloned().collect()
+        self.expense_statuses_dated(|_| true, |s, _| Some(s))
     }
 
-    /// The statuses `keep` accepts, in the order of
-    /// [`Ledger::expense_statuses`]: a period's, say, without a copy of
-    /// every other (≈ 150 bytes each, 10^5 expenses at 10^6 events).
-    pub fn expense_statuses_where(
+    /// What `f` makes of the status of each live expense whose taxable
+    /// supply date `dated` accepts (with the expense itself), those it maps
+    /// to `Some`, in log order: a period report's rows, say, without a
+    /// status made for the expenses of other periods.
+    ///
+    /// The derived state keeps only the figures of a status (ADR 0008); its
+    /// reasons, note and evidence are made here, from the same rules as at
+    /// each refresh ([`Ledger::expense_status`]).
+    pub fn expense_statuses_dated<T>(
         &self,
-        mut keep: impl FnMut(&ExpenseStatus) -> bool,
-    ) -> Vec<ExpenseStatus> {
-        self.expense_statuses_filter_map(|s| keep(s).then(|| s.clone()))
-    }
-
-    /// What `f` makes of each status (those it maps to `Some`), in the order
-    /// of [`Ledger::expense_statuses`]: a report's rows straight from the
-    /// derived statuses, without a copy of the statuses first.
-    pub fn expense_statuses_filter_map<T>(
-        &self,
-        f: impl FnMut(&ExpenseStatus) -> Option<T>,
+        dated: impl Fn(Date) -> bool,
+        mut f: impl FnMut(ExpenseStatus, &ExpenseRecorded) -> Option<T>,
     ) -> Vec<T> {
-        self.cache().statuses().filter_map(f).collect()
+        let Some(project) = self.project() else {
+            return Vec::new();
+        };
+        let cache = self.cache();
+        let mut out = Vec::new();
+        for (seq, x) in cache.expenses() {
+            if !dated(x.taxable_supply_date) {
+                continue;
+            }
+            let event = self.event(seq);
+            let Some(Event::ExpenseRecorded(e)) = event.as_deref() else {
+                continue;
+            };
+            let first = cache
+                .first_with_document(&document_key(e))
+                .filter(|f| *f < seq);
+            if let Some(t) = f(self.expense_status(project, seq, e, first), e) {
+                out.push(t);
+            }
+        }
+        out
     }
 
     #[cfg(test)]
@@ -327,19 +343,18 @@ impl Ledger {
     pub fn budget(&self, as_of: Date) -> Option<Budget> {
         let project = self.project()?;
         let cache = self.cache();
-        let statuses: Vec<&ExpenseStatus> = cache.statuses().collect();
         let mut direct = Decimal::ZERO;
         let mut lines = Vec::new();
         let mut total_budget = Czk::ZERO;
         for line in &project.budget_lines {
-            let mine: Vec<&ExpenseStatus> = statuses
-                .iter()
-                .copied()
-                .filter(|s| {
-                    s.budget_line == line.code.as_str() && s.eligible_on.is_some_and(|d| d <= as_of)
+            let mine: Vec<(u64, Decimal)> = cache
+                .expenses()
+                .filter(|(_, x)| {
+                    x.budget_line == line.code.as_str() && x.eligible_on.is_some_and(|d| d <= as_of)
                 })
+                .map(|(seq, x)| (seq, x.eligible_amount))
                 .collect();
-            let exact: Decimal = mine.iter().map(|s| s.eligible_amount).sum();
+            let exact: Decimal = mine.iter().map(|(_, amount)| amount).sum();
             let capped = exact.min(line.amount.to_decimal());
             direct += capped;
             let (claimed, eligible) = (to_czk(exact), to_czk(capped));
@@ -353,7 +368,8 @@ impl Ledger {
                 over_budget: Czk::from_halere(claimed.halere() - eligible.halere()),
                 remaining: Czk::from_halere(line.amount.halere() - eligible.halere()),
                 personnel: line.personnel,
-                evidence: self.with_corrections(&mine.iter().map(|s| s.seq).collect::<Vec<_>>()),
+                evidence: self
+                    .with_corrections(&mine.iter().map(|(seq, _)| *seq).collect::<Vec<_>>()),
             });
         }
         let rate = project.indirect_cost_rate_pct.to_decimal();

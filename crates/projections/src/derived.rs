@@ -25,7 +25,6 @@ use grantledger_domain::events::Gender;
 use grantledger_domain::{Date, Event, Hours};
 use uuid::Uuid;
 
-use crate::budget::ExpenseStatus;
 use crate::findings::Finding;
 use crate::history::History;
 use crate::indicators::ByGender;
@@ -167,11 +166,23 @@ pub(crate) struct Run {
 /// A live expense's seq, document key (R4.3) and staff id (R4.6).
 type ExpenseKeys = (u64, crate::budget::DocumentKey, Option<Key>);
 
-/// One expense's derived state.
-#[derive(Clone, Debug)]
+/// One expense's derived state: the figures of its eligibility that the
+/// budget reads, and its findings. The rest of its
+/// [`ExpenseStatus`](crate::ExpenseStatus)
+/// (reasons, note, evidence: texts and vectors, ≈ 300 bytes an expense, kept
+/// by every snapshot an expense changed in) is made again when a status is
+/// shown ([`Ledger::expense_statuses`]): the findings, compared at each
+/// refresh, already change with the reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Expense {
-    /// Its eligibility.
-    pub status: ExpenseStatus,
+    /// Budget line code (inline: no allocation for a code of up to 24 bytes).
+    pub budget_line: Key,
+    /// Taxable supply date.
+    pub taxable_supply_date: Date,
+    /// The date it becomes eligible, `None` if never (R4.1–R4.3, R4.6).
+    pub eligible_on: Option<Date>,
+    /// Eligible amount in CZK, exact (zero when never eligible).
+    pub eligible_amount: rust_decimal::Decimal,
     /// Its findings (R4.1, R4.3, R4.6), in the order found.
     findings: Findings,
 }
@@ -994,25 +1005,26 @@ impl Cache {
                 .and_then(|set| set.first())
                 .filter(|f| *f < seq);
             let status = l.expense_status(project, seq, e, first);
-            let findings = shared(l.expense_findings_of(&status));
-            if self
-                .expenses
-                .get(&seq)
-                .is_some_and(|x| x.status == status && x.findings == findings)
-            {
+            let expense = Expense {
+                budget_line: Key::new(&status.budget_line),
+                taxable_supply_date: status.taxable_supply_date,
+                eligible_on: status.eligible_on,
+                eligible_amount: status.eligible_amount,
+                findings: shared(l.expense_findings_of(&status)),
+            };
+            if self.expenses.get(&seq).is_some_and(|x| **x == expense) {
                 // unchanged: its maps stay as they are (and shared)
                 continue;
             }
             self.remove_expense(seq);
-            self.list(Owner::Expense(seq), &findings);
-            if let Some(on) = status.eligible_on {
+            self.list(Owner::Expense(seq), &expense.findings);
+            if let Some(on) = expense.eligible_on {
                 self.lines
-                    .entry(status.budget_line.clone())
+                    .entry(expense.budget_line.to_string())
                     .or_default()
-                    .insert((on, seq), status.eligible_amount);
+                    .insert((on, seq), expense.eligible_amount);
             }
-            self.expenses
-                .insert(seq, Arc::new(Expense { status, findings }));
+            self.expenses.insert(seq, Arc::new(expense));
         }
         let old = std::mem::take(&mut self.line_findings);
         self.unlist(Owner::Lines, &old);
@@ -1039,11 +1051,11 @@ impl Cache {
             return;
         };
         self.unlist(Owner::Expense(seq), &old.findings);
-        if let Some(on) = old.status.eligible_on {
-            if let Some(line) = self.lines.get_mut(&old.status.budget_line) {
+        if let Some(on) = old.eligible_on {
+            if let Some(line) = self.lines.get_mut(old.budget_line.as_str()) {
                 line.remove(&(on, seq));
                 if line.is_empty() {
-                    self.lines.remove(&old.status.budget_line);
+                    self.lines.remove(old.budget_line.as_str());
                 }
             }
         }
@@ -1089,9 +1101,15 @@ impl Cache {
         &self.activities
     }
 
-    /// The eligibility of every live expense, in log order.
-    pub fn statuses(&self) -> impl Iterator<Item = &ExpenseStatus> {
-        self.expenses.values().map(|e| &e.status)
+    /// Every live expense's derived state by seq, in log order.
+    pub fn expenses(&self) -> impl Iterator<Item = (u64, &Expense)> {
+        self.expenses.iter().map(|(seq, e)| (*seq, &**e))
+    }
+
+    /// The seq of the first live expense (in log order) with document `key`
+    /// (R4.3), if any.
+    pub fn first_with_document(&self, key: &crate::budget::DocumentKey) -> Option<u64> {
+        self.documents.get(key).and_then(|set| set.first())
     }
 
     /// Every finding, sorted by (date, rule, subject, severity), then in the order found.

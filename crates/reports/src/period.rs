@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use grantledger_domain::calendar;
 use grantledger_domain::events::{AgeBand, ContractType, Gender, MonitoringPeriod};
-use grantledger_domain::{Czk, Date, Event, Hours, YearMonth};
+use grantledger_domain::{Czk, Date, Hours, YearMonth};
 use grantledger_projections::{ByGender, Figure, Finding, Ledger};
 use jiff::ToSpan;
 use rust_decimal::Decimal;
@@ -417,13 +417,7 @@ impl PeriodReport {
         let in_period = |d: Date| {
             (mp.start <= d && d <= mp.end) || (first && d < mp.start) || (last && d > mp.end)
         };
-        let expenses = ledger.expense_statuses_filter_map(|s| {
-            if !in_period(s.taxable_supply_date) {
-                return None;
-            }
-            let Some(Event::ExpenseRecorded(e)) = ledger.event_owned(s.seq) else {
-                return None;
-            };
+        let expenses = ledger.expense_statuses_dated(in_period, |s, e| {
             let eligible = s.eligible_on.is_some_and(|d| d <= as_of);
             Some(ExpenseRow {
                 expense_id: s.expense_id,
@@ -434,7 +428,7 @@ impl PeriodReport {
                 paid_on: s.paid_on,
                 amount: e.amount,
                 vat: e.vat,
-                budget_line: s.budget_line.clone(),
+                budget_line: s.budget_line,
                 activity: e.activity.clone(),
                 eligible,
                 eligible_amount: if eligible {
@@ -445,10 +439,10 @@ impl PeriodReport {
                 reasons: if s.reasons.is_empty() && !eligible {
                     vec![format!("R4.1: not yet paid by {as_of}")]
                 } else {
-                    s.reasons.clone()
+                    s.reasons
                 },
-                note: s.note.clone(),
-                seqs: s.evidence.clone(),
+                note: s.note,
+                seqs: s.evidence,
             })
         });
 

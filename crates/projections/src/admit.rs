@@ -268,12 +268,12 @@ impl Ledger {
                         let (small, large) = if p.len() <= s.len() { (p, s) } else { (s, p) };
                         small
                             .iter()
-                            .find(|&&seq| Some(seq) != replacing && large.contains(&seq))
+                            .find(|&seq| Some(seq) != replacing && large.contains(&seq))
                     }
                     _ => None,
                 };
                 unique(
-                    same_session,
+                    same_session.as_ref(),
                     "session_id",
                     &format!("attendance of {} at {}", e.participant_id, e.session_id),
                 )?;

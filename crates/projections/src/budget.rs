@@ -137,7 +137,7 @@ impl Ledger {
     pub(crate) fn payment(&self, e: &ExpenseRecorded) -> (Option<Date>, Vec<u64>) {
         let mut paid = e.paid_on;
         let mut seqs = Vec::new();
-        for &s in self
+        for s in self
             .ix
             .payments_by_expense
             .get(&e.expense_id)

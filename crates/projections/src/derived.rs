@@ -656,14 +656,14 @@ impl Cache {
         }
         let mut d = std::mem::take(&mut self.dirty);
         for sid in &d.sessions {
-            for &seq in l.ix.attendance_by_session.get(sid).into_iter().flatten() {
+            for seq in l.ix.attendance_by_session.get(sid).into_iter().flatten() {
                 if let Some(Event::AttendanceRecorded(a)) = l.event(seq).as_deref() {
                     d.participants.insert(a.participant_id);
                 }
             }
         }
         for cid in &d.courses {
-            for &seq in l.ix.runs_by_course.get(cid).into_iter().flatten() {
+            for seq in l.ix.runs_by_course.get(cid).into_iter().flatten() {
                 if let Some(Event::CourseRunScheduled(r)) = l.decoded(seq) {
                     d.runs.insert(r.run_id.as_compact().clone());
                 }
@@ -988,7 +988,7 @@ impl Cache {
         }
         let mut todo = std::collections::BTreeSet::new();
         for doc in &documents {
-            todo.extend(self.documents.get(doc).into_iter().flatten().copied());
+            todo.extend(self.documents.get(doc).into_iter().flatten());
         }
         let Some(project) = l.project() else {
             return;

@@ -352,10 +352,14 @@ impl Ledger {
                 self.municipalities_evidence(listed.as_ref(), as_of)
             }
             Measure::SeminarsAndWorkshopsHeld => self.dated(
-                self.ix.seminars.values().chain(self.ix.workshops.values()),
+                self.ix
+                    .seminars
+                    .values()
+                    .chain(self.ix.workshops.values())
+                    .copied(),
                 as_of,
             ),
-            Measure::ConferencesHeld => self.dated(self.ix.conferences.values(), as_of),
+            Measure::ConferencesHeld => self.dated(self.ix.conferences.values().copied(), as_of),
             Measure::InternshipsCompleted => {
                 let all = self.ix.internships_by_participant.values().flatten();
                 self.dated(all, as_of)
@@ -371,15 +375,14 @@ impl Ledger {
     }
 
     /// Seqs among `seqs` whose event's valid date is ≤ `as_of`.
-    pub(crate) fn dated<'a>(&self, seqs: impl Iterator<Item = &'a u64>, as_of: Date) -> Vec<u64> {
-        seqs.copied()
-            .filter(|s| {
-                self.event(*s)
-                    .as_deref()
-                    .and_then(Event::valid_date)
-                    .is_some_and(|d| d <= as_of)
-            })
-            .collect()
+    pub(crate) fn dated(&self, seqs: impl Iterator<Item = u64>, as_of: Date) -> Vec<u64> {
+        seqs.filter(|s| {
+            self.event(*s)
+                .as_deref()
+                .and_then(Event::valid_date)
+                .is_some_and(|d| d <= as_of)
+        })
+        .collect()
     }
 
     /// A run's derived state (R2.1): the date on which its sessions' hours
@@ -410,7 +413,7 @@ impl Ledger {
                 .get(run_id)
                 .into_iter()
                 .flatten()
-                .filter_map(|s| match self.decoded(*s) {
+                .filter_map(|s| match self.decoded(s) {
                     Some(Event::SessionHeld(x)) => Some((x.date, x.hours)),
                     _ => None,
                 })
@@ -485,7 +488,7 @@ impl Ledger {
         let mut out: Vec<u64> = seqs.iter().copied().collect();
         for &seq in seqs {
             if let Some(Event::CourseRunScheduled(run)) = self.decoded(seq) {
-                for &s in self
+                for s in self
                     .ix
                     .sessions_by_run
                     .get(run.run_id.as_str())

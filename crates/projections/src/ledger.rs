@@ -986,8 +986,8 @@ impl Ledger {
     /// The seqs of the corrections that replaced the payload of the live
     /// fact at `seq`, in order (empty when it was never corrected or is not
     /// live in this prefix).
-    pub fn corrected_by(&self, seq: u64) -> &[u64] {
-        self.corrected.get(&seq).map_or(&[], Seqs::as_slice)
+    pub fn corrected_by(&self, seq: u64) -> impl DoubleEndedIterator<Item = u64> + '_ {
+        self.corrected.get(&seq).into_iter().flatten()
     }
 
     /// `seqs` with the seqs of the corrections that replaced each of them
@@ -1070,8 +1070,8 @@ impl Ledger {
             .get(&no)?
             .iter()
             .rev()
-            .find_map(|s| match self.decoded(*s) {
-                Some(Event::ReportSubmitted(r)) => Some((*s, r)),
+            .find_map(|s| match self.decoded(s) {
+                Some(Event::ReportSubmitted(r)) => Some((s, r)),
                 _ => None,
             })
     }

@@ -76,7 +76,7 @@ impl Ledger {
     /// at a session that is not live has no valid date and gives nothing.
     pub(crate) fn support_entries(&self, id: &Uuid) -> Vec<SupportEntry> {
         let mut out = Vec::new();
-        for &seq in self
+        for seq in self
             .ix
             .attendance_by_participant
             .get(id)
@@ -98,7 +98,7 @@ impl Ledger {
                 }
             }
         }
-        for &seq in self
+        for seq in self
             .ix
             .internships_by_participant
             .get(id)
@@ -159,7 +159,7 @@ impl Ledger {
             evidence: upto
                 .iter()
                 .flat_map(|e| e.seqs())
-                .flat_map(|s| std::iter::once(s).chain(self.corrected_by(s).iter().copied()))
+                .flat_map(|s| std::iter::once(s).chain(self.corrected_by(s)))
                 .collect(),
         })
     }
@@ -171,7 +171,7 @@ impl Ledger {
             .get(id)
             .into_iter()
             .flatten()
-            .filter_map(|s| self.event(*s).as_deref().and_then(Event::valid_date))
+            .filter_map(|s| self.event(s).as_deref().and_then(Event::valid_date))
             .collect()
     }
 

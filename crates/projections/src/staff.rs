@@ -90,7 +90,7 @@ impl Ledger {
             .get(staff_id)
             .into_iter()
             .flatten()
-            .filter_map(|&s| match self.decoded(s) {
+            .filter_map(|s| match self.decoded(s) {
                 Some(Event::StaffContractAmended(a)) => Some((a.effective_from, s)),
                 _ => None,
             })
@@ -248,7 +248,7 @@ impl Ledger {
             .get(role)
             .into_iter()
             .flatten()
-            .filter_map(|&s| {
+            .filter_map(|s| {
                 let c = self.contract_at(s)?;
                 Some((c.staff_id.as_str(), s, c))
             })

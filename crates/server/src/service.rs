@@ -1321,7 +1321,7 @@ impl Service {
         // so only an uncorrected payload is taken for the stored one.
         let as_stored = state
             .seq_of(&target)
-            .filter(|&seq| state.corrected_by(seq).is_empty())
+            .filter(|&seq| state.corrected_by(seq).next().is_none())
             .and_then(|seq| state.live(seq))
             .and_then(|live| live.event.stream());
         if let Some(stream) = as_stored {

@@ -57,8 +57,11 @@ fn a_corrected_fact_keeps_its_own_seq_as_evidence_and_lists_its_corrections() {
     );
     let live = ledger.live(m1_seq).expect("M1 is live");
     assert_eq!(
-        (live.event_id, ledger.corrected_by(m1_seq)),
-        (m1, &[fix_seq][..])
+        (
+            live.event_id,
+            ledger.corrected_by(m1_seq).collect::<Vec<_>>()
+        ),
+        (m1, vec![fix_seq])
     );
     assert!(ledger.live(fix_seq).is_none(), "a correction is not a fact");
 }

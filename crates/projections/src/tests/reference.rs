@@ -82,7 +82,7 @@ impl Ledger {
             }
             Measure::InternshipsCompleted => {
                 let all = self.ix.internships_by_participant.values().flatten();
-                let ev = self.ref_dated(all, as_of);
+                let ev = self.ref_dated(all.collect::<Vec<_>>().iter(), as_of);
                 (Figure::Count(ev.len() as u64), ev)
             }
             Measure::StaffFte => {
@@ -182,7 +182,7 @@ impl Ledger {
                 .get(&run_id)
                 .into_iter()
                 .flatten()
-                .filter_map(|s| match self.decoded(*s) {
+                .filter_map(|s| match self.decoded(s) {
                     Some(Event::SessionHeld(x)) if x.date <= as_of => Some(x.hours),
                     _ => None,
                 })
@@ -217,7 +217,7 @@ impl Ledger {
         let mut out: Vec<u64> = seqs.iter().copied().collect();
         for &seq in seqs {
             if let Some(Event::CourseRunScheduled(run)) = self.decoded(seq) {
-                for &s in self
+                for s in self
                     .ix
                     .sessions_by_run
                     .get(run.run_id.as_str())

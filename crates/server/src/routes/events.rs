@@ -247,7 +247,7 @@ async fn one(
                 return (None, Vec::new(), None);
             };
             let live = l.live(seq);
-            let mut seqs: Vec<u64> = l.corrected_by(seq).to_vec();
+            let mut seqs: Vec<u64> = l.corrected_by(seq).collect();
             seqs.extend(l.voided_by(seq));
             seqs.sort_unstable();
             let effective = live.map(|x| {

@@ -441,7 +441,7 @@ fn explain_in(
                 seq,
                 json!({
                     "valid_date": l.valid_date_of(seq).or_else(|| target.and_then(|t| l.valid_date_of(t))),
-                    "corrected_by": l.corrected_by(seq),
+                    "corrected_by": l.corrected_by(seq).collect::<Vec<_>>(),
                     "voided_by": l.voided_by(seq),
                     "corrects": target,
                     "effective": live.map(|x| json!({"kind": x.event.kind().as_str(), "data": show(&x.event)})),

@@ -184,18 +184,20 @@ impl Ledger {
             return Vec::new();
         };
         let cache = self.cache();
-        let mut out = Vec::new();
-        for (seq, x) in cache.expenses() {
-            if !dated(x.taxable_supply_date) {
-                continue;
-            }
+        // the seqs first, so that the vector of `T`s (a report's rows, ≈
+        // 300 bytes each) is made at its size and not doubled as it grows
+        let seqs: Vec<u64> = cache
+            .expenses()
+            .filter(|(_, x)| dated(x.taxable_supply_date))
+            .map(|(seq, _)| seq)
+            .collect();
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
             let event = self.event(seq);
             let Some(Event::ExpenseRecorded(e)) = event.as_deref() else {
                 continue;
             };
-            let first = cache
-                .first_with_document(&document_key(e))
-                .filter(|f| *f < seq);
+            let first = cache.first_with_document(self, e, seq);
             if let Some(t) = f(self.expense_status(project, seq, e, first), e) {
                 out.push(t);
             }

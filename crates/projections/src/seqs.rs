@@ -174,6 +174,7 @@ impl Seqs {
     }
 
     /// The smallest seq, if any.
+    #[cfg(test)]
     pub fn first(&self) -> Option<u64> {
         (!self.is_empty()).then(|| self.at(0))
     }

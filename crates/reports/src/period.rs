@@ -344,7 +344,7 @@ impl PeriodReport {
         let now = ledger.indicators(end);
         let then = ledger.indicator_values(before);
         let indicators = now
-            .iter()
+            .into_iter()
             .map(|n| {
                 let b = then.iter().find(|t| t.code == n.code);
                 let period = match (n.measure, b) {
@@ -364,27 +364,34 @@ impl PeriodReport {
                         ),
                     ])
                 });
+                // moved, not copied: the supported persons' evidence is
+                // 10^5 seqs and more
+                let mut seqs = n.evidence;
+                ledger.add_corrections(&mut seqs);
                 IndicatorRow {
-                    code: n.code.clone(),
-                    name: n.name.clone(),
-                    unit: n.unit.clone(),
+                    code: n.code,
+                    name: n.name,
+                    unit: n.unit,
                     target: n.target,
                     period,
                     cumulative: n.value,
                     met: n.met,
                     by_gender,
-                    seqs: ledger.with_corrections(&n.evidence),
+                    seqs,
                 }
             })
             .collect();
 
-        // supported persons
-        let mut supported_persons = Vec::new();
-        for id in &ledger.participant_ids() {
-            // only those supported by `end` make a row
-            if ledger.supported_since(id).is_none_or(|on| on > end) {
-                continue;
-            }
+        // supported persons: only those supported by `end` make a row (the
+        // vector of rows made at its size: a row is ≈ 100 bytes, and 10^4
+        // rows and more would leave up to half of a doubled vector unused)
+        let ids: Vec<Uuid> = ledger
+            .participant_ids()
+            .into_iter()
+            .filter(|id| ledger.supported_since(id).is_some_and(|on| on <= end))
+            .collect();
+        let mut supported_persons = Vec::with_capacity(ids.len());
+        for id in &ids {
             let Some(f) = ledger.participant(id, end) else {
                 continue;
             };
@@ -394,10 +401,11 @@ impl PeriodReport {
             let earlier = ledger
                 .participant(id, before)
                 .map_or(Hours::ZERO, |p| p.hours);
-            let mut seqs = f.evidence.clone();
+            let mut seqs = f.evidence;
             if let Some(s) = ledger.seq_of_participant(id) {
                 seqs.push(s);
             }
+            ledger.add_corrections(&mut seqs);
             supported_persons.push(PersonRow {
                 participant_id: *id,
                 gender: f.gender,
@@ -407,7 +415,7 @@ impl PeriodReport {
                 hours_in_period: Hours::from_units(f.hours.units() - earlier.units()),
                 hours: f.hours,
                 supported_on: on,
-                seqs: ledger.with_corrections(&seqs),
+                seqs,
             });
         }
 

@@ -236,6 +236,29 @@ fn the_same_document_claimed_again_is_not_eligible_and_an_r4_3_error_on_its_taxa
     assert_eq!(findings_of(&ledger, "R4.3", "2017-03-14"), vec![]);
 }
 
+/// The derived state groups expenses by a 64-bit hash of their document
+/// (R4.3); two documents whose hashes collide are still told apart.
+#[test]
+fn documents_whose_hashes_collide_are_not_claimed_twice() {
+    crate::derived::COLLIDE.with(|c| c.set(true));
+    let mut log = given();
+    duplicates(&mut log);
+    let ledger = log.ledger();
+    let statuses = ledger.expense_statuses();
+    crate::derived::COLLIDE.with(|c| c.set(false));
+    let reasons = |n: u128| {
+        statuses
+            .iter()
+            .find(|s| s.expense_id == expense_id(n))
+            .map(|s| s.reasons.clone())
+    };
+    assert_eq!(reasons(1), Some(vec![]));
+    assert!(reasons(2).unwrap().iter().any(|r| r.starts_with("R4.3")));
+    // expense 3's document shares the group of 1 and 2 and is another one
+    assert_eq!(reasons(3), Some(vec![]));
+    assert_eq!(statuses, log.ledger().expense_statuses());
+}
+
 #[test]
 fn voiding_the_duplicate_removes_its_r4_3_error_only_from_prefixes_with_the_void() {
     let mut log = given();

@@ -222,47 +222,7 @@ enum Owner {
     Participant(Uuid),
 }
 
-/// A finding in the ordered set of findings: the owner's own copy (an
-/// `Arc`, so the set and the owner's list share one finding) with its owner
-/// and place. Ordered (and equal) by (date, rule, subject, severity, owner,
-/// place).
-#[derive(Clone, Debug)]
-struct Listed {
-    finding: Arc<Finding>,
-    owner: Owner,
-    place: usize,
-}
-
-impl Listed {
-    fn order(&self) -> (Date, &str, &str, crate::Severity, Owner, usize) {
-        let f = &*self.finding;
-        (
-            f.date, f.rule, &f.subject, f.severity, self.owner, self.place,
-        )
-    }
-}
-
-impl PartialEq for Listed {
-    fn eq(&self, other: &Self) -> bool {
-        self.order() == other.order()
-    }
-}
-
-impl Eq for Listed {}
-
-impl PartialOrd for Listed {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Listed {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.order().cmp(&other.order())
-    }
-}
-
-/// A list of findings as an owner keeps it (each shared with the set).
+/// A list of findings as an owner keeps it.
 type Findings = Vec<Arc<Finding>>;
 
 /// `findings` made shareable, in a vector of their exact number. (A
@@ -460,36 +420,12 @@ pub(crate) struct Cache {
     /// Budget line code → its eligible expenses: (eligible on, seq) → amount.
     lines: OrdMap<String, OrdMap<(Date, u64), rust_decimal::Decimal>>,
     line_findings: Findings,
-    /// Every finding of the owners above, ordered for listing.
-    findings: OrdSet<Listed>,
     /// When the ledger tracks its history: every change of the counts above
     /// by the record that made it (crate::history).
     history: Option<History>,
 }
 
 impl Cache {
-    /// Adds `owner`'s findings to the set.
-    fn list(&mut self, owner: Owner, findings: &[Arc<Finding>]) {
-        for (place, f) in findings.iter().enumerate() {
-            self.findings.insert(Listed {
-                finding: Arc::clone(f),
-                owner,
-                place,
-            });
-        }
-    }
-
-    /// Removes `owner`'s findings from the set.
-    fn unlist(&mut self, owner: Owner, findings: &[Arc<Finding>]) {
-        for (place, f) in findings.iter().enumerate() {
-            self.findings.remove(&Listed {
-                finding: Arc::clone(f),
-                owner,
-                place,
-            });
-        }
-    }
-
     /// Starts the history (on an empty ledger: every count is recorded from
     /// the first record on).
     pub(crate) fn start_history(&mut self) {
@@ -784,11 +720,7 @@ impl Cache {
             return;
         }
         if !d.staff.is_empty() {
-            let old = std::mem::take(&mut self.staff_findings);
-            self.unlist(Owner::Staff, &old);
-            let new = shared(l.staff_group());
-            self.list(Owner::Staff, &new);
-            self.staff_findings = new;
+            self.staff_findings = shared(l.staff_group());
         }
         if !d.expenses.is_empty() || !d.staff.is_empty() {
             self.refresh_expenses(l, d);
@@ -822,15 +754,10 @@ impl Cache {
         let mut new = new;
         match old {
             // the same findings (most often: a participant still without an
-            // exit whose hours grew): keep the listed copies, which a
-            // snapshot may share, instead of listing equal new ones
+            // exit whose hours grew): keep the old copies, which a snapshot
+            // may share, instead of equal new ones
             Some(old) if old.findings == new.findings => new.findings = old.findings.clone(),
-            old => {
-                if let Some(old) = old {
-                    self.unlist(Owner::Participant(*id), &old.findings);
-                }
-                self.list(Owner::Participant(*id), &new.findings);
-            }
+            _ => {}
         }
         if new.is_kept() {
             self.persons.insert(*id, Arc::new(new));
@@ -1036,7 +963,6 @@ impl Cache {
                 continue;
             }
             self.remove_expense(seq);
-            self.list(Owner::Expense(seq), &expense.findings);
             if let Some(on) = expense.eligible_on {
                 self.lines
                     .entry(expense.budget_line.to_string())
@@ -1045,8 +971,6 @@ impl Cache {
             }
             self.expenses.insert(seq, Arc::new(expense));
         }
-        let old = std::mem::take(&mut self.line_findings);
-        self.unlist(Owner::Lines, &old);
         let lines: Vec<Vec<_>> = project
             .budget_lines
             .iter()
@@ -1059,9 +983,7 @@ impl Cache {
                     .collect()
             })
             .collect();
-        let new = shared(l.budget_line_findings(&lines));
-        self.list(Owner::Lines, &new);
-        self.line_findings = new;
+        self.line_findings = shared(l.budget_line_findings(&lines));
     }
 
     /// Forgets the derived state of the expense at `seq` (not its indexes).
@@ -1069,7 +991,6 @@ impl Cache {
         let Some(old) = self.expenses.remove(&seq) else {
             return;
         };
-        self.unlist(Owner::Expense(seq), &old.findings);
         if let Some(on) = old.eligible_on {
             if let Some(line) = self.lines.get_mut(old.budget_line.as_str()) {
                 line.remove(&(on, seq));
@@ -1147,9 +1068,43 @@ impl Cache {
             })
     }
 
-    /// Every finding, sorted by (date, rule, subject, severity), then in the order found.
-    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().map(|l| &*l.finding)
+    /// Every finding dated `≤ upto` (every one for `None`), sorted by (date,
+    /// rule, subject, severity), then by owner ([`Owner`]) and place in
+    /// the owner's list.
+    ///
+    /// Gathered from the owners and sorted at each call (≈ 10 ms for 10^5
+    /// findings): an ordered set of them, kept up to date at each refresh,
+    /// took ≈ 16 MiB at 10^6 events in the head and the snapshots, whose
+    /// versions of it diverged at every participant whose findings changed.
+    pub fn findings(&self, upto: Option<Date>) -> Vec<&Finding> {
+        let shown = |f: &Finding| upto.is_none_or(|d| f.date <= d);
+        let lists = std::iter::once((Owner::Staff, &self.staff_findings))
+            .chain(
+                self.expenses
+                    .iter()
+                    .map(|(seq, e)| (Owner::Expense(*seq), &e.findings)),
+            )
+            .chain(std::iter::once((Owner::Lines, &self.line_findings)))
+            .chain(
+                self.persons
+                    .iter()
+                    .map(|(id, p)| (Owner::Participant(id), &p.findings)),
+            );
+        let mut all: Vec<(&Finding, Owner, usize)> = Vec::new();
+        for (owner, list) in lists {
+            for (place, f) in list.iter().enumerate() {
+                if shown(f) {
+                    all.push((&**f, owner, place));
+                }
+            }
+        }
+        // (date, rule, subject, severity, owner, place) is unique: an
+        // unstable sort gives the one order
+        all.sort_unstable_by(|(a, ao, ap), (b, bo, bp)| {
+            (a.date, a.rule, &a.subject, a.severity, ao, ap)
+                .cmp(&(b.date, b.rule, &b.subject, b.severity, bo, bp))
+        });
+        all.into_iter().map(|(f, _, _)| f).collect()
     }
 }
 

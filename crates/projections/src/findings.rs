@@ -96,17 +96,23 @@ fn person_key(name: &str) -> String {
 struct Findings(Vec<Finding>);
 
 impl Findings {
+    /// Adds a finding, its texts and evidence trimmed to their length: the
+    /// derived state keeps every finding (and each older version in a
+    /// snapshot), and `format!` leaves up to half of a text unused.
     fn push(
         &mut self,
         rule: &'static str,
         severity: Severity,
-        subject: String,
+        mut subject: String,
         date: Date,
         mut seqs: Vec<u64>,
-        message: String,
+        mut message: String,
     ) {
         seqs.sort_unstable();
         seqs.dedup();
+        seqs.shrink_to_fit();
+        subject.shrink_to_fit();
+        message.shrink_to_fit();
         self.0.push(Finding {
             rule,
             severity,
@@ -123,14 +129,14 @@ impl Ledger {
     /// (date, rule, subject). Filter by `date ≤ as_of` for a point in valid time
     /// (see [`Ledger::findings`]).
     pub fn all_findings(&self) -> Vec<Finding> {
-        self.cache().findings().cloned().collect()
+        self.cache().findings(None).into_iter().cloned().collect()
     }
 
     /// The findings that have arisen by `as_of` (inclusive).
     pub fn findings(&self, as_of: Date) -> Vec<Finding> {
         self.cache()
-            .findings()
-            .take_while(|f| f.date <= as_of)
+            .findings(Some(as_of))
+            .into_iter()
             .cloned()
             .collect()
     }
@@ -168,7 +174,7 @@ impl Ledger {
     fn corrected(&self, f: Findings) -> Vec<Finding> {
         let mut out = f.0;
         for finding in &mut out {
-            finding.seqs = self.with_corrections(&finding.seqs);
+            self.add_corrections(&mut finding.seqs);
         }
         out
     }

@@ -138,11 +138,11 @@ pub(crate) struct Person {
     /// When registered and over the threshold: the crossing date and gender.
     pub supported: Option<(Date, Gender)>,
     /// The registration and the support entries up to the crossing date.
-    pub evidence: Vec<u64>,
+    pub evidence: Box<[u64]>,
     /// Valid dates (last days) of the live internships.
-    pub internships: Vec<Date>,
+    pub internships: Box<[Date]>,
     /// The participant's findings (R1.2), in the order found.
-    pub findings: Findings,
+    pub findings: Box<[Arc<Finding>]>,
 }
 
 impl Person {
@@ -223,15 +223,17 @@ enum Owner {
 }
 
 /// A list of findings as an owner keeps it.
-type Findings = Vec<Arc<Finding>>;
+/// (A boxed slice: 16 bytes where a vector took 24, and no allocation for
+/// the many owners without findings.)
+type Findings = Box<[Arc<Finding>]>;
 
-/// `findings` made shareable, in a vector of their exact number. (A
+/// `findings` made shareable, in a slice of their exact number. (A
 /// `collect` would reuse the findings' own buffer in place, ≈ 100 bytes a
 /// finding plus the growth room, for 8-byte `Arc`s: ≈ 20 MiB at 10^6 events.)
-fn shared(findings: Vec<Finding>) -> Findings {
+pub(crate) fn shared(findings: Vec<Finding>) -> Findings {
     let mut list = Vec::with_capacity(findings.len());
     list.extend(findings.into_iter().map(Arc::new));
-    list
+    list.into_boxed_slice()
 }
 
 /// Counts by date.
@@ -387,7 +389,7 @@ pub(crate) struct Cache {
     dirty: Dirty,
     /// Each person behind an `Arc`: a snapshot that diverges from the head
     /// copies a B-tree leaf of pointers, not sixteen persons with their lists.
-    persons: IdMap<Uuid, Arc<Person>>,
+    persons: IdMap<Uuid, triomphe::Arc<Person>>,
     /// Every participant's support hours counted (attendance capped at the
     /// session's hours, internships), summed saturating, when not zero: with
     /// the threshold they tell whether a new attendance can make the
@@ -406,12 +408,14 @@ pub(crate) struct Cache {
     courses_held: Counts,
     activities: Activities,
     staff_findings: Findings,
-    /// Live expenses by seq (each behind an `Arc`, as the persons).
-    expenses: OrdMap<u64, Arc<Expense>>,
-    /// Expense id → seq, document key and staff id of the live expense indexed.
-    /// (behind `Arc`s: the ids are random, so each snapshot interval's new
-    /// expenses land in most leaves, and a copied leaf then copies pointers)
-    expense_keys: IdMap<Uuid, Arc<ExpenseKeys>>,
+    /// Live expenses by seq (each behind an `Arc`, as the persons; one
+    /// count, no weak references: 8 bytes less than `std`'s).
+    expenses: OrdMap<u64, triomphe::Arc<Expense>>,
+    /// Expense id → seq, document hash and staff id of the live expense
+    /// indexed (40 bytes inline: numbered as first seen, a snapshot
+    /// interval's new expenses land in the last leaves, so a leaf copy is
+    /// rare and an `Arc` a value cost 64 bytes more an expense).
+    expense_keys: IdMap<Uuid, ExpenseKeys>,
     /// Document hash ([`document_hash`], R4.3) → seqs of the live expenses
     /// with a document of that hash.
     documents: IdMap<u64, crate::seqs::Seqs>,
@@ -760,7 +764,7 @@ impl Cache {
             _ => {}
         }
         if new.is_kept() {
-            self.persons.insert(*id, Arc::new(new));
+            self.persons.insert(*id, triomphe::Arc::new(new));
         }
     }
 
@@ -787,12 +791,12 @@ impl Cache {
         let mut p = self
             .persons
             .remove(id)
-            .map(Arc::unwrap_or_clone)
+            .map(triomphe::Arc::unwrap_or_clone)
             .unwrap_or_default();
         p.supported = supported;
-        p.internships = internships;
+        p.internships = internships.into_boxed_slice();
         if p.is_kept() {
-            self.persons.insert(*id, Arc::new(p));
+            self.persons.insert(*id, triomphe::Arc::new(p));
         }
     }
 
@@ -890,7 +894,7 @@ impl Cache {
                         )),
                         _ => None,
                     });
-            let before = self.expense_keys.get(id).map(|k| (**k).clone());
+            let before = self.expense_keys.get(id).cloned();
             if let Some((_, doc, _)) = &before {
                 documents.insert(*doc);
             }
@@ -933,7 +937,7 @@ impl Cache {
                         .or_default()
                         .insert(*id);
                 }
-                self.expense_keys.insert(*id, Arc::new((seq, doc, staff)));
+                self.expense_keys.insert(*id, (seq, doc, staff));
             }
         }
         let mut todo = std::collections::BTreeSet::new();
@@ -969,7 +973,7 @@ impl Cache {
                     .or_default()
                     .insert((on, seq), expense.eligible_amount);
             }
-            self.expenses.insert(seq, Arc::new(expense));
+            self.expenses.insert(seq, triomphe::Arc::new(expense));
         }
         let lines: Vec<Vec<_>> = project
             .budget_lines

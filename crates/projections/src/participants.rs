@@ -197,7 +197,7 @@ impl Ledger {
     /// hour counted.
     pub(crate) fn person_state(&self, id: &Uuid) -> (crate::derived::Person, Hours) {
         let mut out = crate::derived::Person {
-            internships: self.internship_dates(id),
+            internships: self.internship_dates(id).into_boxed_slice(),
             ..Default::default()
         };
         let entries = self.support_entries(id);
@@ -216,7 +216,7 @@ impl Ledger {
                 Vec::with_capacity(1 + upto.clone().map(|e| e.seqs().count()).sum::<usize>());
             evidence.push(reg_seq);
             evidence.extend(upto.flat_map(|e| e.seqs()));
-            out.evidence = evidence;
+            out.evidence = evidence.into_boxed_slice();
         }
         out.findings = self
             .participant_findings(id, reg_seq, &entries)

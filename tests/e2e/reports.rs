@@ -321,3 +321,59 @@ fn explain_lists_the_events_behind_a_figure_and_the_series_has_every_step() {
     let (status, problem) = s.get("/api/v1/explain?indicator=P-KONF&participant=x");
     assert_eq!(status, 400, "{problem}");
 }
+
+/// A figure standing on many events is explained page by page: `seqs` lists
+/// every one, `events` those of the page, `next_from_seq` the next page.
+#[test]
+fn explain_pages_the_events_of_a_large_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &["--demo"]);
+    let (status, all) = s.get("/api/v1/explain?indicator=6 00 00&as_of=2018-09-30");
+    assert_eq!(status, 200, "{all}");
+    let seqs: Vec<u64> = all["seqs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert!(seqs.len() > 3, "{} seqs", seqs.len());
+    assert_eq!(all["events"].as_array().unwrap().len(), seqs.len());
+    assert_eq!(all["next_from_seq"], Value::Null);
+    // pages of 2: the same events, in order, and the same `seqs` on each
+    let mut from = 1;
+    let mut paged = Vec::new();
+    loop {
+        let (status, page) = s.get(&format!(
+            "/api/v1/explain?indicator=6 00 00&as_of=2018-09-30&limit=2&from_seq={from}"
+        ));
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["seqs"], all["seqs"]);
+        let events = page["events"].as_array().unwrap();
+        assert!(events.len() <= 2);
+        paged.extend(events.iter().cloned());
+        match page["next_from_seq"].as_u64() {
+            Some(next) => {
+                assert_eq!(events.len(), 2);
+                assert!(next > events[1]["seq"].as_u64().unwrap());
+                from = next;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(&paged, all["events"].as_array().unwrap());
+    let (_, second) = s.get(&format!(
+        "/api/v1/explain?indicator=6 00 00&as_of=2018-09-30&limit=1&from_seq={}",
+        seqs[1]
+    ));
+    assert_eq!(second["events"][0]["seq"], seqs[1]);
+    assert_eq!(second["next_from_seq"], seqs[2]);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("from_seq=0", "from_seq"),
+    ] {
+        let (status, problem) = s.get(&format!("/api/v1/explain?indicator=P-KONF&{query}"));
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+}

@@ -672,6 +672,13 @@ pub struct ExplainQuery {
     /// The finding's rule (with `finding`).
     #[param(example = "R4.2")]
     pub rule: Option<String>,
+    /// The page of events: the first seq shown (default 1; `next_from_seq`
+    /// of the page before).
+    #[param(minimum = 1, example = 1)]
+    pub from_seq: Option<u64>,
+    /// Most events shown, 1–1000 (default 1000); `seqs` lists every one.
+    #[param(minimum = 1, maximum = 1000, example = 1000)]
+    pub limit: Option<u32>,
 }
 
 /// Series step.
@@ -1201,10 +1208,13 @@ pub struct Explanation {
     pub figure: Object,
     /// The figure's value (as in its own answer, without evidence).
     pub value: Object,
-    /// Seqs behind it, corrections included.
+    /// Every seq behind it, corrections included.
     pub seqs: Vec<u64>,
-    /// The records.
+    /// The records of the page asked for (`from_seq`, `limit`), in seq order.
     pub events: Vec<ExplainedEvent>,
+    /// Where the next page starts; null on the last page.
+    #[schema(required = true)]
+    pub next_from_seq: Option<u64>,
     /// Provenance.
     pub manifest: Manifest,
 }

@@ -151,6 +151,33 @@ async fn append(
     Ok((status, Json(body)).into_response())
 }
 
+/// The page a request asks for: `from_seq` (a seq ≥ 1, default 1) and
+/// `limit` (1–[`MAX_PAGE`] records, default `default_limit`).
+///
+/// # Errors
+/// 400 naming `from_seq` or `limit` when out of range or not a whole number.
+pub(crate) fn page(params: &Params, default_limit: usize) -> Result<(u64, usize), ApiError> {
+    let from: u64 = params.get("from_seq", "a whole number ≥ 1")?.unwrap_or(1);
+    if from == 0 {
+        return Err(ApiError::bad_param(
+            "from_seq",
+            "from_seq is a whole number ≥ 1 (seqs start at 1); got 0",
+        )
+        .rule("range"));
+    }
+    let limit: usize = params
+        .get("limit", &format!("a whole number 1–{MAX_PAGE}"))?
+        .unwrap_or(default_limit);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_param(
+            "limit",
+            format!("limit is a whole number 1–{MAX_PAGE}; got {limit}"),
+        )
+        .rule("range"));
+    }
+    Ok((from, limit))
+}
+
 /// The log by range: `?from_seq=1&limit=100` (limit ≤ 1000), optionally only
 /// one `kind` or `stream`, within the prefix chosen by `known_at` / `at_seq`;
 /// `next_from_seq` continues the scan.
@@ -176,22 +203,7 @@ async fn list(
     let stream: Option<String> = params.get("stream", "a stream name")?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
-        let from: u64 = params.get("from_seq", "a whole number ≥ 1")?.unwrap_or(1);
-        if from == 0 {
-            return Err(ApiError::bad_param(
-                "from_seq",
-                "from_seq is a whole number ≥ 1 (seqs start at 1); got 0",
-            )
-            .rule("range"));
-        }
-        let limit: usize = params.get("limit", "a whole number 1–1000")?.unwrap_or(100);
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(ApiError::bad_param(
-                "limit",
-                format!("limit is a whole number 1–{MAX_PAGE}; got {limit}"),
-            )
-            .rule("range"));
-        }
+        let (from, limit) = page(&params, 100)?;
         let (upto, manifest) = s.service.at(&point, |l| l.at_seq())?;
         // Scan forward from `from` until `limit` matching records or the prefix end.
         let mut events = Vec::new();

@@ -280,9 +280,12 @@ enum Figure {
 }
 
 /// `GET /api/v1/explain?indicator=CODE | participant=ID | budget_line=CODE |
-/// finding=SUBJECT&rule=RULE` (+ time params): the events behind the figure,
-/// each `{seq, event_id, kind, valid_date, recorded_at, actor, hash, data,
-/// corrected_by: [seq], voided_by, effective}`, and the corrections among them.
+/// finding=SUBJECT&rule=RULE` (+ time params, `from_seq`, `limit`): every seq
+/// behind the figure (`seqs`, corrections included) and a page of their
+/// events (those from `from_seq`, at most `limit` ≤ 1000, default 1000), each
+/// `{seq, event_id, kind, valid_date, recorded_at, actor, hash, data,
+/// corrected_by: [seq], voided_by, effective}`; `next_from_seq` continues
+/// (null on the last page).
 #[utoipa::path(get, path = "/api/v1/explain", tag = "figures", operation_id = "explain",
     params(crate::openapi::ExplainQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
     responses((status = 200, description = "The figure and the events behind it", body = crate::openapi::Explanation)))]
@@ -292,7 +295,15 @@ async fn explain(
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(
         q.as_deref(),
-        &with_time(&["indicator", "participant", "budget_line", "finding", "rule"]),
+        &with_time(&[
+            "indicator",
+            "participant",
+            "budget_line",
+            "finding",
+            "rule",
+            "from_seq",
+            "limit",
+        ]),
     )?;
     let given: Vec<&str> = ["indicator", "participant", "budget_line", "finding"]
         .into_iter()
@@ -336,12 +347,14 @@ async fn explain(
             })?,
         },
     };
+    let page = super::events::page(&params, super::events::MAX_PAGE)?;
     blocking(&state, move |s| {
         let point = s.service.resolve(&params)?;
         let show = |e: &grantledger_domain::Event| s.service.reveal(e).data_json();
-        let (found, manifest) =
-            s.service.at(&point, |l| explain_in(l, &figure, point.as_of, &show))?;
-        let (what, value, seqs, rows) = found?;
+        let (found, manifest) = s
+            .service
+            .at(&point, |l| explain_in(l, &figure, point.as_of, page, &show))?;
+        let (what, value, seqs, rows, next) = found?;
         let mut events = Vec::new();
         for (seq, extra) in rows {
             if let Some(r) = s.service.log().get(seq)? {
@@ -352,19 +365,26 @@ async fn explain(
                 events.push(row);
             }
         }
-        Ok(Json(json!({"figure": what, "value": value, "seqs": seqs, "events": events, "manifest": manifest})))
+        Ok(Json(
+            json!({"figure": what, "value": value, "seqs": seqs, "events": events, "next_from_seq": next, "manifest": manifest}),
+        ))
     })
     .await
 }
 
-type Explained = (Value, Value, Vec<u64>, Vec<(u64, Value)>);
+/// The figure, its value, every seq behind it, the provenance of those in
+/// the page asked for, and the first seq after the page (if any).
+type Explained = (Value, Value, Vec<u64>, Vec<(u64, Value)>, Option<u64>);
 
-/// The figure and the seqs behind it, with per-seq provenance.
+/// The figure and the seqs behind it, with per-seq provenance for the seqs
+/// of `page` (from seq, at most that many: the supported persons stand on
+/// 10^5 events and more at 10^6 events, each read from the log for its row).
 /// `show` gives an event's `data` as readers see it (personal data opened or erased).
 fn explain_in(
     l: &Ledger,
     figure: &Figure,
     as_of: Date,
+    (from, limit): (u64, usize),
     show: &dyn Fn(&grantledger_domain::Event) -> Value,
 ) -> Result<Explained, ApiError> {
     let (what, value, evidence): (Value, Value, Vec<u64>) = match figure {
@@ -432,9 +452,11 @@ fn explain_in(
         o.remove("seqs");
     }
     let seqs = l.with_corrections(&evidence);
-    let rows = seqs
-        .iter()
-        .map(|&seq| {
+    let mut paged = seqs.iter().copied().filter(|&s| s >= from);
+    let rows = paged
+        .by_ref()
+        .take(limit)
+        .map(|seq| {
             let live = l.live(seq);
             let target = l.amendment(seq).and_then(|(_, t, _)| t);
             (
@@ -449,7 +471,8 @@ fn explain_in(
             )
         })
         .collect();
-    Ok((what, value, seqs, rows))
+    let next = paged.next();
+    Ok((what, value, seqs, rows, next))
 }
 
 /// `GET /api/v1/indicators/series?from=&to=&step=day|month` (+ time params):

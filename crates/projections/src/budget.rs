@@ -164,20 +164,21 @@ impl Ledger {
 
     /// The eligibility of every live expense, in log order (R4.1–R4.3, R4.6).
     pub fn expense_statuses(&self) -> Vec<ExpenseStatus> {
-        self.expense_statuses_dated(|_| true, |s, _| Some(s))
+        self.expense_statuses_dated(|_, _| true, |s, _| Some(s))
     }
 
-    /// What `f` makes of the status of each live expense whose taxable
-    /// supply date `dated` accepts (with the expense itself), those it maps
-    /// to `Some`, in log order: a period report's rows, say, without a
-    /// status made for the expenses of other periods.
+    /// What `f` makes of the status of each live expense that `dated`
+    /// accepts by its dates (taxable supply date, and the date it becomes
+    /// eligible if ever), with the expense itself, those it maps to `Some`,
+    /// in log order: a period report's rows, say, without a status made for
+    /// the expenses of other periods.
     ///
     /// The derived state keeps only the figures of a status (ADR 0008); its
     /// reasons, note and evidence are made here, from the same rules as at
     /// each refresh ([`Ledger::expense_status`]).
     pub fn expense_statuses_dated<T>(
         &self,
-        dated: impl Fn(Date) -> bool,
+        dated: impl Fn(Date, Option<Date>) -> bool,
         mut f: impl FnMut(ExpenseStatus, &ExpenseRecorded) -> Option<T>,
     ) -> Vec<T> {
         let Some(project) = self.project() else {
@@ -188,7 +189,7 @@ impl Ledger {
         // 300 bytes each) is made at its size and not doubled as it grows
         let seqs: Vec<u64> = cache
             .expenses()
-            .filter(|(_, x)| dated(x.taxable_supply_date))
+            .filter(|(_, x)| dated(x.taxable_supply_date, x.eligible_on))
             .map(|(seq, _)| seq)
             .collect();
         let mut out = Vec::with_capacity(seqs.len());

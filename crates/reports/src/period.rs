@@ -245,8 +245,10 @@ pub struct PeriodReport {
     pub indicators: Vec<IndicatorRow>,
     /// Supported persons as of the report date.
     pub supported_persons: Vec<PersonRow>,
-    /// Expenses of the period (by taxable supply date; period 1 also holds those
-    /// before the project start, the final period those after its end).
+    /// Expenses of the period: those incurred in it (by taxable supply date;
+    /// period 1 also holds those before the project start, the final period
+    /// those after its end) and those that became eligible in it (incurred
+    /// in an earlier period, paid in this one), in log order.
     pub expenses: Vec<ExpenseRow>,
     /// Staff months of the period.
     pub personnel: Vec<PersonnelRow>,
@@ -425,7 +427,13 @@ impl PeriodReport {
         let in_period = |d: Date| {
             (mp.start <= d && d <= mp.end) || (first && d < mp.start) || (last && d > mp.end)
         };
-        let expenses = ledger.expense_statuses_dated(in_period, |s, e| {
+        // those incurred in the period, and those that became eligible in
+        // it (incurred before, paid in it): the expenses the budget's
+        // `eligible_in_period` counts are all listed
+        let listed = |t: Date, eligible_on: Option<Date>| {
+            in_period(t) || eligible_on.is_some_and(|d| mp.start <= d && d <= end)
+        };
+        let expenses = ledger.expense_statuses_dated(listed, |s, e| {
             let eligible = s.eligible_on.is_some_and(|d| d <= as_of);
             Some(ExpenseRow {
                 expense_id: s.expense_id,

@@ -60,7 +60,7 @@ fn a_ledger_queried_after_every_envelope_answers_like_the_reference_on_the_sinec
     let wanted: Vec<_> = all.iter().filter(|s| early(s)).cloned().collect();
     assert!(!wanted.is_empty() && wanted.len() < all.len());
     assert_eq!(
-        ledger.expense_statuses_dated(|t| t <= d("2017-06-30"), |s, _| Some(s)),
+        ledger.expense_statuses_dated(|t, _| t <= d("2017-06-30"), |s, _| Some(s)),
         wanted
     );
 }

@@ -188,18 +188,7 @@ async fn findings(
     blocking(&state, move |s| {
         let mut point = s.service.resolve(&params)?;
         if !params.has("as_of") {
-            // Findings dated the day after the project end (unpaid at the end,
-            // no exit at the final report) belong to the default view too.
-            point.as_of = s.service.with_head(|l| {
-                let today = point.as_of;
-                match l.project() {
-                    Some(p) if today >= p.period.end => {
-                        let after = p.period.end.tomorrow().unwrap_or(p.period.end);
-                        jiff::Zoned::now().date().clamp(p.period.end, after)
-                    }
-                    _ => today,
-                }
-            });
+            point.as_of = findings_as_of(s, point.as_of);
         }
         let (all, manifest) = s.service.at(&point, |l| l.findings(point.as_of))?;
         let list: Vec<_> = all
@@ -218,4 +207,22 @@ async fn findings(
         })))
     })
     .await
+}
+
+/// The `as_of` of a view of findings when the request names none, given
+/// the default `today`: from the project end on, the day after it (or
+/// today, if earlier), so that findings dated the day after the end
+/// (unpaid at the end, no exit at the final report) belong to the default
+/// view too. `GET /findings` and `GET /explain?finding=` use it.
+pub(crate) fn findings_as_of(
+    s: &AppState,
+    today: grantledger_domain::Date,
+) -> grantledger_domain::Date {
+    s.service.with_head(|l| match l.project() {
+        Some(p) if today >= p.period.end => {
+            let after = p.period.end.tomorrow().unwrap_or(p.period.end);
+            jiff::Zoned::now().date().clamp(p.period.end, after)
+        }
+        _ => today,
+    })
 }

@@ -349,7 +349,12 @@ async fn explain(
     };
     let page = super::events::page(&params, super::events::MAX_PAGE)?;
     blocking(&state, move |s| {
-        let point = s.service.resolve(&params)?;
+        let mut point = s.service.resolve(&params)?;
+        if matches!(figure, Figure::Finding { .. }) && !params.has("as_of") {
+            // the default view of findings, so that every finding it lists
+            // can be explained without an `as_of`
+            point.as_of = super::reads::findings_as_of(s, point.as_of);
+        }
         let show = |e: &grantledger_domain::Event| s.service.reveal(e).data_json();
         let (found, manifest) = s
             .service

@@ -437,6 +437,19 @@ fn a_period_reports_eligible_expense_rows_add_up_to_its_budget_drawdown() {
             .all(|x| x["taxable_supply_date"].as_str().unwrap() <= end.as_str() || no == 4));
     }
     assert!(carried > 0, "the demo has expenses paid in a later period");
+    // a period number that is not one, an unknown staff member: named
+    for (path, status, field) in [
+        ("/api/v1/reports/period/abc", 400, "no"),
+        ("/api/v1/reports/period/-1", 400, "no"),
+        ("/api/v1/timesheets/ST-NOPE?month=2018-08", 404, "staff_id"),
+    ] {
+        let (got, problem) = s.get(path);
+        assert_eq!(
+            (got, problem["field"].as_str()),
+            (status, Some(field)),
+            "{path}: {problem}"
+        );
+    }
 }
 
 /// Every finding the default view of findings lists can be explained

@@ -259,7 +259,7 @@ impl Ledger {
                 evidence.push(first);
                 reasons.push(format!(
                     "R4.3: document {} of {} is claimed twice",
-                    e.document_no,
+                    e.document_no.trim(),
                     e.supplier.ico.as_str()
                 ));
             }

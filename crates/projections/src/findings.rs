@@ -469,7 +469,12 @@ impl Ledger {
             };
             let subject = format!("expense {}", s.expense_id);
             let t = s.taxable_supply_date;
-            let doc = format!("{} {} ({})", e.supplier.name, e.document_no, s.amount);
+            let doc = format!(
+                "{} {} ({})",
+                e.supplier.name.trim(),
+                e.document_no.trim(),
+                s.amount
+            );
             if !project.period.contains(t) || t < PROGRAMME_START || t > PROGRAMME_END {
                 f.push(
                     "R4.1",

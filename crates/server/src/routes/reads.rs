@@ -118,6 +118,7 @@ async fn timesheets(
                 "no staff member {staff_id} in the log prefix seq ≤ {}",
                 manifest.at_seq
             ))
+            .field("staff_id")
         })?;
         body["manifest"] = serde_json::to_value(manifest).map_err(ApiError::internal)?;
         Ok(Json(body))

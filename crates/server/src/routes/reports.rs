@@ -194,9 +194,18 @@ impl std::io::Write for ChunkSender {
             (String = "text/html", example = "<!DOCTYPE html>\n<html lang=\"cs\">…</html>\n")))))]
 async fn period(
     State(state): State<Arc<AppState>>,
-    Path(no): Path<u32>,
+    Path(no): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
+    let no: u32 = no.parse().map_err(|_| {
+        ApiError::bad_param(
+            "no",
+            format!(
+                "`{}` is not a monitoring period number (a whole number ≥ 1, R5.1)",
+                crate::query::clip(&no)
+            ),
+        )
+    })?;
     let params = Params::parse(q.as_deref(), &with_time(&["format"]))?;
     let format = format_of(&params)?;
     blocking(&state, move |s| {

@@ -399,8 +399,11 @@ fn a_period_reports_eligible_expense_rows_add_up_to_its_budget_drawdown() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(dir.path(), &["--demo"]);
     let mut carried = 0;
-    for no in 1..=4 {
-        let (status, r) = s.get(&format!("/api/v1/reports/period/{no}"));
+    // at each period's end (the default), and as of the project end: an
+    // expense paid after its period is claimed in the later period only
+    let asked = (1..=4).flat_map(|no| [(no, String::new()), (no, "?as_of=2018-09-30".into())]);
+    for (no, as_of) in asked {
+        let (status, r) = s.get(&format!("/api/v1/reports/period/{no}{as_of}"));
         assert_eq!(status, 200, "{r}");
         let (start, end) = (
             r["period"]["start"].as_str().unwrap().to_string(),
@@ -419,7 +422,7 @@ fn a_period_reports_eligible_expense_rows_add_up_to_its_budget_drawdown() {
             let want = halere(&line["eligible_in_period"]);
             assert!(
                 (sum - want).abs() <= mine.len() as i64,
-                "period {no} line {}: rows {sum} against {want}",
+                "period {no}{as_of} line {}: rows {sum} against {want}",
                 line["code"]
             );
         }
@@ -442,6 +445,7 @@ fn a_period_reports_eligible_expense_rows_add_up_to_its_budget_drawdown() {
         ("/api/v1/reports/period/abc", 400, "no"),
         ("/api/v1/reports/period/-1", 400, "no"),
         ("/api/v1/timesheets/ST-NOPE?month=2018-08", 404, "staff_id"),
+        ("/api/v1/reports/period/9", 404, "no"),
     ] {
         let (got, problem) = s.get(path);
         assert_eq!(

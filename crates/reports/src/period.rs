@@ -141,7 +141,8 @@ pub struct ExpenseRow {
     pub budget_line: String,
     /// Key activity.
     pub activity: String,
-    /// Whether it is eligible as of the report date.
+    /// Whether it is eligible by the period's end (or `as_of`, if earlier):
+    /// paid later, it is claimed in the period it is paid in (R4.1).
     pub eligible: bool,
     /// Eligible amount (personnel pro rata), rounded to the haléř for display.
     pub eligible_amount: Czk,
@@ -434,7 +435,10 @@ impl PeriodReport {
             in_period(t) || eligible_on.is_some_and(|d| mp.start <= d && d <= end)
         };
         let expenses = ledger.expense_statuses_dated(listed, |s, e| {
-            let eligible = s.eligible_on.is_some_and(|d| d <= as_of);
+            // judged at the period's end (or `as_of`, if earlier), as the
+            // budget's drawdown is: an expense paid after the period is
+            // claimed in the period it is paid in, not again in this one
+            let eligible = s.eligible_on.is_some_and(|d| d <= end);
             Some(ExpenseRow {
                 expense_id: s.expense_id,
                 document_no: e.document_no.clone(),
@@ -453,7 +457,7 @@ impl PeriodReport {
                     Czk::ZERO
                 },
                 reasons: if s.reasons.is_empty() && !eligible {
-                    vec![format!("R4.1: not yet paid by {as_of}")]
+                    vec![format!("R4.1: not yet paid by {end}")]
                 } else {
                     s.reasons
                 },

@@ -214,7 +214,12 @@ async fn period(
         let (report, _) = s.service.at(&point, |l| {
             PeriodReport::build(l, no, as_of, point.known_at, RULE_SET, GENERATOR)
         })?;
-        let report = report.map_err(report_error)?;
+        // the period is the path parameter `no` here (`period_no` in the
+        // corrections report)
+        let report = report.map_err(|e| match e {
+            ReportError::NoPeriod(_) => report_error(e).field("no"),
+            e => report_error(e),
+        })?;
         let sha = report.manifest.body_sha256.clone();
         let stall = std::time::Duration::from_secs(s.config.request_timeout_secs);
         report_response(
@@ -294,7 +299,9 @@ enum Figure {
 /// events (those from `from_seq`, at most `limit` ≤ 1000, default 1000), each
 /// `{seq, event_id, kind, valid_date, recorded_at, actor, hash, data,
 /// corrected_by: [seq], voided_by, effective}`; `next_from_seq` continues
-/// (null on the last page).
+/// (null on the last page). Without `as_of`, a finding is looked up on the
+/// date `GET /findings` defaults to (the day after the project end, from
+/// then on).
 #[utoipa::path(get, path = "/api/v1/explain", tag = "figures", operation_id = "explain",
     params(crate::openapi::ExplainQuery, crate::openapi::AsOfQuery, crate::openapi::RecordTimeQuery),
     responses((status = 200, description = "The figure and the events behind it", body = crate::openapi::Explanation)))]

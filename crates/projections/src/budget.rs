@@ -350,13 +350,9 @@ impl Ledger {
         let mut lines = Vec::new();
         let mut total_budget = Czk::ZERO;
         for line in &project.budget_lines {
-            let mine: Vec<(u64, Decimal)> = cache
-                .expenses()
-                .filter(|(_, x)| {
-                    x.budget_line == line.code.as_str() && x.eligible_on.is_some_and(|d| d <= as_of)
-                })
-                .map(|(seq, x)| (seq, x.eligible_amount))
-                .collect();
+            // the derived index of the line's eligible expenses, not a
+            // pass over every expense for each line
+            let mine = cache.line_eligible(line.code.as_str(), as_of);
             let exact: Decimal = mine.iter().map(|(_, amount)| amount).sum();
             let capped = exact.min(line.amount.to_decimal());
             direct += capped;

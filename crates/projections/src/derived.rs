@@ -142,7 +142,7 @@ pub(crate) struct Person {
     /// Valid dates (last days) of the live internships.
     pub internships: Box<[Date]>,
     /// The participant's findings (R1.2), in the order found.
-    pub findings: Box<[Arc<Finding>]>,
+    pub findings: Findings,
 }
 
 impl Person {
@@ -225,12 +225,12 @@ enum Owner {
 /// A list of findings as an owner keeps it.
 /// (A boxed slice: 16 bytes where a vector took 24, and no allocation for
 /// the many owners without findings.)
-type Findings = Box<[Arc<Finding>]>;
+pub(crate) type Findings = Box<[Arc<Finding>]>;
 
 /// `findings` made shareable, in a slice of their exact number. (A
 /// `collect` would reuse the findings' own buffer in place, ≈ 100 bytes a
 /// finding plus the growth room, for 8-byte `Arc`s: ≈ 20 MiB at 10^6 events.)
-pub(crate) fn shared(findings: Vec<Finding>) -> Findings {
+fn shared(findings: Vec<Finding>) -> Findings {
     let mut list = Vec::with_capacity(findings.len());
     list.extend(findings.into_iter().map(Arc::new));
     list.into_boxed_slice()
@@ -1043,6 +1043,17 @@ impl Cache {
     /// The activities.
     pub fn activities(&self) -> &Activities {
         &self.activities
+    }
+
+    /// A budget line's eligible expenses dated `≤ as_of` (eligible on):
+    /// (seq, eligible amount in CZK, exact), by (eligible on, seq).
+    pub fn line_eligible(&self, code: &str, as_of: Date) -> Vec<(u64, rust_decimal::Decimal)> {
+        self.lines
+            .get(code)
+            .into_iter()
+            .flat_map(|m| m.range(..=(as_of, u64::MAX)))
+            .map(|((_, seq), amount)| (*seq, *amount))
+            .collect()
     }
 
     /// Every live expense's derived state by seq, in log order.

@@ -378,14 +378,11 @@ fn explain_pages_the_events_of_a_large_figure() {
     }
 }
 
-/// An amount in CZK (`"25869.80"`) in haléře.
+/// An amount in CZK (`"25869.80"`) in haléře, read as the domain reads it.
 fn halere(v: &Value) -> i64 {
-    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-    let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
-    let cents = format!("{cents:0<2}");
-    let sign = if units.starts_with('-') { -1 } else { 1 };
-    sign * (units.trim_start_matches('-').parse::<i64>().unwrap() * 100
-        + cents.parse::<i64>().unwrap())
+    serde_json::from_value::<grantledger_domain::Czk>(v.clone())
+        .unwrap_or_else(|e| panic!("{v} is not an amount in CZK: {e}"))
+        .halere()
 }
 
 /// A period report lists every expense its budget counts in the period: an

@@ -309,6 +309,17 @@ fn expected_version_conflicts_are_409_and_store_nothing() {
     let (status, problem) = s.post(&body);
     assert_eq!((status, problem["rule"].as_str()), (409, Some("version")));
     assert_eq!(s.head_seq(), head);
+    // in a batch, the conflict names the event it is in: the exit expects
+    // the version from before the batch's attendance
+    let exit = json!({"kind": "participant_exited", "expected_version": v,
+        "data": {"participant_id": P, "exit_date": "2017-06-30", "exit_status": "employed"}});
+    let (status, problem) = s.post(&json!({"events": [attendance("1"), exit]}));
+    assert_eq!(
+        (status, problem["field"].as_str(), problem["rule"].as_str()),
+        (409, Some("events[1].expected_version"), Some("version")),
+        "{problem}"
+    );
+    assert_eq!(s.head_seq(), head);
     body["expected_version"] = json!(v);
     let (status, ok) = s.post(&body);
     assert_eq!(status, 201, "{ok}");

@@ -95,7 +95,12 @@ impl From<StoreError> for ApiError {
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::VersionConflict { stream, expected, actual } => ApiError::new(
+            AppendError::VersionConflict {
+                stream,
+                expected,
+                actual,
+                ..
+            } => ApiError::new(
                 409,
                 "Conflict",
                 format!("stream {stream} is at version {actual}, not the expected {expected}"),

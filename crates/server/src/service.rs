@@ -822,7 +822,7 @@ impl Service {
     ) -> Result<(Vec<Record>, bool), ApiError> {
         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
         let base = head.at_seq();
-        let out = match self.admit_in_place(&mut head, requests, actor, at) {
+        let out = match self.admit_in_place(&mut head, requests, actor, &at) {
             Ok(out) => out,
             Err(e) => {
                 self.restore_head(&mut head, base)?;
@@ -857,7 +857,16 @@ impl Service {
             }
             Err(e) => {
                 self.restore_head(&mut head, base)?;
-                Err(e.into())
+                // a version conflict names the event of the batch it is in
+                let place = match &e {
+                    AppendError::VersionConflict { index, .. } => Some(*index),
+                    _ => None,
+                };
+                let e = ApiError::from(e);
+                Err(match place {
+                    Some(i) => at(i, e),
+                    None => e,
+                })
             }
         }
     }

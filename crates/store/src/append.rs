@@ -82,7 +82,7 @@ pub(crate) fn plan(
     let mut head = view.written_head();
     let mut versions: HashMap<String, u64> = HashMap::new();
     let mut records = Vec::with_capacity(batch.len());
-    for e in batch {
+    for (index, e) in batch.into_iter().enumerate() {
         let current = match versions.get(&e.stream) {
             Some(v) => *v,
             None => view.current_version(&e.stream)?,
@@ -93,6 +93,7 @@ pub(crate) fn plan(
                     stream: e.stream,
                     expected,
                     actual: current,
+                    index,
                 });
             }
         }

@@ -26,6 +26,8 @@ pub enum AppendError {
         expected: u64,
         /// The stream's version at that point of the batch.
         actual: u64,
+        /// The event's place in its batch (0-based).
+        index: usize,
     },
     /// The event id is already stored (at `seq`) with different content
     /// (kind, stream, schema_version or payload).

@@ -80,7 +80,7 @@ pub(crate) fn expected_version_zero_for_existing_stream_is_a_conflict(log: &dyn 
     append_one(log, ev(1, "a", b""));
     let err = log.append(vec![ev_expecting(2, "a", 0)]).unwrap_err();
     assert!(
-        matches!(&err, AppendError::VersionConflict { stream, expected: 0, actual: 1 } if stream == "a"),
+        matches!(&err, AppendError::VersionConflict { stream, expected: 0, actual: 1, index: 0 } if stream == "a"),
         "{err:?}"
     );
     assert_eq!(log.head().seq, 1);
@@ -93,7 +93,7 @@ pub(crate) fn wrong_expected_version_is_a_conflict_naming_stream_expected_and_ac
     append_one(log, ev(2, "a", b""));
     let err = log.append(vec![ev_expecting(3, "a", 1)]).unwrap_err();
     assert!(
-        matches!(&err, AppendError::VersionConflict { stream, expected: 1, actual: 2 } if stream == "a"),
+        matches!(&err, AppendError::VersionConflict { stream, expected: 1, actual: 2, index: 0 } if stream == "a"),
         "{err:?}"
     );
     let err = log.append(vec![ev_expecting(3, "a", 5)]).unwrap_err();
@@ -137,6 +137,7 @@ pub(crate) fn expected_versions_within_a_batch_follow_the_evolving_stream_versio
             AppendError::VersionConflict {
                 expected: 3,
                 actual: 4,
+                index: 1,
                 ..
             }
         ),

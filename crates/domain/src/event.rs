@@ -568,6 +568,46 @@ mod tests {
         assert!(Event::decode_current(Kind::ExpenseRecorded, &buf[2..]).is_err());
     }
 
+    /// A day holds 24 hours: dated timesheet entries of one day are summed
+    /// (docs/RULES.md `range`), naming the entry that passes 24 h; the same
+    /// hours on different days pass.
+    #[test]
+    fn a_timesheets_entries_of_one_day_hold_at_most_24_hours() {
+        let entry = |hours: &str, date: &str| json!({"activity": "KA1", "description": "lectures", "hours": hours, "date": date});
+        let sheet = |entries: serde_json::Value| {
+            Event::from_json(
+                "timesheet_filed",
+                &json!({"staff_id": "ST-1", "month": "2018-09", "entries": entries}),
+            )
+            .unwrap()
+            .validate()
+        };
+        assert!(sheet(json!([
+            entry("20", "2018-09-03"),
+            entry("20", "2018-09-04")
+        ]))
+        .is_ok());
+        assert!(sheet(json!([
+            entry("12", "2018-09-03"),
+            entry("12", "2018-09-03")
+        ]))
+        .is_ok());
+        let r = sheet(json!([
+            entry("20", "2018-09-03"),
+            entry("3", "2018-09-04"),
+            entry("4.5", "2018-09-03")
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            (r.field.as_str(), r.rule.as_str()),
+            ("entries[2].hours", "range")
+        );
+        assert_eq!(
+            r.message,
+            "the entries dated 2018-09-03 (entries[0] on) total 24.5 h, more than the 24 hours of a day"
+        );
+    }
+
     /// Texts a manager must give are refused blank, naming the field; a
     /// disadvantage flag is refused twice.
     #[test]

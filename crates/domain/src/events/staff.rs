@@ -206,6 +206,30 @@ impl Validate for TimesheetFiled {
                 }
             }
         }
+        // more than 24 h in a day counts every entry of that day (docs/RULES.md `range`)
+        let mut by_day: Vec<(Date, Hours, usize)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let Some(d) = e.date else { continue };
+            let at = match by_day.iter().position(|(x, ..)| *x == d) {
+                Some(at) => at,
+                None => {
+                    by_day.push((d, Hours::ZERO, i));
+                    by_day.len() - 1
+                }
+            };
+            let day = &mut by_day[at];
+            day.1 = day.1.saturating_add(e.hours);
+            if day.1 > Hours::from_whole(24) {
+                return Err(Rejection::malformed(
+                    format!("entries[{i}].hours"),
+                    RULE_RANGE,
+                    format!(
+                        "the entries dated {d} (entries[{}] on) total {} h, more than the 24 hours of a day",
+                        day.2, day.1
+                    ),
+                ));
+            }
+        }
         let days = i64::from(self.month.last_day().day());
         let total: Hours = self
             .entries

@@ -11,7 +11,7 @@
 //! - `G5` a correction or void targets a live event of the prefix; a correction
 //!   keeps its target's kind and identity ([`Event::identity`]).
 
-use grantledger_domain::events::ProjectDefined;
+use grantledger_domain::events::{ContractType, ProjectDefined};
 use grantledger_domain::{Date, Event, Rejection};
 use uuid::Uuid;
 
@@ -131,14 +131,14 @@ impl Ledger {
         };
         let taken = |seq: Option<&u64>| seq.is_some_and(|s| Some(*s) != replacing);
         let within = |d: Date, field: &str| within_period(project, d, field);
-        let unique = |seq: Option<&u64>, field: &str, what: &str| {
+        let unique = |seq: Option<&u64>, field: &str, what: std::fmt::Arguments<'_>| {
             if taken(seq) {
                 Err(refuse(field, "G4", format!("{what} is already recorded")))
             } else {
                 Ok(())
             }
         };
-        let exists = |seq: Option<&u64>, field: &str, what: &str, rule: &str| {
+        let exists = |seq: Option<&u64>, field: &str, what: std::fmt::Arguments<'_>, rule: &str| {
             if seq.is_some() {
                 Ok(())
             } else {
@@ -149,7 +149,7 @@ impl Ledger {
             exists(
                 self.ix.participants.get(id),
                 "participant_id",
-                &format!("participant {id}"),
+                format_args!("participant {id}"),
                 "R1.1",
             )
         };
@@ -158,23 +158,23 @@ impl Ledger {
             Event::OrganizationJoined(e) => unique(
                 self.ix.organizations.get(e.organization_id.as_str()),
                 "organization_id",
-                &format!("organisation {}", e.organization_id),
+                format_args!("organisation {}", e.organization_id),
             ),
             Event::CourseDefined(e) => unique(
                 self.ix.courses.get(e.course_id.as_str()),
                 "course_id",
-                &format!("course {}", e.course_id),
+                format_args!("course {}", e.course_id),
             ),
             Event::CourseRunScheduled(e) => {
                 unique(
                     self.ix.runs.get(e.run_id.as_str()),
                     "run_id",
-                    &format!("run {}", e.run_id),
+                    format_args!("run {}", e.run_id),
                 )?;
                 exists(
                     self.ix.courses.get(e.course_id.as_str()),
                     "course_id",
-                    &format!("course {}", e.course_id),
+                    format_args!("course {}", e.course_id),
                     "G3",
                 )?;
                 within(e.start, "start")?;
@@ -184,12 +184,12 @@ impl Ledger {
                 unique(
                     self.ix.sessions.get(e.session_id.as_str()),
                     "session_id",
-                    &format!("session {}", e.session_id),
+                    format_args!("session {}", e.session_id),
                 )?;
                 exists(
                     self.ix.runs.get(e.run_id.as_str()),
                     "run_id",
-                    &format!("run {}", e.run_id),
+                    format_args!("run {}", e.run_id),
                     "G3",
                 )?;
                 within(e.date, "date")
@@ -198,7 +198,7 @@ impl Ledger {
                 unique(
                     self.ix.seminars.get(e.seminar_id.as_str()),
                     "seminar_id",
-                    &format!("seminar {}", e.seminar_id),
+                    format_args!("seminar {}", e.seminar_id),
                 )?;
                 within(e.date, "date")
             }
@@ -206,7 +206,7 @@ impl Ledger {
                 unique(
                     self.ix.workshops.get(e.workshop_id.as_str()),
                     "workshop_id",
-                    &format!("workshop {}", e.workshop_id),
+                    format_args!("workshop {}", e.workshop_id),
                 )?;
                 within(e.date, "date")
             }
@@ -214,7 +214,7 @@ impl Ledger {
                 unique(
                     self.ix.conferences.get(e.conference_id.as_str()),
                     "conference_id",
-                    &format!("conference {}", e.conference_id),
+                    format_args!("conference {}", e.conference_id),
                 )?;
                 within(e.start, "start")?;
                 within(e.end, "end")
@@ -223,12 +223,12 @@ impl Ledger {
                 unique(
                     self.ix.participants.get(&e.participant_id),
                     "participant_id",
-                    &format!("participant {}", e.participant_id),
+                    format_args!("participant {}", e.participant_id),
                 )?;
                 exists(
                     self.ix.organizations.get(e.organization_id.as_str()),
                     "organization_id",
-                    &format!("organisation {}", e.organization_id),
+                    format_args!("organisation {}", e.organization_id),
                     "G3",
                 )?;
                 within(e.entry_date, "entry_date")
@@ -238,7 +238,7 @@ impl Ledger {
                 exists(
                     self.ix.runs.get(e.run_id.as_str()),
                     "run_id",
-                    &format!("run {}", e.run_id),
+                    format_args!("run {}", e.run_id),
                     "G3",
                 )?;
                 unique(
@@ -246,7 +246,7 @@ impl Ledger {
                         .enrolments
                         .get(&(e.participant_id, e.run_id.as_compact().clone())),
                     "run_id",
-                    &format!("the enrolment of {} in {}", e.participant_id, e.run_id),
+                    format_args!("the enrolment of {} in {}", e.participant_id, e.run_id),
                 )?;
                 within(e.enrolled_on, "enrolled_on")
             }
@@ -275,7 +275,7 @@ impl Ledger {
                 unique(
                     same_session.as_ref(),
                     "session_id",
-                    &format!("attendance of {} at {}", e.participant_id, e.session_id),
+                    format_args!("attendance of {} at {}", e.participant_id, e.session_id),
                 )?;
                 if e.hours > session.hours {
                     return Err(refuse(
@@ -299,7 +299,7 @@ impl Ledger {
                 unique(
                     self.ix.exits.get(&e.participant_id),
                     "participant_id",
-                    &format!("the exit of {}", e.participant_id),
+                    format_args!("the exit of {}", e.participant_id),
                 )?;
                 if let Some(reg) = self.registration(&e.participant_id) {
                     if e.exit_date < reg.entry_date {
@@ -317,25 +317,46 @@ impl Ledger {
                 unique(
                     self.ix.erased.get(&e.participant_id),
                     "participant_id",
-                    &format!("the erasure of {}", e.participant_id),
+                    format_args!("the erasure of {}", e.participant_id),
                 )
             }
             Event::StaffContracted(e) => unique(
                 self.ix.staff.get(e.staff_id.as_str()),
                 "staff_id",
-                &format!("staff member {}", e.staff_id),
+                format_args!("staff member {}", e.staff_id),
             ),
-            Event::StaffContractAmended(e) => exists(
-                self.ix.staff.get(e.staff_id.as_str()),
-                "staff_id",
-                &format!("staff member {}", e.staff_id),
-                "G3",
-            ),
+            Event::StaffContractAmended(e) => {
+                exists(
+                    self.ix.staff.get(e.staff_id.as_str()),
+                    "staff_id",
+                    format_args!("staff member {}", e.staff_id),
+                    "G3",
+                )?;
+                // as a new contract: a DPP has no FTE (R3.4 limits it by hours)
+                let contract = self
+                    .ix
+                    .staff
+                    .get(e.staff_id.as_str())
+                    .and_then(|s| self.decoded(*s));
+                if let (Some(Event::StaffContracted(c)), Some(_)) = (contract, e.fte) {
+                    if c.contract == ContractType::Dpp {
+                        return Err(refuse(
+                            "fte",
+                            "schema",
+                            format!(
+                                "staff member {} works under a DPP; a DPP has no FTE, it is paid by the hour (R3.4)",
+                                e.staff_id
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
             Event::TimesheetFiled(e) => {
                 exists(
                     self.ix.staff.get(e.staff_id.as_str()),
                     "staff_id",
-                    &format!("staff member {}", e.staff_id),
+                    format_args!("staff member {}", e.staff_id),
                     "G3",
                 )?;
                 if taken(
@@ -373,7 +394,7 @@ impl Ledger {
                 unique(
                     self.ix.expenses.get(&e.expense_id),
                     "expense_id",
-                    &format!("expense {}", e.expense_id),
+                    format_args!("expense {}", e.expense_id),
                 )?;
                 if !project.budget_lines.iter().any(|l| l.code == e.budget_line) {
                     return Err(refuse(
@@ -389,7 +410,7 @@ impl Ledger {
                     exists(
                         self.ix.staff.get(staff.as_str()),
                         "staff_id",
-                        &format!("staff member {staff}"),
+                        format_args!("staff member {staff}"),
                         "G3",
                     )?;
                 }
@@ -398,7 +419,7 @@ impl Ledger {
             Event::ExpensePaid(e) => exists(
                 self.ix.expenses.get(&e.expense_id),
                 "expense_id",
-                &format!("expense {}", e.expense_id),
+                format_args!("expense {}", e.expense_id),
                 "G3",
             ),
             Event::ReportSubmitted(e) => {

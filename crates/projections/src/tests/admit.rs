@@ -276,3 +276,27 @@ fn a_timesheet_of_an_unknown_staff_member_is_refused() {
         "G3",
     );
 }
+
+/// A DPP has no FTE (R3.4 limits it by hours): an amendment may not give one,
+/// as a new contract may not; an amendment of its rate, or an FTE given to
+/// an employment contract, is admitted.
+#[test]
+fn an_amendment_giving_a_dpp_an_fte_is_refused() {
+    let mut log = given();
+    log.push(dpp(
+        "ST-D",
+        "Jana Dohodová",
+        "150",
+        "2016-10-01",
+        "2018-09-30",
+    ));
+    let fte = amended_with("ST-D", "2017-01-01", serde_json::json!({"fte": "0.5"}));
+    assert_refused(log.when(&fte), "data.fte", "schema");
+    let rate = amended_with(
+        "ST-D",
+        "2017-01-01",
+        serde_json::json!({"hourly_rate": "160"}),
+    );
+    assert!(log.when(&rate).is_ok());
+    assert!(log.when(&amended("ST-1", "2017-01-01", "0.6")).is_ok());
+}

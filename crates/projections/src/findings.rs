@@ -159,15 +159,16 @@ impl Ledger {
         self.corrected(f)
     }
 
-    /// R1.2 for one registered participant (`reg_seq`) with their support `entries`.
+    /// R1.2 for one registered participant (`reg_seq`, entered on `entry`)
+    /// with their support `entries`.
     pub(crate) fn participant_findings(
         &self,
         id: &Uuid,
-        reg_seq: u64,
+        (reg_seq, entry): (u64, Date),
         entries: &[SupportEntry],
     ) -> Vec<Finding> {
         let mut f = Findings::default();
-        self.participant_findings_into(&mut f, id, reg_seq, entries);
+        self.participant_findings_into(&mut f, id, (reg_seq, entry), entries);
         self.corrected(f)
     }
 
@@ -547,18 +548,27 @@ impl Ledger {
         }
     }
 
-    /// R1.2: every participant has an exit date once the final period has
-    /// ended, and no support is recorded after the exit.
+    /// R1.2: no support is recorded before the participant's entry (their
+    /// characteristics are recorded at entry), every participant has an exit
+    /// date once the final period has ended, and no support is recorded
+    /// after the exit.
     fn participant_findings_into(
         &self,
         f: &mut Findings,
         id: &Uuid,
-        seq: u64,
+        (seq, entry): (u64, Date),
         entries: &[SupportEntry],
     ) {
         let Some(project) = self.project() else {
             return;
         };
+        let before: Vec<_> = entries.iter().filter(|e| e.date < entry).collect();
+        if let Some(first) = before.first() {
+            let mut seqs: Vec<u64> = before.iter().flat_map(|e| e.seqs()).collect();
+            seqs.push(seq);
+            f.push("R1.2", Severity::Error, format!("participant {id} before entry"), first.date, seqs,
+                format!("participant {id} entered on {entry} but has support recorded on {} (check the dates)", first.date));
+        }
         // the final period's end; a project that marks no period final ends with its period
         let last = Some(
             project

@@ -219,7 +219,7 @@ impl Ledger {
             out.evidence = evidence.into_boxed_slice();
         }
         out.findings = self
-            .participant_findings(id, reg_seq, &entries)
+            .participant_findings(id, (reg_seq, reg.entry_date), &entries)
             .into_iter()
             .map(std::sync::Arc::new)
             .collect();

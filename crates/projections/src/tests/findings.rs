@@ -474,6 +474,52 @@ fn a_participant_who_exited_has_no_r1_2_finding() {
     assert_eq!(findings_of(&log.ledger(), "R1.2", "2030-01-01"), vec![]);
 }
 
+/// Support dated before the participant's entry (their characteristics are
+/// recorded at entry, R1.2) is an error dated at the first such support,
+/// naming the attendance, its session and the registration; the hours still
+/// count (R1.3). Correcting the entry date removes it.
+#[test]
+fn support_dated_before_the_entry_is_an_r1_2_error_from_its_date() {
+    let entered_on = |on: &str| {
+        ev(
+            "participant_registered",
+            serde_json::json!({"participant_id": person(1), "given_name": "Test", "family_name": "Person",
+                "birth_date": "1980-02-29", "gender": "female", "education_isced": 3,
+                "labour_status": "employed", "organization_id": ORG, "entry_date": on}),
+        )
+    };
+    let mut log = Log::given([
+        project_defined(),
+        organization(ORG),
+        course("K1", "8"),
+        run("K1-1", "K1", "2016-10-01", "2018-09-30"),
+        session("S1", "K1-1", "2016-11-10", "6"),
+        session("S2", "K1-1", "2017-02-01", "6"),
+    ]);
+    let reg = log.push(entered_on("2017-01-15"));
+    let reg_seq = log.next_seq() - 1;
+    log.push(attendance(person(1), "S2", "6"));
+    log.push(attendance(person(1), "S1", "5"));
+    let subject = format!("participant {} before entry", person(1));
+    let ledger = log.ledger();
+    assert_eq!(findings_of(&ledger, "R1.2", "2016-11-09"), vec![]);
+    assert_eq!(
+        findings_of(&ledger, "R1.2", "2017-09-30"),
+        vec![error(&subject, "2016-11-10")]
+    );
+    let f = the_finding(&ledger, "R1.2", &subject);
+    // session S1 (seq 5), the registration, the attendance at S1 (the last)
+    assert_eq!(f.seqs, vec![5, reg_seq, log.next_seq() - 1]);
+    assert_eq!(
+        ledger
+            .participant(&person(1), d("2017-09-30"))
+            .map(|p| p.hours),
+        Some(hours("11"))
+    );
+    log.push(corrected(reg, &entered_on("2016-11-01")));
+    assert_eq!(findings_of(&log.ledger(), "R1.2", "2017-09-30"), vec![]);
+}
+
 // ---------------------------------------------------------------- corrections
 
 #[test]

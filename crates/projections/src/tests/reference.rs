@@ -19,10 +19,12 @@ impl Ledger {
             out.extend(self.expense_group(&self.compute_expense_statuses()));
             // in id order, as the findings of participants are ordered
             for id in &self.participant_ids() {
-                let Some(&seq) = self.ix.participants.get(id) else {
+                let (Some(&seq), Some(reg)) = (self.ix.participants.get(id), self.registration(id))
+                else {
                     continue;
                 };
-                out.extend(self.participant_findings(id, seq, &self.support_entries(id)));
+                let entries = self.support_entries(id);
+                out.extend(self.participant_findings(id, (seq, reg.entry_date), &entries));
             }
         }
         out.sort_by(|a, b| {

@@ -44,7 +44,10 @@ pub struct ExpenseStatus {
     /// How the eligible amount was computed when it is not the whole amount
     /// (R4.6 pro rata of a personnel cost).
     pub note: Option<String>,
-    /// Seqs behind the status (expense, payments, timesheet).
+    /// Seqs behind the status: the expense, its payments, an earlier claim
+    /// of its document (R4.3), and for personnel costs the timesheet and the
+    /// contract with the amendments in force by the month's end (R4.6); with
+    /// the corrections of each, sorted.
     pub evidence: Vec<u64>,
 }
 
@@ -272,7 +275,17 @@ impl Ledger {
                 match (&e.staff_id, e.month) {
                     (Some(staff), Some(month)) => match self.timesheet(staff.as_str(), month) {
                         Some((ts_seq, ts)) => {
+                            // the timesheet, and the contract with the
+                            // amendments in force by the month's end (they
+                            // give the contracted hours it is divided by)
                             evidence.push(ts_seq);
+                            evidence.extend(self.contract(staff.as_str()).map(|(s, _)| s));
+                            evidence.extend(
+                                self.amendments(staff.as_str())
+                                    .into_iter()
+                                    .filter(|(from, _)| *from <= month.last_day())
+                                    .map(|(_, s)| s),
+                            );
                             let project_hours: Decimal =
                                 ts.entries.iter().map(|x| x.hours.to_decimal()).sum();
                             let divisor =
@@ -340,6 +353,27 @@ impl Ledger {
                 evidence,
             }
         }
+    }
+
+    /// Every event behind a budget line's eligible figure as of `as_of`
+    /// (inclusive): for each expense of line `code` eligible by then, the
+    /// evidence of its status (the expense, its payments, for personnel
+    /// costs the timesheet, contract and amendments, R4.6) with the
+    /// corrections of each; sorted, each seq once. Empty for an unknown line
+    /// or one without eligible expenses.
+    pub fn budget_line_evidence(&self, code: &str, as_of: Date) -> Vec<u64> {
+        let by = |d: Option<Date>| d.is_some_and(|d| d <= as_of);
+        let mut seqs: Vec<u64> = self
+            .expense_statuses_dated(
+                |_, eligible_on| by(eligible_on),
+                |s, e| (e.budget_line.as_str() == code && by(s.eligible_on)).then_some(s.evidence),
+            )
+            .into_iter()
+            .flatten()
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        seqs
     }
 
     /// The budget as of `as_of` (inclusive); `None` before `project_defined`.

@@ -331,6 +331,48 @@ fn a_wage_cost_without_the_months_timesheet_is_not_eligible_and_an_r4_6_error_un
     assert_eq!(eligible(&now, "1.1", "2017-05-12"), czk("15000.00"));
 }
 
+/// Every event behind a line's eligible figure: each eligible expense, its
+/// payment, and for a wage cost the timesheet (with its correction), the
+/// contract and the amendment in force by the month's end (not a later
+/// one); not an expense of the line that is not eligible yet, nor one of
+/// another line.
+#[test]
+fn a_budget_lines_evidence_holds_the_payments_timesheets_and_contracts_behind_it() {
+    let mut log = given(); // 1 project, 2 ST-01, 3 ST-02
+    log.push(amended("ST-01", "2017-04-01", "0.5")); // 4
+    log.push(amended("ST-01", "2017-06-01", "0.8")); // 5: after 2017-04
+    let sheet = log.push(timesheet("ST-01", "2017-04", "43.2")); // 6
+    log.push(expense(
+        1,
+        json!({"budget_line": "1.1", "staff_id": "ST-01", "month": "2017-04",
+               "amount": "30000.00", "taxable_supply_date": "2017-05-10", "paid_on": null}),
+    )); // 7
+    log.push(paid(1, "2017-05-12")); // 8
+    log.push(wage(2, "1.1", "ST-02", "30000.00")); // 9: no timesheet, not eligible
+    log.push(expense(3, json!({}))); // 10: line 2.1
+    log.push(corrected(sheet, &timesheet("ST-01", "2017-04", "40"))); // 11
+
+    let ledger = log.ledger();
+    assert_eq!(
+        ledger.budget_line_evidence("1.1", d("2018-12-31")),
+        vec![2, 4, 6, 7, 8, 11]
+    );
+    assert_eq!(
+        ledger.budget_line_evidence("1.1", d("2017-05-11")),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        ledger.budget_line_evidence("2.1", d("2018-12-31")),
+        vec![10]
+    );
+    assert_eq!(
+        ledger.budget_line_evidence("9.9", d("2018-12-31")),
+        Vec::<u64>::new()
+    );
+    // the status of the wage cost lists the same
+    assert_eq!(status(&ledger, 1).evidence, vec![2, 4, 6, 7, 8, 11]);
+}
+
 #[test]
 fn an_expense_on_a_personnel_line_without_staff_and_month_is_an_r4_6_error() {
     let mut log = given();

@@ -443,7 +443,9 @@ fn explain_in(
                 .ok_or_else(|| {
                     ApiError::not_found(format!("no budget line {code}")).field("budget_line")
                 })?;
-            let seqs = line.evidence.clone();
+            // the line's eligible expenses with their payments, timesheets
+            // and contracts (the budget's own evidence lists the expenses)
+            let seqs = l.budget_line_evidence(code, as_of);
             (
                 json!({"budget_line": code}),
                 serde_json::to_value(&line).unwrap_or_default(),

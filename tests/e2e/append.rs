@@ -17,7 +17,7 @@ type Case = (
 const P: &str = "0191e0a0-0000-7000-8000-0000000000bb";
 
 fn attendance(hours: &str) -> Value {
-    json!({"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S1", "hours": hours}})
+    json!({"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S1", "hours": hours, "sheet_ref": "AL-C1-1-S1"}})
 }
 
 fn setup() -> (tempfile::TempDir, Server) {
@@ -47,7 +47,7 @@ fn bad_input_gets_the_right_status_field_and_rule_and_stores_nothing() {
         .unwrap()
         .remove("session_id");
     let outside = json!({"kind": "session_held", "data": {"session_id": "LATE", "run_id": "C1-1", "date": "2018-10-01", "hours": "2"}});
-    let stranger = json!({"kind": "attendance_recorded", "data": {"participant_id": "0191e0a0-0000-7000-8000-00000000dead", "session_id": "C1-1-S1", "hours": "2"}});
+    let stranger = json!({"kind": "attendance_recorded", "data": {"participant_id": "0191e0a0-0000-7000-8000-00000000dead", "session_id": "C1-1-S1", "hours": "2", "sheet_ref": "AL-C1-1-S1"}});
     let cases: Vec<Case> = vec![
         (
             "malformed JSON",
@@ -273,8 +273,8 @@ fn a_batch_with_one_refused_event_stores_none_and_names_its_index() {
     let head = s.head_seq();
     let batch = json!({"events": [
         {"kind": "session_held", "data": {"session_id": "C1-1-S2", "run_id": "C1-1", "date": "2016-11-14", "hours": "4"}},
-        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "4"}},
-        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "1"}}
+        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "4", "sheet_ref": "AL-C1-1-S2"}},
+        {"kind": "attendance_recorded", "data": {"participant_id": P, "session_id": "C1-1-S2", "hours": "1", "sheet_ref": "AL-C1-1-S2"}}
     ]});
     let (status, problem) = s.post(&batch);
     assert_eq!(

@@ -189,7 +189,7 @@ fn an_attendance_stored_at_schema_v1_is_read_by_the_current_code_with_its_hash_u
     );
     s.append(
         "attendance_recorded",
-        json!({"participant_id": p, "session_id": "C1-1-S2", "hours": "8", "mode": "online"}),
+        json!({"participant_id": p, "session_id": "C1-1-S2", "hours": "8", "sheet_ref": "PL-2", "mode": "online"}),
     );
     let (_, fig) = s.get(&format!("/api/v1/participants/{p}?as_of=2018-09-30"));
     assert_eq!(fig["hours"], "15.5");

@@ -35,7 +35,7 @@ fn import_stops_at_the_first_refused_line_and_keeps_what_came_before() {
     let org = json!({"recorded_at": "2016-09-21T08:00:00Z", "kind": "organization_joined",
         "data": {"organization_id": "ORG-1", "name": "Member s.r.o.", "ico": "25379631", "legal_form": "s.r.o.", "joined_on": "2016-10-01"}});
     let stranger = json!({"kind": "attendance_recorded",
-        "data": {"participant_id": "0191e0a0-0000-7000-8000-00000000dead", "session_id": "S1", "hours": "2"}});
+        "data": {"participant_id": "0191e0a0-0000-7000-8000-00000000dead", "session_id": "S1", "hours": "2", "sheet_ref": "AL-S1"}});
     let never = json!({"kind": "course_defined", "data": {"course_id": "C1", "title": "T", "topic": "X", "planned_hours": "8"}});
     let text = format!("{}\n\n{org}\n{stranger}\n{never}\n", project_line());
     std::fs::write(&file, text).unwrap();

@@ -30,7 +30,7 @@ fn exactly_40_hours_is_not_supported_and_40_5_is_from_the_crossing_date() {
     for i in 0..5 {
         s.append(
             "attendance_recorded",
-            json!({"participant_id": P, "session_id": format!("C1-1-S{i}"), "hours": "8"}),
+            json!({"participant_id": P, "session_id": format!("C1-1-S{i}"), "hours": "8", "sheet_ref": format!("AL-{i}")}),
         );
     }
     let (_, p) = s.get(&format!("/api/v1/participants/{P}?as_of=2018-09-30"));
@@ -43,7 +43,7 @@ fn exactly_40_hours_is_not_supported_and_40_5_is_from_the_crossing_date() {
 
     s.append(
         "attendance_recorded",
-        json!({"participant_id": P, "session_id": "C1-1-S5", "hours": "0.5"}),
+        json!({"participant_id": P, "session_id": "C1-1-S5", "hours": "0.5", "sheet_ref": "AL-5"}),
     );
     let (_, p) = s.get(&format!("/api/v1/participants/{P}?as_of=2018-09-30"));
     assert_eq!(p["hours"], "40.5");

@@ -545,7 +545,8 @@ mod tests {
     use serde_json::json;
 
     fn attendance() -> serde_json::Value {
-        json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "session_id": "K03-1-S2", "hours": "6"})
+        json!({"participant_id": "0191e0a0-0000-7000-8000-000000000001", "session_id": "K03-1-S2", "hours": "6",
+               "sheet_ref": "PL-K03-1-S2"})
     }
 
     /// Kind numbers are the places in `Kind::ALL`, each given once; an
@@ -679,7 +680,7 @@ mod tests {
             panic!("wrong kind")
         };
         assert_eq!(a.hours, crate::Hours::from_whole(6));
-        assert_eq!(a.sheet_ref, None);
+        assert_eq!(a.sheet_ref.as_deref(), Some("PL-K03-1-S2"));
         assert_eq!(
             e.stream().unwrap(),
             "participant-0191e0a0-0000-7000-8000-000000000001"
@@ -916,6 +917,28 @@ mod tests {
         let r = Event::from_json("attendance_recorded", &d).unwrap_err();
         assert_eq!(r.field, "data.hours");
         assert!(r.message.contains("negative"), "{}", r.message);
+    }
+
+    /// EVENTS.md lists `sheet_ref` without `?`: a new attendance names its
+    /// attendance list, not blank.
+    #[test]
+    fn an_attendance_without_its_sheet_ref_is_refused() {
+        for sheet in [None, Some(json!(null)), Some(json!("  "))] {
+            let mut d = attendance();
+            match sheet {
+                None => drop(d.as_object_mut().unwrap().remove("sheet_ref")),
+                Some(v) => d["sheet_ref"] = v,
+            }
+            let r = Event::from_json("attendance_recorded", &d)
+                .unwrap()
+                .validate()
+                .unwrap_err();
+            assert_eq!(
+                (r.field.as_str(), r.rule.as_str()),
+                ("sheet_ref", "schema"),
+                "{d}"
+            );
+        }
     }
 
     #[test]

@@ -720,7 +720,7 @@ mod tests {
     #[test]
     fn single_event_body_parses() {
         let body = br#"{"kind":"attendance_recorded","expected_version":3,
-            "data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"K03-1-S2","hours":"6"}}"#;
+            "data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"K03-1-S2","hours":"6","sheet_ref":"PL-K03-1-S2"}}"#;
         let r = parse_body(body, 10).unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].expected_version, Some(3));
@@ -728,7 +728,7 @@ mod tests {
 
     #[test]
     fn batch_item_errors_name_the_index() {
-        let body = br#"{"events":[{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6"}},
+        let body = br#"{"events":[{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"6","sheet_ref":"PL-S"}},
             {"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"x"}}]}"#;
         let e = parse_body(body, 10).unwrap_err();
         assert_eq!(
@@ -876,6 +876,9 @@ mod tests {
             ATTENDANCE.replace(r#""attendance_recorded""#, "11"),
             ATTENDANCE.replace(r#""attendance_recorded""#, r#""attendance_guessed""#),
             ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, "").replace(r#","hours":"6""#, ""),
+            // an attendance names its attendance list (EVENTS.md: no `?`)
+            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, ""),
+            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, r#","sheet_ref":null,"mode":"online""#),
             // the optional fields, badly
             FULL.replace("0191e0a0-0000-7000-8000-000000000101", "not-a-uuid"),
             FULL.replace(r#""event_id":"0191e0a0-0000-7000-8000-000000000101""#, r#""event_id":7"#),
@@ -956,13 +959,13 @@ mod tests {
             ATTENDANCE.to_string(),
             format!("  {ATTENDANCE}  "),
             ATTENDANCE.replace(r#"{"kind""#, r#"{"event_id":null,"expected_version":null,"recorded_at":null,"actor":null,"kind""#),
-            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, r#","sheet_ref":null,"mode":"online""#),
+            ATTENDANCE.replace(r#","sheet_ref":"AL-1""#, r#","sheet_ref":"AL-1","mode":"online""#),
             ATTENDANCE.replace("AL-1", "Žďár nad Sázavou"),
             ATTENDANCE.replace("AL-1", &"a".repeat(MAX_TEXT_CHARS - 200)),
             ATTENDANCE.replace("AL-1", r"AL\u00e91"),
             ATTENDANCE.replace("AL-1", &"x".repeat(MAX_TEXT_CHARS)),
             FULL.replace(r#""expected_version":2"#, r#""expected_version":0"#),
-            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"2"}}}}"#.to_string(),
+            r#"{"kind":"event_corrected","data":{"target_event_id":"0191e0a0-0000-7000-8000-000000000009","reason":"typo","replacement":{"kind":"attendance_recorded","data":{"participant_id":"0191e0a0-0000-7000-8000-000000000001","session_id":"S","hours":"2","sheet_ref":"PL-S"}}}}"#.to_string(),
         ];
         for line in &taken {
             assert!(slow(line).is_ok(), "the slow path refuses {line}");

@@ -450,6 +450,26 @@ pub enum AttendanceMode {
 
 impl Validate for AttendanceRecorded {
     fn validate(&self) -> Result<(), Rejection> {
+        // EVENTS.md lists it without `?`: a new attendance names its evidence
+        // (records stored before this rule may lack it, and read back so)
+        match &self.sheet_ref {
+            None => {
+                return Err(Rejection::malformed(
+                    "sheet_ref",
+                    RULE_SCHEMA,
+                    "missing field `sheet_ref`: the reference of the signed attendance list (the evidence)",
+                ))
+            }
+            // its length is bounded as every text's (docs/RULES.md)
+            Some(r) if r.trim().is_empty() => {
+                return Err(Rejection::malformed(
+                    "sheet_ref",
+                    RULE_SCHEMA,
+                    "must not be empty",
+                ))
+            }
+            Some(_) => {}
+        }
         positive(self.hours, "hours")?;
         check_day_hours(self.hours, "hours")
     }

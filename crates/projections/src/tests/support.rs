@@ -161,7 +161,8 @@ pub(crate) fn registered(id: Uuid, gender: &str) -> Event {
 pub(crate) fn attendance(participant: Uuid, session: &str, hours: &str) -> Event {
     ev(
         "attendance_recorded",
-        json!({"participant_id": participant, "session_id": session, "hours": hours}),
+        json!({"participant_id": participant, "session_id": session, "hours": hours,
+               "sheet_ref": format!("AL-{session}")}),
     )
 }
 

@@ -93,6 +93,41 @@ thread_local! {
     static ENCODING: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// A record's fact as the ledger keeps it (encoded, see [`Fact`]), built
+/// from the record's stored payload instead of encoding its decoded event
+/// again: a replay's reading thread builds it beside the envelope, so the
+/// fold does not encode (≈ a fifth of its time), and an append builds it
+/// from the payload it has just encoded for the store.
+/// [`Ledger::apply_prepared`] takes it.
+#[derive(Clone, Debug)]
+pub struct PreparedFact(Encoded);
+
+impl PreparedFact {
+    /// The fact of the record with `event_id` whose event of `kind` is
+    /// stored as `payload` at `kind`'s current schema version (the bytes
+    /// [`Event::encode`] gives, which are the record's payload); `None` for
+    /// a kind kept decoded, or a payload of an older schema version (its
+    /// event is upcast, and encoded again when applied).
+    pub fn of_payload(
+        kind: Kind,
+        schema_version: u16,
+        event_id: Uuid,
+        payload: &[u8],
+    ) -> Option<PreparedFact> {
+        if !kept_encoded(kind) || schema_version != kind.schema_version() {
+            return None;
+        }
+        Some(PreparedFact(ENCODING.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            buf.push(kind.number());
+            buf.extend_from_slice(event_id.as_bytes());
+            buf.extend_from_slice(payload);
+            triomphe::ThinArc::from_header_and_slice((), &buf)
+        })))
+    }
+}
+
 impl Fact {
     /// The fact of `event` with id `event_id`, as kept: encoded when its
     /// kind is (and it encodes: a registration whose personal data is not
@@ -779,7 +814,15 @@ impl Index {
 
 impl Projection for Ledger {
     fn apply(&mut self, env: &Envelope) {
-        self.apply_record(Stamp::of(env), Cow::Borrowed(&env.event));
+        self.apply_envelope(env, None);
+    }
+}
+
+impl Ledger {
+    /// [`Projection::apply`], with the fact prepared from the record's
+    /// payload when given ([`Ledger::apply_prepared`]).
+    fn apply_envelope(&mut self, env: &Envelope, prepared: Option<PreparedFact>) {
+        self.apply_record_prepared(Stamp::of(env), Cow::Borrowed(&env.event), prepared);
         if self.derived.get_mut().history_mut().is_some() {
             // an attendance dated on or after its participant's crossing
             // date cannot move it (R1.3): the participant's counts stay
@@ -852,12 +895,22 @@ impl Ledger {
     /// history (a replay, an import, an older prefix) its event moves into
     /// the live facts instead of being copied there. Same state as `apply`.
     pub fn apply_owned(&mut self, env: Envelope) {
+        self.apply_prepared(env, None);
+    }
+
+    /// [`Ledger::apply_owned`] with the record's fact already encoded from
+    /// its stored payload ([`PreparedFact::of_payload`] of the same record;
+    /// `None`: encoded here, as `apply_owned` does). The same state either
+    /// way: the fact is the encoding of the event, which is what the record
+    /// stores. The ledger reads only the envelope's seq, event id, record
+    /// time, hash and event, never its stream or actor.
+    pub fn apply_prepared(&mut self, env: Envelope, fact: Option<PreparedFact>) {
         if self.derived.get_mut().history_mut().is_some() {
-            self.apply(&env);
+            self.apply_envelope(&env, fact);
             return;
         }
         let stamp = Stamp::of(&env);
-        self.apply_record(stamp, Cow::Owned(env.event));
+        self.apply_record_prepared(stamp, Cow::Owned(env.event), fact);
     }
 
     /// Moves the prefix on to the record stamped `stamp`.
@@ -883,6 +936,17 @@ impl Ledger {
     }
 
     pub(crate) fn apply_record(&mut self, stamp: Stamp, event: Cow<'_, Event>) {
+        self.apply_record_prepared(stamp, event, None);
+    }
+
+    /// [`Ledger::apply_record`] with the fact, when prepared, from the
+    /// record's payload ([`Ledger::apply_prepared`]).
+    fn apply_record_prepared(
+        &mut self,
+        stamp: Stamp,
+        event: Cow<'_, Event>,
+        prepared: Option<PreparedFact>,
+    ) {
         self.stamp(stamp);
         let Stamp { seq, event_id, .. } = stamp;
         match &*event {
@@ -927,7 +991,11 @@ impl Ledger {
             _ => {
                 self.ix.index(seq, &event, true);
                 self.derived.touch(&event);
-                self.live.insert(seq, Fact::new(event_id, event));
+                let fact = match prepared {
+                    Some(PreparedFact(encoded)) => Fact::Encoded(encoded),
+                    None => Fact::new(event_id, event),
+                };
+                self.live.insert(seq, fact);
             }
         }
     }

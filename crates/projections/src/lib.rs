@@ -29,7 +29,7 @@ mod tests;
 pub use budget::{Budget, BudgetLineFigures, ExpenseStatus, ROUNDING_RULE};
 pub use findings::{minimum_wage, Finding, Severity, MINIMUM_WAGE_PER_HOUR};
 pub use indicators::{ActualFte, ByGender, Figure, IndicatorValue};
-pub use ledger::{Ledger, Live, StoredIds};
+pub use ledger::{Ledger, Live, PreparedFact, StoredIds};
 pub use participants::ParticipantFigures;
 pub use staff::{Terms, TimesheetFigures};
 

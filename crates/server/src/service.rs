@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use grantledger_domain::events::PersonalDataErased;
 use grantledger_domain::{Envelope, Event, Personal};
-use grantledger_projections::{Ledger, Projection};
+use grantledger_projections::{Ledger, PreparedFact, Projection};
 use grantledger_store::checkpoint::SignedCheckpoint;
 use grantledger_store::{leaf_hash, AppendError, Appended, EventLog, MerkleTree, NewEvent, Record};
 use uuid::Uuid;
@@ -904,16 +904,27 @@ impl Service {
                         .recorded_at
                         .unwrap_or_else(|| prev.map_or(now, |p| p.max(now)));
                     new.recorded_at = Some(recorded_at);
-                    head.apply_owned(Envelope {
-                        seq: base + i as u64 + 1,
-                        event_id: new.event_id,
-                        stream: new.stream.clone(),
-                        stream_version: 0,
-                        recorded_at,
-                        actor: new.actor.clone(),
-                        event,
-                        hash: [0; 32],
-                    });
+                    // the fact from the payload just encoded for the store,
+                    // not encoded again; the ledger reads neither stream nor actor
+                    let fact = PreparedFact::of_payload(
+                        event.kind(),
+                        new.schema_version,
+                        new.event_id,
+                        &new.payload,
+                    );
+                    head.apply_prepared(
+                        Envelope {
+                            seq: base + i as u64 + 1,
+                            event_id: new.event_id,
+                            stream: String::new(),
+                            stream_version: 0,
+                            recorded_at,
+                            actor: String::new(),
+                            event,
+                            hash: [0; 32],
+                        },
+                        fact,
+                    );
                     out.push(new);
                 }
                 Err(e) => {
@@ -1640,7 +1651,9 @@ pub fn fold(
 }
 
 /// [`fold`], also handing every envelope read to `on_record` before it is
-/// applied.
+/// applied. The envelopes carry no stream and no actor (empty strings):
+/// the ledger reads neither, and a replay of 10^6 records saves two
+/// allocations a record.
 ///
 /// Pipelined: a reader thread reads records in chunks of [`REPLAY_CHUNK`],
 /// decodes their events and builds their envelopes (dropping the encoded
@@ -1655,7 +1668,7 @@ pub fn fold_with(
     to_seq: u64,
     mut on_record: impl FnMut(&Envelope),
 ) -> Result<Ledger, grantledger_store::StoreError> {
-    type Chunk = Result<Vec<Envelope>, grantledger_store::StoreError>;
+    type Chunk = Result<Vec<(Envelope, Option<PreparedFact>)>, grantledger_store::StoreError>;
     let from = ledger.at_seq() + 1;
     if from > to_seq {
         return Ok(ledger);
@@ -1671,7 +1684,28 @@ pub fn fold_with(
             let mut envelopes = Vec::with_capacity(REPLAY_CHUNK);
             let mut gone = false;
             let walked = log.read_range_views(from, want, &mut |r| {
-                envelopes.push(envelope_of_view(&r)?);
+                // the fact from the stored payload, here: the fold does not
+                // encode the event again
+                let fact = r
+                    .kind
+                    .parse::<grantledger_domain::Kind>()
+                    .ok()
+                    .and_then(|k| {
+                        PreparedFact::of_payload(k, r.schema_version, r.event_id, r.payload)
+                    });
+                envelopes.push((
+                    Envelope {
+                        seq: r.seq,
+                        event_id: r.event_id,
+                        stream: String::new(),
+                        stream_version: r.stream_version,
+                        recorded_at: r.recorded_at,
+                        actor: String::new(),
+                        event: decode_view(&r)?,
+                        hash: r.hash,
+                    },
+                    fact,
+                ));
                 if envelopes.len() == REPLAY_CHUNK {
                     let full = std::mem::replace(&mut envelopes, Vec::with_capacity(REPLAY_CHUNK));
                     if tx.send(Ok(full)).is_err() {
@@ -1687,9 +1721,9 @@ pub fn fold_with(
             }
         });
         for chunk in rx {
-            for env in chunk? {
+            for (env, fact) in chunk? {
                 on_record(&env);
-                ledger.apply_owned(env);
+                ledger.apply_prepared(env, fact);
             }
         }
         Ok(ledger)
@@ -1781,7 +1815,11 @@ mod fold_tests {
         })
         .expect("folds");
         assert_eq!(seen, head);
+        // both with facts prepared from the stored payloads (the fold's
+        // reader, the import's admission) and encoded from the events
+        // (replay): the same state
         assert_eq!(folded, whole);
+        service.with_head(|l| assert!(*l == whole, "the imported head differs from replay"));
         for from in [1, REPLAY_CHUNK as u64, REPLAY_CHUNK as u64 + 1, head - 1] {
             let prefix = fold(log.as_ref(), Ledger::default(), from).expect("folds");
             assert_eq!(prefix.at_seq(), from);

@@ -243,16 +243,7 @@ pub const DATE_EXPECTED: &str = "a valid date YYYY-MM-DD (a real calendar day)";
 /// A message quoting `text` (cut to 40 characters): `"2017-3-1" is not a
 /// valid date YYYY-MM-DD (a real calendar day)`.
 pub fn parse_date(text: &str) -> Result<Date, String> {
-    let b = text.as_bytes();
-    let shaped = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    match shaped.then(|| text.parse::<Date>().ok()).flatten() {
+    match ymd(text) {
         Some(d) => Ok(d),
         None => {
             let shown: String = text.chars().take(40).collect();
@@ -260,6 +251,22 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
             Err(format!("\"{shown}{cut}\" is not {DATE_EXPECTED}"))
         }
     }
+}
+
+/// The date written exactly `YYYY-MM-DD` (a real day), read digit by digit:
+/// what jiff's parser gives for that form, without its general grammar.
+fn ymd(text: &str) -> Option<Date> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0i16, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i16::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (number(&b[0..4])?, number(&b[5..7])?, number(&b[8..10])?);
+    Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
 }
 
 /// serde for a [`Date`] field of an event: JSON (and every human-readable
@@ -271,7 +278,7 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
 /// `#[schemars(with = "Date")]`; [`date_text::option`] for `Option<Date>`.
 pub mod date_text {
     use jiff::civil::Date;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     /// Writes `date` as `YYYY-MM-DD` (jiff's `Display`).
     ///
@@ -290,7 +297,27 @@ pub mod date_text {
         if d.is_human_readable() {
             d.deserialize_str(Strict)
         } else {
-            Date::deserialize(d)
+            d.deserialize_str(Stored)
+        }
+    }
+
+    /// A date as the log stores it: jiff's text, `YYYY-MM-DD` for every
+    /// year the log can hold (read digit by digit), any other form jiff
+    /// writes read by jiff.
+    struct Stored;
+
+    impl serde::de::Visitor<'_> for Stored {
+        type Value = Date;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a date as jiff writes it")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Date, E> {
+            match super::ymd(v) {
+                Some(d) => Ok(d),
+                None => v.parse::<Date>().map_err(E::custom),
+            }
         }
     }
 
@@ -400,6 +427,24 @@ mod date_text_tests {
         assert!(parse_date(&long)
             .unwrap_err()
             .starts_with(&format!("\"{}…\"", "9".repeat(40))));
+    }
+
+    proptest::proptest! {
+        /// Every date jiff can write (years −9999..=9999) reads back from
+        /// the log's bytes as jiff reads it; `YYYY-MM-DD` digit by digit as
+        /// jiff parses it, real day or not.
+        #[test]
+        fn the_stored_form_reads_every_date_as_jiff_does(
+            y in -9999i16..=9999, m in 1i8..=12, d in 1i8..=31, text in "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        ) {
+            if let Ok(day) = Date::new(y, m, d) {
+                let plain = Jiff { day, maybe: Some(day) };
+                let bytes = postcard::to_allocvec(&plain).unwrap();
+                let read = postcard::from_bytes::<Strict>(&bytes).unwrap();
+                proptest::prop_assert_eq!((read.day, read.maybe), (day, Some(day)));
+            }
+            proptest::prop_assert_eq!(ymd(&text), text.parse::<Date>().ok());
+        }
     }
 
     /// The log's bytes are jiff's: a strict field writes what a plain one

@@ -105,6 +105,35 @@ impl ShortId {
     /// [`IdError::Empty`], [`IdError::TooLong`] or [`IdError::BadCharacters`].
     pub fn new(s: impl AsRef<str>) -> Result<ShortId, IdError> {
         let s = s.as_ref();
+        Self::check(s)?;
+        // `CompactString::new` keeps ids of up to 24 bytes inline: no heap
+        // allocation, and a map keyed by ids compares them without a pointer
+        // chase (docs/PERFORMANCE.md, fourth step).
+        Ok(ShortId(CompactString::new(s)))
+    }
+
+    /// The rules of [`ShortId::new`]: not blank, at most [`ShortId::MAX_LEN`]
+    /// characters, no leading or trailing white space, no control character.
+    fn check(s: &str) -> Result<(), IdError> {
+        if s.is_ascii() {
+            // the same rules byte by byte (every id of the log is ASCII):
+            // white space is ' ' and U+0009–U+000D, control U+0000–U+001F and U+007F
+            let b = s.as_bytes();
+            let white = |c: u8| c == b' ' || (0x09..=0x0d).contains(&c);
+            let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+                return Err(IdError::Empty);
+            };
+            if b.iter().all(|&c| white(c)) {
+                return Err(IdError::Empty);
+            }
+            if b.len() > Self::MAX_LEN {
+                return Err(IdError::TooLong);
+            }
+            if white(first) || white(last) || b.iter().any(|&c| c < 0x20 || c == 0x7f) {
+                return Err(IdError::BadCharacters);
+            }
+            return Ok(());
+        }
         if s.trim().is_empty() {
             return Err(IdError::Empty);
         }
@@ -114,10 +143,7 @@ impl ShortId {
         if s.trim() != s || s.chars().any(char::is_control) {
             return Err(IdError::BadCharacters);
         }
-        // `CompactString::new` keeps ids of up to 24 bytes inline: no heap
-        // allocation, and a map keyed by ids compares them without a pointer
-        // chase (docs/PERFORMANCE.md, fourth step).
-        Ok(ShortId(CompactString::new(s)))
+        Ok(())
     }
 
     /// The id as text.
@@ -143,7 +169,8 @@ impl<'de> Deserialize<'de> for ShortId {
         // borrows the text where the format allows (postcard, JSON without
         // escapes): an inline id is then read without a heap allocation
         let s = CompactString::deserialize(d)?;
-        ShortId::new(s).map_err(|e| de::Error::custom(format!("id {e}")))
+        ShortId::check(&s).map_err(|e| de::Error::custom(format!("id {e}")))?;
+        Ok(ShortId(s))
     }
 }
 
@@ -368,6 +395,30 @@ impl<T: JsonSchema> JsonSchema for Personal<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules as first written (for any text), which the byte-wise
+    /// check of ASCII ids must equal.
+    fn reference(s: &str) -> Result<(), IdError> {
+        if s.trim().is_empty() {
+            return Err(IdError::Empty);
+        }
+        if s.chars().count() > ShortId::MAX_LEN {
+            return Err(IdError::TooLong);
+        }
+        if s.trim() != s || s.chars().any(char::is_control) {
+            return Err(IdError::BadCharacters);
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_id_is_checked_as_the_reference_rules_say(
+            s in "[ \t\n\x0b\x0c\r\x00\x1f\x7fa-zA-Z0-9_./-]{0,70}|[ a\u{85}\u{a0}č]{0,5}"
+        ) {
+            proptest::prop_assert_eq!(ShortId::check(&s), reference(&s), "{:?}", s);
+        }
+    }
 
     #[test]
     fn short_id_over_64_characters_is_refused() {

@@ -320,6 +320,14 @@ fn expected_version_conflicts_are_409_and_store_nothing() {
         "{problem}"
     );
     assert_eq!(s.head_seq(), head);
+    // a batch of one is a batch: its event is named too
+    let (status, problem) = s.post(&json!({"events": [body.clone()]}));
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (409, Some("events[0].expected_version")),
+        "{problem}"
+    );
+    assert_eq!(s.head_seq(), head);
     body["expected_version"] = json!(v);
     let (status, ok) = s.post(&body);
     assert_eq!(status, 201, "{ok}");

@@ -39,6 +39,17 @@ pub enum Source {
 /// 400 naming the field (`events[2].data.hours`) for malformed JSON, unknown or
 /// missing fields, bad values, or a batch that is empty or too large.
 pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, ApiError> {
+    parse_body_form(body, max_batch).map(|(requests, _)| requests)
+}
+
+/// [`parse_body`], and whether the body is in batch form (`{"events": [...]}`).
+///
+/// # Errors
+/// As [`parse_body`].
+pub fn parse_body_form(
+    body: &[u8],
+    max_batch: usize,
+) -> Result<(Vec<AppendRequest>, bool), ApiError> {
     let value: Value = parse_json(body).map_err(|e| {
         let error = ApiError::new(
             400,
@@ -87,18 +98,18 @@ pub fn parse_body(body: &[u8], max_batch: usize) -> Result<Vec<AppendRequest>, A
             .field("events")
             .rule("max_batch"));
         }
-        items
+        let requests = items
             .iter()
             .enumerate()
             .map(|(i, item)| {
                 parse_item(item, Source::Http)
                     .map_err(|r| ApiError::from(r.under(&format!("events[{i}]"))))
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((requests, true))
     } else {
-        Ok(vec![
-            parse_item(&Value::Object(obj), Source::Http).map_err(ApiError::from)?
-        ])
+        let one = parse_item(&Value::Object(obj), Source::Http).map_err(ApiError::from)?;
+        Ok((vec![one], false))
     }
 }
 

@@ -186,6 +186,20 @@ fn in_batch(batch: bool, i: usize, e: ApiError) -> ApiError {
     }
 }
 
+/// The store's refusal as the API's, a version conflict named by `at` as
+/// the event of the batch it is in (`events[i].expected_version`).
+fn placed(e: AppendError, at: &impl Fn(usize, ApiError) -> ApiError) -> ApiError {
+    let place = match &e {
+        AppendError::VersionConflict { index, .. } => Some(*index),
+        _ => None,
+    };
+    let e = ApiError::from(e);
+    match place {
+        Some(i) => at(i, e),
+        None => e,
+    }
+}
+
 /// Checks that no two events of a batch give the same `event_id` (a batch
 /// is one request, stored whole: an id given twice is a client's mistake,
 /// whatever the content), before any rule: 409 naming the later one's
@@ -731,7 +745,22 @@ impl Service {
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
         crate::request::check_text(actor, "actor")?;
-        self.append_slice(&mut requests, actor)
+        self.append_slice_named(&mut requests, actor, false)
+    }
+
+    /// [`Service::append`] of a body in batch form (`{"events": [...]}`):
+    /// an error names its event `events[i].…` even in a batch of one
+    /// (docs/RULES.md), as the parse errors of the body do.
+    ///
+    /// # Errors
+    /// As [`Service::append`].
+    pub fn append_batch(
+        &self,
+        mut requests: Vec<AppendRequest>,
+        actor: &str,
+    ) -> Result<AppendOutcome, ApiError> {
+        crate::request::check_text(actor, "actor")?;
+        self.append_slice_named(&mut requests, actor, true)
     }
 
     /// [`Service::append`] of requests the caller keeps (a bulk import
@@ -745,9 +774,20 @@ impl Service {
         requests: &mut [AppendRequest],
         actor: &str,
     ) -> Result<AppendOutcome, ApiError> {
+        self.append_slice_named(requests, actor, false)
+    }
+
+    /// [`Service::append_slice`]; `batch_form`: the errors name the event
+    /// `events[i]` even when the batch holds one.
+    fn append_slice_named(
+        &self,
+        requests: &mut [AppendRequest],
+        actor: &str,
+        batch_form: bool,
+    ) -> Result<AppendOutcome, ApiError> {
         let (records, repeated) = {
             let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.append_locked(requests, actor)?
+            self.append_locked(requests, actor, batch_form)?
         };
         // Outside the writer lock: concurrent appends share one barrier (group commit).
         if let Some(last) = records.iter().map(|r| r.seq).max() {
@@ -757,14 +797,18 @@ impl Service {
     }
 
     /// The admission and write of [`Service::append_slice`], under the
-    /// writer lock: the records are written, not yet durable.
+    /// writer lock: the records are written, not yet durable. Errors name
+    /// their event (`events[i]`) in a batch of two or more, or of one in
+    /// `batch_form`.
     fn append_locked(
         &self,
         requests: &mut [AppendRequest],
         actor: &str,
+        batch_form: bool,
     ) -> Result<(Vec<Record>, bool), ApiError> {
         let batch = requests.len() > 1;
-        let at = |i: usize, e: ApiError| in_batch(batch, i, e);
+        let named = batch || batch_form;
+        let at = |i: usize, e: ApiError| in_batch(named, i, e);
         distinct_ids(requests).map_err(|(i, e)| at(i, e))?;
         for (i, req) in requests.iter_mut().enumerate() {
             self.pin_report(req).map_err(|e| at(i, e))?;
@@ -776,7 +820,8 @@ impl Service {
                 let (new_events, stored_events) =
                     self.admit(requests, actor).map_err(|(i, e)| at(i, e))?;
                 self.destroy_erased_keys(requests)?;
-                match self.log.append_deferred(new_events)? {
+                let appended = self.log.append_deferred(new_events);
+                match appended.map_err(|e| placed(e, &at))? {
                     Appended::New(records) => {
                         let mut head = self.head.write().unwrap_or_else(|p| p.into_inner());
                         let mut tree = self.tree.write().unwrap_or_else(|p| p.into_inner());
@@ -857,16 +902,7 @@ impl Service {
             }
             Err(e) => {
                 self.restore_head(&mut head, base)?;
-                // a version conflict names the event of the batch it is in
-                let place = match &e {
-                    AppendError::VersionConflict { index, .. } => Some(*index),
-                    _ => None,
-                };
-                let e = ApiError::from(e);
-                Err(match place {
-                    Some(i) => at(i, e),
-                    None => e,
-                })
+                Err(placed(e, &at))
             }
         }
     }
@@ -1521,7 +1557,9 @@ impl Importer<'_> {
         if !service.can_write_behind(requests) {
             // the plain path, with the log written up to the head
             self.stored += pipe.drain().map_err(ImportError::Failed)?;
-            let (records, repeated) = service.append_locked(requests, actor).map_err(classify)?;
+            let (records, repeated) = service
+                .append_locked(requests, actor, false)
+                .map_err(classify)?;
             if let Some(last) = records.iter().map(|r| r.seq).max() {
                 service
                     .log

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::blocking;
 use crate::auth::Principal;
 use crate::query::{Params, TIME_PARAMS};
-use crate::request::parse_body;
+use crate::request::parse_body_form;
 use crate::service::envelope;
 use crate::{ApiError, AppState};
 
@@ -139,9 +139,16 @@ async fn append(
     })?;
     require_json(&headers)?;
     let max_batch = state.config.max_batch;
-    let requests = parse_body(&body, max_batch)?;
+    let (requests, batch_form) = parse_body_form(&body, max_batch)?;
     let actor = principal.actor();
-    let outcome = blocking(&state, move |s| s.service.append(requests, &actor)).await?;
+    let outcome = blocking(&state, move |s| {
+        if batch_form {
+            s.service.append_batch(requests, &actor)
+        } else {
+            s.service.append(requests, &actor)
+        }
+    })
+    .await?;
     let body = appended_json(&outcome.records, state.service.log().head());
     let status = if outcome.repeated {
         StatusCode::OK

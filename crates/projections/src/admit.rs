@@ -320,11 +320,31 @@ impl Ledger {
                     format_args!("the erasure of {}", e.participant_id),
                 )
             }
-            Event::StaffContracted(e) => unique(
-                self.ix.staff.get(e.staff_id.as_str()),
-                "staff_id",
-                format_args!("staff member {}", e.staff_id),
-            ),
+            Event::StaffContracted(e) => {
+                unique(
+                    self.ix.staff.get(e.staff_id.as_str()),
+                    "staff_id",
+                    format_args!("staff member {}", e.staff_id),
+                )?;
+                // a contract corrected into a DPP: no amendment may have
+                // given it an FTE (a DPP has none, R3.4)
+                if e.contract == ContractType::Dpp {
+                    let with_fte = self.amendments(e.staff_id.as_str()).into_iter().find(|(_, s)| {
+                        matches!(self.decoded(*s), Some(Event::StaffContractAmended(a)) if a.fte.is_some())
+                    });
+                    if let Some((from, _)) = with_fte {
+                        return Err(refuse(
+                            "contract",
+                            "schema",
+                            format!(
+                                "staff member {} has an amendment giving an FTE from {from}; a DPP has no FTE, it is paid by the hour (R3.4): void or correct the amendment first",
+                                e.staff_id
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
             Event::StaffContractAmended(e) => {
                 exists(
                     self.ix.staff.get(e.staff_id.as_str()),

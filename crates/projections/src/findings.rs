@@ -548,7 +548,7 @@ impl Ledger {
         }
     }
 
-    /// R1.2: no support is recorded before the participant's entry (their
+    /// R1.2: no support begins before the participant's entry (their
     /// characteristics are recorded at entry), every participant has an exit
     /// date once the final period has ended, and no support is recorded
     /// after the exit.
@@ -562,7 +562,9 @@ impl Ledger {
         let Some(project) = self.project() else {
             return;
         };
-        let before: Vec<_> = entries.iter().filter(|e| e.date < entry).collect();
+        // begun before the entry (an internship by its first day), dated
+        // at the first such support's valid date
+        let before: Vec<_> = entries.iter().filter(|e| e.start < entry).collect();
         if let Some(first) = before.first() {
             let mut seqs: Vec<u64> = before.iter().flat_map(|e| e.seqs()).collect();
             seqs.push(seq);
@@ -593,7 +595,7 @@ impl Ledger {
             (Some((exit_seq, exit_date)), _) => {
                 let after: Vec<_> = entries.iter().filter(|e| e.date > exit_date).collect();
                 if let Some(first) = after.first() {
-                    let mut seqs: Vec<u64> = after.iter().map(|e| e.seq).collect();
+                    let mut seqs: Vec<u64> = after.iter().flat_map(|e| e.seqs()).collect();
                     seqs.push(exit_seq);
                     f.push("R1.2", Severity::Error, format!("participant {id} after exit"), first.date, seqs,
                         format!("participant {id} exited on {exit_date} but has support recorded on {} (check the dates)", first.date));

@@ -18,6 +18,9 @@ pub(crate) struct SupportEntry {
     pub seq: u64,
     /// For attendance, the session's event (its date and length decide the entry).
     pub session_seq: Option<u64>,
+    /// The first day of the support: the session's date, the internship's
+    /// first day (R1.2: support begun before the entry is a finding).
+    pub start: Date,
 }
 
 impl SupportEntry {
@@ -94,6 +97,7 @@ impl Ledger {
                         hours: a.hours.min(session.hours),
                         seq,
                         session_seq,
+                        start: session.date,
                     });
                 }
             }
@@ -111,6 +115,7 @@ impl Ledger {
                     hours: i.hours,
                     seq,
                     session_seq: None,
+                    start: i.start,
                 });
             }
         }

@@ -300,3 +300,23 @@ fn an_amendment_giving_a_dpp_an_fte_is_refused() {
     assert!(log.when(&rate).is_ok());
     assert!(log.when(&amended("ST-1", "2017-01-01", "0.6")).is_ok());
 }
+
+/// Nor may a correction turn into a DPP a contract that an amendment gave
+/// an FTE: the amendment is to be voided or corrected first.
+#[test]
+fn a_contract_corrected_into_a_dpp_while_an_amendment_gives_it_an_fte_is_refused() {
+    let mut log = given();
+    let contract = log.push(staff("ST-E", "lecturer", "0.5", "2016-10-01", "2018-09-30"));
+    let fte = log.push(amended("ST-E", "2017-06-01", "0.8"));
+    let into_dpp = corrected(
+        contract,
+        &dpp("ST-E", "Eva Lektorová", "300", "2016-10-01", "2018-09-30"),
+    );
+    assert_refused(
+        log.when(&into_dpp),
+        "data.replacement.data.contract",
+        "schema",
+    );
+    log.push(voided(fte));
+    assert!(log.when(&into_dpp).is_ok());
+}

@@ -518,6 +518,13 @@ fn support_dated_before_the_entry_is_an_r1_2_error_from_its_date() {
     );
     log.push(corrected(reg, &entered_on("2016-11-01")));
     assert_eq!(findings_of(&log.ledger(), "R1.2", "2017-09-30"), vec![]);
+    // an internship begun before the entry, ended after it: dated at its
+    // last day (its valid date)
+    log.push(internship(person(1), "2016-10-20", "2016-11-05", "40"));
+    assert_eq!(
+        findings_of(&log.ledger(), "R1.2", "2017-09-30"),
+        vec![error(&subject, "2016-11-05")]
+    );
 }
 
 // ---------------------------------------------------------------- corrections

@@ -22,6 +22,16 @@ fn refuse(field: &str, rule: &str, message: impl Into<String>) -> Rejection {
     Rejection::refused(format!("data.{field}"), rule, message)
 }
 
+/// An FTE given to a DPP (docs/RULES.md `schema`, as for a new contract):
+/// `why` says how, the rest is the rule.
+fn dpp_without_fte(field: &str, why: std::fmt::Arguments<'_>) -> Rejection {
+    refuse(
+        field,
+        "schema",
+        format!("{why}; a DPP has no FTE, it is paid by the hour (R3.4)"),
+    )
+}
+
 /// The refusal of a correction or void whose target is not live (G5).
 fn not_live(id: &Uuid) -> Rejection {
     refuse("target_event_id", "G5", format!("{id} is not a live event"))
@@ -333,11 +343,10 @@ impl Ledger {
                         matches!(self.decoded(*s), Some(Event::StaffContractAmended(a)) if a.fte.is_some())
                     });
                     if let Some((from, _)) = with_fte {
-                        return Err(refuse(
+                        return Err(dpp_without_fte(
                             "contract",
-                            "schema",
-                            format!(
-                                "staff member {} has an amendment giving an FTE from {from}; a DPP has no FTE, it is paid by the hour (R3.4): void or correct the amendment first",
+                            format_args!(
+                                "staff member {} has an amendment giving an FTE from {from}; void or correct it first",
                                 e.staff_id
                             ),
                         ));
@@ -353,22 +362,14 @@ impl Ledger {
                     "G3",
                 )?;
                 // as a new contract: a DPP has no FTE (R3.4 limits it by hours)
-                let contract = self
-                    .ix
-                    .staff
-                    .get(e.staff_id.as_str())
-                    .and_then(|s| self.decoded(*s));
-                if let (Some(Event::StaffContracted(c)), Some(_)) = (contract, e.fte) {
-                    if c.contract == ContractType::Dpp {
-                        return Err(refuse(
-                            "fte",
-                            "schema",
-                            format!(
-                                "staff member {} works under a DPP; a DPP has no FTE, it is paid by the hour (R3.4)",
-                                e.staff_id
-                            ),
-                        ));
-                    }
+                let dpp = self
+                    .contract(e.staff_id.as_str())
+                    .is_some_and(|(_, c)| c.contract == ContractType::Dpp);
+                if dpp && e.fte.is_some() {
+                    return Err(dpp_without_fte(
+                        "fte",
+                        format_args!("staff member {} works under a DPP", e.staff_id),
+                    ));
                 }
                 Ok(())
             }

@@ -568,8 +568,9 @@ impl Ledger {
         if let Some(first) = before.first() {
             let mut seqs: Vec<u64> = before.iter().flat_map(|e| e.seqs()).collect();
             seqs.push(seq);
+            let began = before.iter().map(|e| e.start).min().unwrap_or(first.start);
             f.push("R1.2", Severity::Error, format!("participant {id} before entry"), first.date, seqs,
-                format!("participant {id} entered on {entry} but has support recorded on {} (check the dates)", first.date));
+                format!("participant {id} entered on {entry} but has support from {began} (check the dates)"));
         }
         // the final period's end; a project that marks no period final ends with its period
         let last = Some(

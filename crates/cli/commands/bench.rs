@@ -380,13 +380,7 @@ fn replay_figures(data: &Path, head: u64, timed: bool) -> anyhow::Result<ReplayF
         let t = Instant::now();
         for r in &records {
             // with its fact from the stored payload, as the server's replay reads it
-            let fact = r
-                .kind
-                .parse::<grantledger_domain::Kind>()
-                .ok()
-                .and_then(|k| {
-                    PreparedFact::of_payload(k, r.schema_version, r.event_id, &r.payload)
-                });
+            let fact = PreparedFact::of_stored(&r.kind, r.schema_version, r.event_id, &r.payload);
             envelopes.push((envelope(r)?, fact));
         }
         read_s += t.elapsed().as_secs_f64();

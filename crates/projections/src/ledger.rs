@@ -126,6 +126,18 @@ impl PreparedFact {
             triomphe::ThinArc::from_header_and_slice((), &buf)
         })))
     }
+
+    /// [`PreparedFact::of_payload`] of a stored record, whose kind is text
+    /// (`None` too for a kind this code does not know).
+    pub fn of_stored(
+        kind: &str,
+        schema_version: u16,
+        event_id: Uuid,
+        payload: &[u8],
+    ) -> Option<PreparedFact> {
+        let kind = kind.parse::<Kind>().ok()?;
+        PreparedFact::of_payload(kind, schema_version, event_id, payload)
+    }
 }
 
 impl Fact {

@@ -1724,13 +1724,7 @@ pub fn fold_with(
             let walked = log.read_range_views(from, want, &mut |r| {
                 // the fact from the stored payload, here: the fold does not
                 // encode the event again
-                let fact = r
-                    .kind
-                    .parse::<grantledger_domain::Kind>()
-                    .ok()
-                    .and_then(|k| {
-                        PreparedFact::of_payload(k, r.schema_version, r.event_id, r.payload)
-                    });
+                let fact = PreparedFact::of_stored(r.kind, r.schema_version, r.event_id, r.payload);
                 envelopes.push((
                     Envelope {
                         seq: r.seq,
